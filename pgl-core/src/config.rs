@@ -1,0 +1,134 @@
+//! [`RunConfig`]: the resolved configuration of one training run.
+//!
+//! Every `pgl train` option is a field here; the CLI fills it from defaults and flags, calls
+//! [`RunConfig::validate`], and saves it as `config.json` next to the run's outputs, so any run
+//! can be reproduced from its folder.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+
+/// Which optimizer every module uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Stochastic gradient descent, with optional (Nesterov) momentum and weight decay.
+    Sgd,
+    /// Adam, with optional (L2) weight decay.
+    Adam,
+}
+
+impl OptimizerKind {
+    /// `"sgd"` or `"adam"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Adam => "adam",
+        }
+    }
+}
+
+/// The complete, resolved configuration of a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Dataset name: `digits` (embedded), `mnist`, `fashion-mnist`.
+    pub dataset: String,
+    /// Folder holding the dataset files (not used by `digits`).
+    pub data_dir: Option<String>,
+    /// Model name from the zoo (`mlp`, `cnn`).
+    pub model: String,
+    /// Number of decoupled modules K.
+    pub modules: usize,
+    /// Guidance schedule spec, e.g. `periodic:every=10`.
+    pub schedule: String,
+    /// Number of epochs.
+    pub epochs: u64,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Optimizer of every module.
+    pub optimizer: OptimizerKind,
+    /// SGD momentum (0 disables it); ignored by Adam.
+    pub momentum: f64,
+    /// Use Nesterov momentum with SGD.
+    pub nesterov: bool,
+    /// L2 weight decay (0 disables it).
+    pub weight_decay: f64,
+    /// Weight λ of the auxiliary losses added to a global step's loss (0: classifier loss only).
+    pub aux_weight: f64,
+    /// Seed of weight initialisation and data order.
+    pub seed: u64,
+    /// Use only the first N training samples.
+    pub train_limit: Option<usize>,
+    /// Use only the first N test samples.
+    pub test_limit: Option<usize>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            dataset: "digits".to_string(),
+            data_dir: None,
+            model: "cnn".to_string(),
+            modules: 4,
+            schedule: "periodic:every=10".to_string(),
+            epochs: 10,
+            batch_size: 64,
+            lr: 1e-3,
+            optimizer: OptimizerKind::Adam,
+            momentum: 0.9,
+            nesterov: false,
+            weight_decay: 0.0,
+            aux_weight: 0.0,
+            seed: 42,
+            train_limit: None,
+            test_limit: None,
+        }
+    }
+}
+
+impl RunConfig {
+    /// Checks every field that can be checked without the dataset or the model zoo.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        let bad = |field: &str, value: String, expected: &str| {
+            Err(CoreError::InvalidConfig {
+                field: field.to_string(),
+                value,
+                expected: expected.to_string(),
+            })
+        };
+        if self.modules == 0 {
+            return bad("modules", "0".into(), "an integer >= 1");
+        }
+        if self.epochs == 0 {
+            return bad("epochs", "0".into(), "an integer >= 1");
+        }
+        if self.batch_size == 0 {
+            return bad("batch-size", "0".into(), "an integer >= 1");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad("lr", self.lr.to_string(), "a finite number > 0");
+        }
+        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
+            return bad("momentum", self.momentum.to_string(), "a number in [0, 1)");
+        }
+        if self.nesterov && self.momentum == 0.0 {
+            return bad("nesterov", "true".into(), "momentum > 0 (Nesterov needs momentum)");
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return bad("weight-decay", self.weight_decay.to_string(), "a finite number >= 0");
+        }
+        if !(self.aux_weight.is_finite() && self.aux_weight >= 0.0) {
+            return bad("aux-weight", self.aux_weight.to_string(), "a finite number >= 0");
+        }
+        if self.train_limit == Some(0) {
+            return bad("train-limit", "0".into(), "an integer >= 1");
+        }
+        if self.test_limit == Some(0) {
+            return bad("test-limit", "0".into(), "an integer >= 1");
+        }
+        Ok(())
+    }
+}

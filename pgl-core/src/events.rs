@@ -1,0 +1,85 @@
+//! Training events and metrics, and the [`EventSink`] the trainer reports them to.
+//!
+//! The trainer never prints: it emits [`TrainEvent`]s, and the CLI's sink draws the progress
+//! bar and the epoch table and writes `metrics.jsonl`. Tests use a sink that records events.
+
+use serde::{Deserialize, Serialize};
+
+use crate::step::StepKind;
+
+/// What one epoch did and how well the network does after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// Epoch number, starting at 1.
+    pub epoch: u64,
+    /// Local steps taken in this epoch.
+    pub steps_local: u64,
+    /// Global steps taken in this epoch.
+    pub steps_global: u64,
+    /// Mean training loss of the network's classifier over the epoch's steps.
+    pub train_loss: f64,
+    /// Mean training loss of each module's head (aux heads, then the classifier).
+    pub module_train_loss: Vec<f64>,
+    /// Test loss of the network (classifier after the last module).
+    pub test_loss: f64,
+    /// Test accuracy of the network, in 0..=1.
+    pub test_accuracy: f64,
+    /// Test accuracy of each module's head (the last entry is the network's), in 0..=1.
+    pub module_accuracy: Vec<f64>,
+    /// Wall-clock seconds of the epoch's training steps.
+    pub train_seconds: f64,
+    /// Wall-clock seconds of the evaluation after the epoch.
+    pub eval_seconds: f64,
+    /// Training throughput, images per second.
+    pub images_per_second: f64,
+}
+
+/// Something the trainer reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainEvent {
+    /// Training begins.
+    RunStarted {
+        /// Number of epochs that will run.
+        epochs: u64,
+        /// Iterations (mini-batches) per epoch.
+        iterations_per_epoch: u64,
+    },
+    /// One training step finished.
+    StepFinished {
+        /// Epoch (starting at 1).
+        epoch: u64,
+        /// Iteration within the epoch (starting at 0).
+        iteration_in_epoch: u64,
+        /// Which kind of step it was.
+        kind: StepKind,
+        /// The classifier's training loss on this batch.
+        loss: f32,
+    },
+    /// Evaluation after an epoch begins.
+    EvaluationStarted {
+        /// Epoch (starting at 1).
+        epoch: u64,
+    },
+    /// One epoch (training and evaluation) finished.
+    EpochFinished(EpochMetrics),
+}
+
+/// Receives the trainer's events.
+pub trait EventSink {
+    /// Called for every event, in order.
+    fn on_event(&mut self, event: &TrainEvent);
+}
+
+/// A sink that ignores every event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NullSink;
+
+impl EventSink for NullSink {
+    fn on_event(&mut self, _event: &TrainEvent) {}
+}
+
+impl<F: FnMut(&TrainEvent)> EventSink for F {
+    fn on_event(&mut self, event: &TrainEvent) {
+        self(event)
+    }
+}

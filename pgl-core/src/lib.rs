@@ -1,0 +1,39 @@
+//! Backend-agnostic core of **pgl** (locally supervised learning with periodic global guidance).
+//!
+//! This crate holds plain data and pure logic only; it never depends on a tensor library:
+//!
+//! - [`schedule`]: the [`GuidanceSchedule`] plugin trait that decides, before every mini-batch,
+//!   whether the trainer takes a *local* step (each module learns from its own auxiliary head,
+//!   gradients stopped between modules) or a *global* step (end-to-end backprop), the built-in
+//!   schedules and combinators, and a [`ScheduleRegistry`] that builds them from spec strings.
+//! - [`split`]: [`SplitPlan`], how N layers become K contiguous modules.
+//! - [`config`]: [`RunConfig`], the resolved, serialisable configuration of one training run.
+//! - [`events`]: training metrics and the [`EventSink`] trait the trainer reports to.
+//! - [`error`]: [`CoreError`].
+//!
+//! ```
+//! use pgl_core::{ScheduleRegistry, StepContext, StepKind};
+//!
+//! let registry = ScheduleRegistry::with_builtins();
+//! let mut schedule = registry.build("periodic:every=4").unwrap();
+//! let kinds: Vec<StepKind> = (0..8)
+//!     .map(|i| schedule.decide(&StepContext::at_iteration(i, 8)))
+//!     .collect();
+//! // The last step of every period of 4 is a global step.
+//! assert_eq!(kinds.iter().filter(|k| **k == StepKind::Global).count(), 2);
+//! assert_eq!(kinds[3], StepKind::Global);
+//! ```
+
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod schedule;
+pub mod split;
+pub mod step;
+
+pub use config::{OptimizerKind, RunConfig};
+pub use error::CoreError;
+pub use events::{EpochMetrics, EventSink, NullSink, TrainEvent};
+pub use schedule::{GuidanceSchedule, ScheduleRegistry, ScheduleState};
+pub use split::SplitPlan;
+pub use step::{StepContext, StepKind};

@@ -1,0 +1,159 @@
+//! Guidance schedules: the plugin that decides, before every mini-batch, whether the trainer
+//! takes a local step or a global step.
+//!
+//! A schedule reads a [`StepContext`] and returns a [`StepKind`]; it never touches tensors, so
+//! every schedule is tested exhaustively on plain numbers (see [`conformance`]).
+//!
+//! Built-ins (one file each, registered in [`registry`]):
+//!
+//! | spec | meaning |
+//! |---|---|
+//! | `local-only` | never global: greedy local learning (DGL / InfoPro baseline) |
+//! | `end-to-end` | always global: plain backprop baseline |
+//! | `periodic:every=N,len=L,unit=iters\|epochs` | the last `L` steps (or epochs) of every period of `N` are global |
+//! | `warmup:epochs=E,then=SPEC` | end-to-end for the first `E` epochs, then `SPEC` |
+//! | `plateau:patience=P,len=L,min_delta=D` | adaptive: `L` global steps whenever the loss has not improved by `D` for `P` steps |
+//! | `any(A,B,..)` / `all(A,B,..)` | global when any / all of the inner schedules say global |
+//!
+//! Adding a schedule is one file implementing [`GuidanceSchedule`] plus one
+//! [`ScheduleRegistry::register`] call; see `ARCHITECTURE.md`.
+
+pub mod combinators;
+pub mod conformance;
+pub mod end_to_end;
+pub mod local_only;
+pub mod periodic;
+pub mod plateau;
+pub mod registry;
+pub mod spec;
+pub mod warmup;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::step::{StepContext, StepKind};
+
+pub use combinators::{All, Any};
+pub use end_to_end::EndToEnd;
+pub use local_only::LocalOnly;
+pub use periodic::{Periodic, PeriodUnit};
+pub use plateau::Plateau;
+pub use registry::{ScheduleBuilder, ScheduleRegistry};
+pub use spec::{SpecArgs, SpecNode};
+pub use warmup::Warmup;
+
+/// Decides, before each mini-batch, between a local and a global step.
+///
+/// Implementations must be deterministic: the decision depends only on the context and on the
+/// schedule's own state, and restoring a saved [`state`](Self::state) into a freshly built
+/// schedule of the same spec reproduces every later decision. The trait is object safe;
+/// `Box<dyn GuidanceSchedule>` implements it too, so boxed and generic schedules mix.
+pub trait GuidanceSchedule: Send + std::fmt::Debug {
+    /// The kind of the step described by `ctx`. Called exactly once per step, in order.
+    fn decide(&mut self, ctx: &StepContext<'_>) -> StepKind;
+
+    /// The canonical spec string that rebuilds this schedule through the registry.
+    fn spec(&self) -> String;
+
+    /// The schedule's mutable state, for checkpoints. Stateless schedules return an empty state.
+    fn state(&self) -> ScheduleState {
+        ScheduleState::default()
+    }
+
+    /// Restores a state produced by [`state`](Self::state) on a schedule of the same spec.
+    fn restore(&mut self, state: &ScheduleState) -> Result<(), CoreError> {
+        if state.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::StateMismatch {
+                schedule: self.spec(),
+                reason: format!(
+                    "this schedule is stateless but the state has keys {:?}",
+                    state.values.keys().collect::<Vec<_>>()
+                ),
+            })
+        }
+    }
+
+    /// A boxed copy of this schedule, state included.
+    fn clone_box(&self) -> Box<dyn GuidanceSchedule>;
+}
+
+impl GuidanceSchedule for Box<dyn GuidanceSchedule> {
+    fn decide(&mut self, ctx: &StepContext<'_>) -> StepKind {
+        (**self).decide(ctx)
+    }
+    fn spec(&self) -> String {
+        (**self).spec()
+    }
+    fn state(&self) -> ScheduleState {
+        (**self).state()
+    }
+    fn restore(&mut self, state: &ScheduleState) -> Result<(), CoreError> {
+        (**self).restore(state)
+    }
+    fn clone_box(&self) -> Box<dyn GuidanceSchedule> {
+        (**self).clone_box()
+    }
+}
+
+impl Clone for Box<dyn GuidanceSchedule> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// The saved state of a schedule: named numbers, serialisable into checkpoints.
+///
+/// Combinators store the states of their inner schedules under a prefix (`"0."`, `"1."`, ...)
+/// with [`ScheduleState::nest`] and read them back with [`ScheduleState::child`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleState {
+    /// The state's values by name.
+    pub values: BTreeMap<String, f64>,
+}
+
+impl ScheduleState {
+    /// True when the state holds no value.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Sets one value (builder style).
+    pub fn with(mut self, key: &str, value: f64) -> Self {
+        self.values.insert(key.to_string(), value);
+        self
+    }
+
+    /// Adds every value of `child` under `prefix` + `.`.
+    pub fn nest(&mut self, prefix: &str, child: ScheduleState) {
+        for (key, value) in child.values {
+            self.values.insert(format!("{prefix}.{key}"), value);
+        }
+    }
+
+    /// The values stored under `prefix` + `.`, with the prefix removed.
+    pub fn child(&self, prefix: &str) -> ScheduleState {
+        let head = format!("{prefix}.");
+        ScheduleState {
+            values: self
+                .values
+                .iter()
+                .filter_map(|(k, v)| k.strip_prefix(&head).map(|rest| (rest.to_string(), *v)))
+                .collect(),
+        }
+    }
+
+    /// The value of `key`, or a [`CoreError::StateMismatch`] naming `schedule` when absent.
+    pub fn require(&self, schedule: &str, key: &str) -> Result<f64, CoreError> {
+        self.values
+            .get(key)
+            .copied()
+            .ok_or_else(|| CoreError::StateMismatch {
+                schedule: schedule.to_string(),
+                reason: format!("missing value `{key}`"),
+            })
+    }
+}

@@ -1,0 +1,99 @@
+//! `periodic:every=N,len=L,unit=iters|epochs`: periodic global guidance.
+//!
+//! Time is cut into periods of `every` units (iterations or epochs); the last `len` units of
+//! every period are global, the others local. With `unit=iters` and `len=1`, exactly
+//! `floor(T / every)` of `T` iterations are global.
+
+use super::GuidanceSchedule;
+use crate::error::CoreError;
+use crate::step::{StepContext, StepKind};
+
+/// What a [`Periodic`] schedule counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodUnit {
+    /// Global iterations (mini-batches).
+    Iterations,
+    /// Epochs: a global epoch is global for every one of its steps.
+    Epochs,
+}
+
+impl PeriodUnit {
+    /// The spelling used in specs: `iters` or `epochs`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodUnit::Iterations => "iters",
+            PeriodUnit::Epochs => "epochs",
+        }
+    }
+}
+
+/// The last `len` of every `every` units are global.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Periodic {
+    every: u64,
+    len: u64,
+    unit: PeriodUnit,
+}
+
+impl Periodic {
+    /// A periodic schedule; `every >= 1` and `1 <= len <= every`, else an error quoting the value.
+    pub fn new(every: u64, len: u64, unit: PeriodUnit) -> Result<Self, CoreError> {
+        let bad = |key: &str, value: u64, expected: String| CoreError::BadValue {
+            schedule: "periodic".to_string(),
+            key: key.to_string(),
+            value: value.to_string(),
+            expected,
+        };
+        if every == 0 {
+            return Err(bad("every", every, "an integer >= 1".to_string()));
+        }
+        if len == 0 || len > every {
+            return Err(bad(
+                "len",
+                len,
+                format!("an integer between 1 and every={every}"),
+            ));
+        }
+        Ok(Self { every, len, unit })
+    }
+
+    /// Period length.
+    pub fn every(&self) -> u64 {
+        self.every
+    }
+
+    /// Number of global units at the end of each period.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// What is counted.
+    pub fn unit(&self) -> PeriodUnit {
+        self.unit
+    }
+}
+
+impl GuidanceSchedule for Periodic {
+    fn decide(&mut self, ctx: &StepContext<'_>) -> StepKind {
+        let position = match self.unit {
+            PeriodUnit::Iterations => ctx.iteration,
+            PeriodUnit::Epochs => ctx.epoch,
+        } % self.every;
+        if position >= self.every - self.len {
+            StepKind::Global
+        } else {
+            StepKind::Local
+        }
+    }
+    fn spec(&self) -> String {
+        format!(
+            "periodic:every={},len={},unit={}",
+            self.every,
+            self.len,
+            self.unit.as_str()
+        )
+    }
+    fn clone_box(&self) -> Box<dyn GuidanceSchedule> {
+        Box::new(*self)
+    }
+}

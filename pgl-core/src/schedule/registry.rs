@@ -1,0 +1,212 @@
+//! [`ScheduleRegistry`]: builds schedules from spec strings; user schedules register here.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::combinators::{All, Any};
+use super::end_to_end::EndToEnd;
+use super::local_only::LocalOnly;
+use super::periodic::{PeriodUnit, Periodic};
+use super::plateau::Plateau;
+use super::spec::{SpecArgs, SpecNode};
+use super::warmup::Warmup;
+use super::GuidanceSchedule;
+use crate::error::CoreError;
+
+/// Builds one schedule from its parsed spec; the registry is passed in to build inner specs.
+pub type ScheduleBuilder = Arc<
+    dyn Fn(&SpecNode, &ScheduleRegistry) -> Result<Box<dyn GuidanceSchedule>, CoreError>
+        + Send
+        + Sync,
+>;
+
+#[derive(Clone)]
+struct Entry {
+    summary: String,
+    builder: ScheduleBuilder,
+}
+
+/// Maps schedule names to builders. [`ScheduleRegistry::with_builtins`] knows every built-in;
+/// [`register`](ScheduleRegistry::register) adds user schedules without touching them.
+///
+/// ```
+/// use pgl_core::schedule::{EndToEnd, SpecArgs};
+/// use pgl_core::ScheduleRegistry;
+///
+/// let mut registry = ScheduleRegistry::with_builtins();
+/// registry
+///     .register("always-global", "my own schedule", |node, _| {
+///         SpecArgs::new(node, &[])?;
+///         Ok(Box::new(EndToEnd))
+///     })
+///     .unwrap();
+/// assert!(registry.build("always-global").is_ok());
+/// ```
+#[derive(Clone, Default)]
+pub struct ScheduleRegistry {
+    entries: BTreeMap<String, Entry>,
+}
+
+impl std::fmt::Debug for ScheduleRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.entries.keys()).finish()
+    }
+}
+
+impl ScheduleRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A registry with every built-in schedule.
+    pub fn with_builtins() -> Self {
+        let mut r = Self::new();
+        let builtins: [(&str, &str, ScheduleBuilder); 7] = [
+            (
+                "local-only",
+                "never global: greedy local learning (DGL/InfoPro baseline)",
+                Arc::new(|node, _| {
+                    SpecArgs::new(node, &[])?;
+                    Ok(Box::new(LocalOnly))
+                }),
+            ),
+            (
+                "end-to-end",
+                "always global: plain end-to-end backprop",
+                Arc::new(|node, _| {
+                    SpecArgs::new(node, &[])?;
+                    Ok(Box::new(EndToEnd))
+                }),
+            ),
+            (
+                "periodic",
+                "every=N[,len=L][,unit=iters|epochs]: the last L of every N steps/epochs are global",
+                Arc::new(|node, _| {
+                    let args = SpecArgs::new(node, &["every", "len", "unit"])?;
+                    let every = args.u64("every", None, 1)?;
+                    let len = args.u64("len", Some(1), 1)?;
+                    let unit = match args.choice("unit", &["iters", "epochs"], "iters")? {
+                        "epochs" => PeriodUnit::Epochs,
+                        _ => PeriodUnit::Iterations,
+                    };
+                    Ok(Box::new(Periodic::new(every, len, unit)?))
+                }),
+            ),
+            (
+                "warmup",
+                "epochs=E[,then=SPEC]: end-to-end for E epochs, then SPEC (default local-only)",
+                Arc::new(|node, registry| {
+                    let args = SpecArgs::new(node, &["epochs", "then"])?;
+                    let epochs = args.u64("epochs", None, 0)?;
+                    let then = registry.build(args.raw("then").unwrap_or("local-only"))?;
+                    Ok(Box::new(Warmup::new(epochs, then)))
+                }),
+            ),
+            (
+                "plateau",
+                "patience=P[,len=L][,min_delta=D]: L global steps when the loss stalls for P steps",
+                Arc::new(|node, _| {
+                    let args = SpecArgs::new(node, &["patience", "len", "min_delta"])?;
+                    Ok(Box::new(Plateau::new(
+                        args.u64("patience", None, 1)?,
+                        args.u64("len", Some(1), 1)?,
+                        args.non_negative_f64("min_delta", 0.0)?,
+                    )?))
+                }),
+            ),
+            (
+                "any",
+                "any(A,B,..): global when any inner schedule says global",
+                Arc::new(|node, registry| Ok(Box::new(Any::new(registry.build_args(node)?)))),
+            ),
+            (
+                "all",
+                "all(A,B,..): global when every inner schedule says global",
+                Arc::new(|node, registry| Ok(Box::new(All::new(registry.build_args(node)?)))),
+            ),
+        ];
+        for (name, summary, builder) in builtins {
+            r.register_builder(name, summary, builder)
+                .expect("built-in names are distinct");
+        }
+        r
+    }
+
+    /// Registers a schedule under a new `name`; `summary` is shown by `pgl schedules`.
+    pub fn register<F>(&mut self, name: &str, summary: &str, builder: F) -> Result<(), CoreError>
+    where
+        F: Fn(&SpecNode, &ScheduleRegistry) -> Result<Box<dyn GuidanceSchedule>, CoreError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.register_builder(name, summary, Arc::new(builder))
+    }
+
+    fn register_builder(
+        &mut self,
+        name: &str,
+        summary: &str,
+        builder: ScheduleBuilder,
+    ) -> Result<(), CoreError> {
+        if self.entries.contains_key(name) {
+            return Err(CoreError::DuplicateSchedule {
+                name: name.to_string(),
+            });
+        }
+        self.entries.insert(
+            name.to_string(),
+            Entry {
+                summary: summary.to_string(),
+                builder,
+            },
+        );
+        Ok(())
+    }
+
+    /// Builds the schedule described by `spec`.
+    pub fn build(&self, spec: &str) -> Result<Box<dyn GuidanceSchedule>, CoreError> {
+        let node = SpecNode::parse(spec)?;
+        let entry = self
+            .entries
+            .get(&node.name)
+            .ok_or_else(|| CoreError::UnknownSchedule {
+                name: node.name.clone(),
+                spec: node.text.clone(),
+                known: self.names().join(", "),
+            })?;
+        (entry.builder)(&node, self)
+    }
+
+    /// Builds the positional inner specs of a combinator node (at least one, no parameters).
+    pub fn build_args(&self, node: &SpecNode) -> Result<Vec<Box<dyn GuidanceSchedule>>, CoreError> {
+        if let Some((key, _)) = node.params.first() {
+            return Err(CoreError::UnknownKey {
+                schedule: node.name.clone(),
+                key: key.clone(),
+                allowed: "(none: list inner schedules in parentheses)".to_string(),
+            });
+        }
+        if node.args.is_empty() {
+            return Err(CoreError::SpecSyntax {
+                spec: node.text.clone(),
+                reason: format!("`{}` needs inner schedules: {}(A,B,..)", node.name, node.name),
+            });
+        }
+        node.args.iter().map(|a| self.build(a)).collect()
+    }
+
+    /// The registered names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.entries.keys().cloned().collect()
+    }
+
+    /// `(name, summary)` of every registered schedule, sorted by name.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        self.entries
+            .iter()
+            .map(|(n, e)| (n.clone(), e.summary.clone()))
+            .collect()
+    }
+}
