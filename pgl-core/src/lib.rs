@@ -9,7 +9,7 @@
 //! - [`split`]: [`SplitPlan`], how N layers become K contiguous modules.
 //! - [`config`]: [`RunConfig`], the resolved, serialisable configuration of one training run.
 //! - [`events`]: training metrics and the [`EventSink`] trait the trainer reports to.
-//! - [`error`]: [`CoreError`].
+//! - [`error`]: the error type, [`CoreError`].
 //!
 //! ```
 //! use pgl_core::{ScheduleRegistry, StepContext, StepKind};

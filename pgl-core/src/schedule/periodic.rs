@@ -63,7 +63,7 @@ impl Periodic {
     }
 
     /// Number of global units at the end of each period.
-    pub fn len(&self) -> u64 {
+    pub fn guidance_len(&self) -> u64 {
         self.len
     }
 
