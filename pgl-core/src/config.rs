@@ -115,13 +115,25 @@ impl RunConfig {
             return bad("momentum", self.momentum.to_string(), "a number in [0, 1)");
         }
         if self.nesterov && self.momentum == 0.0 {
-            return bad("nesterov", "true".into(), "momentum > 0 (Nesterov needs momentum)");
+            return bad(
+                "nesterov",
+                "true".into(),
+                "momentum > 0 (Nesterov needs momentum)",
+            );
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad("weight-decay", self.weight_decay.to_string(), "a finite number >= 0");
+            return bad(
+                "weight-decay",
+                self.weight_decay.to_string(),
+                "a finite number >= 0",
+            );
         }
         if !(self.aux_weight.is_finite() && self.aux_weight >= 0.0) {
-            return bad("aux-weight", self.aux_weight.to_string(), "a finite number >= 0");
+            return bad(
+                "aux-weight",
+                self.aux_weight.to_string(),
+                "a finite number >= 0",
+            );
         }
         if self.train_limit == Some(0) {
             return bad("train-limit", "0".into(), "an integer >= 1");

@@ -34,7 +34,10 @@ impl SplitPlan {
     /// `modules` modules of as equal a size as possible (the first ones get the extra layers).
     pub fn even(layers: usize, modules: usize) -> Result<Self, CoreError> {
         if modules == 0 {
-            return Err(Self::invalid(layers, "the number of modules must be at least 1"));
+            return Err(Self::invalid(
+                layers,
+                "the number of modules must be at least 1",
+            ));
         }
         if modules > layers {
             return Err(Self::invalid(
@@ -70,7 +73,9 @@ impl SplitPlan {
             if p >= layers {
                 return Err(Self::invalid(
                     layers,
-                    format!("split point {p} leaves an empty last module (points must be < {layers})"),
+                    format!(
+                        "split point {p} leaves an empty last module (points must be < {layers})"
+                    ),
                 ));
             }
             previous = p;

@@ -35,7 +35,15 @@ fn every_builtin_example_passes_the_conformance_kit() {
 fn the_registry_knows_every_builtin() {
     assert_eq!(
         registry().names(),
-        ["all", "any", "end-to-end", "local-only", "periodic", "plateau", "warmup"]
+        [
+            "all",
+            "any",
+            "end-to-end",
+            "local-only",
+            "periodic",
+            "plateau",
+            "warmup"
+        ]
     );
 }
 
@@ -43,7 +51,10 @@ fn the_registry_knows_every_builtin() {
 fn canonical_specs_are_explicit() {
     let r = registry();
     let canonical = |s: &str| r.build(s).unwrap().spec();
-    assert_eq!(canonical("periodic:every=10"), "periodic:every=10,len=1,unit=iters");
+    assert_eq!(
+        canonical("periodic:every=10"),
+        "periodic:every=10,len=1,unit=iters"
+    );
     assert_eq!(
         canonical("warmup:epochs=1,then=periodic:every=10,len=2"),
         "warmup:epochs=1,then=periodic:every=10,len=2,unit=iters"
@@ -60,7 +71,9 @@ fn canonical_specs_are_explicit() {
 
 #[test]
 fn periodic_in_epochs_makes_whole_epochs_global() {
-    let mut s = registry().build("periodic:every=2,len=1,unit=epochs").unwrap();
+    let mut s = registry()
+        .build("periodic:every=2,len=1,unit=epochs")
+        .unwrap();
     let kinds = drive(&mut *s, 0, 40, 10);
     assert!(kinds[..10].iter().all(|k| *k == StepKind::Local));
     assert!(kinds[10..20].iter().all(|k| *k == StepKind::Global));
@@ -70,7 +83,9 @@ fn periodic_in_epochs_makes_whole_epochs_global() {
 
 #[test]
 fn warmup_is_global_for_its_epochs_then_delegates() {
-    let mut s = registry().build("warmup:epochs=1,then=periodic:every=10").unwrap();
+    let mut s = registry()
+        .build("warmup:epochs=1,then=periodic:every=10")
+        .unwrap();
     let kinds = drive(&mut *s, 0, 100, 50);
     assert_eq!(count_global(&kinds[..50]), 50);
     assert_eq!(count_global(&kinds[50..]), 5);
@@ -121,14 +136,21 @@ fn a_user_schedule_registers_without_touching_the_builtins() {
         }
     }
     let mut r = registry();
-    r.register("epoch-start", "global at the start of each epoch", |node, _| {
-        SpecArgs::new(node, &[])?;
-        Ok(Box::new(EpochStart))
-    })
+    r.register(
+        "epoch-start",
+        "global at the start of each epoch",
+        |node, _| {
+            SpecArgs::new(node, &[])?;
+            Ok(Box::new(EpochStart))
+        },
+    )
     .unwrap();
     check_schedule(&r, "epoch-start", 10, 100, 33);
     check_schedule(&r, "any(epoch-start,periodic:every=7)", 10, 100, 33);
-    assert_eq!(count_global(&drive(&mut *r.build("epoch-start").unwrap(), 0, 100, 10)), 10);
+    assert_eq!(
+        count_global(&drive(&mut *r.build("epoch-start").unwrap(), 0, 100, 10)),
+        10
+    );
     // Names cannot be taken twice.
     let again = r.register("periodic", "x", |_, _| Ok(Box::new(EndToEnd)));
     assert!(matches!(again, Err(CoreError::DuplicateSchedule { .. })));
@@ -144,14 +166,20 @@ fn bad_specs_are_errors_that_quote_the_offending_part() {
         ("", &["empty"]),
         ("sometimes", &["unknown schedule `sometimes`", "periodic"]),
         ("periodic:every=0", &["every=0", ">= 1"]),
-        ("periodic:every=3,len=4", &["len=4", "between 1 and every=3"]),
+        (
+            "periodic:every=3,len=4",
+            &["len=4", "between 1 and every=3"],
+        ),
         ("periodic:every=3,len=0", &["len=0"]),
         ("periodic:every=10,size=2", &["`size`", "every, len, unit"]),
         ("periodic:every=ten", &["every=ten", "integer"]),
         ("periodic:every=-1", &["every=-1"]),
         ("periodic:every=1.5", &["every=1.5"]),
         ("periodic", &["needs parameter `every`"]),
-        ("periodic:every=2,unit=weeks", &["unit=weeks", "iters, epochs"]),
+        (
+            "periodic:every=2,unit=weeks",
+            &["unit=weeks", "iters, epochs"],
+        ),
         ("periodic:every=2,every=3", &["given twice"]),
         ("periodic:every", &["`every` is not of the form key=value"]),
         ("periodic:every=2,", &["trailing"]),

@@ -8,7 +8,12 @@ fn assert_covers_every_layer_once_in_order(plan: &SplitPlan) {
     assert_eq!(modules.len(), plan.num_modules());
     let mut next = 0;
     for (k, range) in modules.iter().enumerate() {
-        assert_eq!(range.start, next, "module {k} does not start where {} ended", k.max(1) - 1);
+        assert_eq!(
+            range.start,
+            next,
+            "module {k} does not start where {} ended",
+            k.max(1) - 1
+        );
         assert!(range.end > range.start, "module {k} is empty");
         for layer in range.clone() {
             assert_eq!(plan.module_of(layer), k);
@@ -29,7 +34,10 @@ fn even_splits_balance_sizes() {
 
 #[test]
 fn invalid_splits_are_errors() {
-    assert!(matches!(SplitPlan::even(4, 0), Err(CoreError::InvalidSplit { .. })));
+    assert!(matches!(
+        SplitPlan::even(4, 0),
+        Err(CoreError::InvalidSplit { .. })
+    ));
     let e = SplitPlan::even(3, 4).unwrap_err().to_string();
     assert!(e.contains("at most 3"), "{e}");
     assert!(SplitPlan::from_points(5, &[2, 2]).is_err());
@@ -38,7 +46,10 @@ fn invalid_splits_are_errors() {
     let e = SplitPlan::from_points(5, &[5]).unwrap_err().to_string();
     assert!(e.contains("empty last module"), "{e}");
     assert!(SplitPlan::from_points(0, &[]).is_err());
-    assert_eq!(SplitPlan::from_points(5, &[1, 4]).unwrap().modules(), vec![0..1, 1..4, 4..5]);
+    assert_eq!(
+        SplitPlan::from_points(5, &[1, 4]).unwrap().modules(),
+        vec![0..1, 1..4, 4..5]
+    );
 }
 
 proptest! {

@@ -41,7 +41,13 @@ pub fn drive(
 ///
 /// # Panics
 /// When a property fails (this is a test helper), with a message naming the spec and step.
-pub fn check_schedule(registry: &ScheduleRegistry, spec: &str, per_epoch: u64, total: u64, cut: u64) {
+pub fn check_schedule(
+    registry: &ScheduleRegistry,
+    spec: &str,
+    per_epoch: u64,
+    total: u64,
+    cut: u64,
+) {
     let build = |s: &str| {
         registry
             .build(s)

@@ -38,7 +38,7 @@ use crate::step::{StepContext, StepKind};
 pub use combinators::{All, Any};
 pub use end_to_end::EndToEnd;
 pub use local_only::LocalOnly;
-pub use periodic::{Periodic, PeriodUnit};
+pub use periodic::{PeriodUnit, Periodic};
 pub use plateau::Plateau;
 pub use registry::{ScheduleBuilder, ScheduleRegistry};
 pub use spec::{SpecArgs, SpecNode};

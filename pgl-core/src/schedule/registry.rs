@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::GuidanceSchedule;
 use super::combinators::{All, Any};
 use super::end_to_end::EndToEnd;
 use super::local_only::LocalOnly;
@@ -10,7 +11,6 @@ use super::periodic::{PeriodUnit, Periodic};
 use super::plateau::Plateau;
 use super::spec::{SpecArgs, SpecNode};
 use super::warmup::Warmup;
-use super::GuidanceSchedule;
 use crate::error::CoreError;
 
 /// Builds one schedule from its parsed spec; the registry is passed in to build inner specs.
@@ -191,7 +191,10 @@ impl ScheduleRegistry {
         if node.args.is_empty() {
             return Err(CoreError::SpecSyntax {
                 spec: node.text.clone(),
-                reason: format!("`{}` needs inner schedules: {}(A,B,..)", node.name, node.name),
+                reason: format!(
+                    "`{}` needs inner schedules: {}(A,B,..)",
+                    node.name, node.name
+                ),
             });
         }
         node.args.iter().map(|a| self.build(a)).collect()

@@ -96,7 +96,9 @@ fn has_top_level_colon(s: &str) -> bool {
 
 /// True for `key=...`: a parameter, not a schedule (names never contain `=`).
 fn is_param_piece(piece: &str) -> bool {
-    let name_end = piece.find(|c: char| !is_name_char(c)).unwrap_or(piece.len());
+    let name_end = piece
+        .find(|c: char| !is_name_char(c))
+        .unwrap_or(piece.len());
     name_end > 0 && piece[name_end..].trim_start().starts_with('=')
 }
 
@@ -127,10 +129,7 @@ impl SpecNode {
             let inner = &rest[1..close];
             for piece in split_top_level(inner, text)? {
                 if piece.is_empty() {
-                    return Err(syntax(
-                        text,
-                        format!("empty schedule inside `{name}(...)`"),
-                    ));
+                    return Err(syntax(text, format!("empty schedule inside `{name}(...)`")));
                 }
                 // `any(periodic:every=5,len=2,local-only)`: a `key=value` piece continues
                 // the parameter list of the inner spec before it.
@@ -151,7 +150,10 @@ impl SpecNode {
         } else if !rest.trim().is_empty() {
             return Err(syntax(
                 text,
-                format!("unexpected `{}` after `{name}`; expected `:` and parameters", rest.trim()),
+                format!(
+                    "unexpected `{}` after `{name}`; expected `:` and parameters",
+                    rest.trim()
+                ),
             ));
         }
         Ok(SpecNode {
