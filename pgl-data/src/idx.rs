@@ -282,7 +282,7 @@ pub fn load_mnist_dir(
 pub fn encode_images(rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
     let per_image = (rows * cols) as usize;
     assert!(
-        per_image > 0 && pixels.len() % per_image == 0,
+        per_image > 0 && pixels.len().is_multiple_of(per_image),
         "whole images only"
     );
     let count = (pixels.len() / per_image) as u32;
