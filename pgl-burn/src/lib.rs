@@ -1,1 +1,31 @@
-//! pgl-burn
+//! The **pgl** training engine on [Burn](https://burn.dev) 0.22.
+//!
+//! - [`model`]: the [`DecoupledModel`] trait: K modules, an auxiliary head after each of the
+//!   first K-1 modules and the network's classifier after module K.
+//! - [`activation`]: [`Activation`], the flat or spatial tensor that flows between modules.
+//! - [`trainer`]: [`Trainer`], which executes the local and global steps a
+//!   [`GuidanceSchedule`](pgl_core::GuidanceSchedule) chooses, one optimizer per module.
+//! - [`eval`]: test loss, accuracy and per-module (per-head) accuracy.
+//! - [`optim`]: per-module optimizers from a [`RunConfig`](pgl_core::RunConfig).
+//! - [`backend`]: run-time backend selection (`cpu` always; others by cargo feature).
+//!
+//! Only this crate and the crates built on it know Burn.
+
+pub mod activation;
+pub mod backend;
+pub mod error;
+pub mod eval;
+pub mod inspect;
+pub mod model;
+pub mod optim;
+pub mod trainer;
+
+pub use activation::Activation;
+pub use backend::BackendKind;
+pub use error::TrainError;
+pub use eval::Evaluation;
+pub use model::DecoupledModel;
+pub use trainer::{StepOutcome, TrainSettings, Trainer};
+
+/// Burn itself, re-exported so that model crates use the workspace's exact release.
+pub use burn;

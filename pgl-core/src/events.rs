@@ -18,8 +18,10 @@ pub struct EpochMetrics {
     pub steps_global: u64,
     /// Mean training loss of the network's classifier over the epoch's steps.
     pub train_loss: f64,
-    /// Mean training loss of each module's head (aux heads, then the classifier).
-    pub module_train_loss: Vec<f64>,
+    /// Mean training loss of each module's head (aux heads, then the classifier), over the
+    /// steps that computed it (`null` when none did: aux heads are not evaluated by global
+    /// steps unless their losses are part of the global loss).
+    pub module_train_loss: Vec<Option<f64>>,
     /// Test loss of the network (classifier after the last module).
     pub test_loss: f64,
     /// Test accuracy of the network, in 0..=1.

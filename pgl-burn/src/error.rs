@@ -1,0 +1,68 @@
+//! The error type of `pgl-burn`.
+
+use std::path::PathBuf;
+
+use pgl_core::{CoreError, StepKind};
+use pgl_data::DataError;
+use thiserror::Error;
+
+/// Everything that can stop training.
+#[derive(Debug, Error)]
+pub enum TrainError {
+    /// A configuration or schedule problem.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// A dataset problem.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A loss became NaN or infinite.
+    #[error(
+        "non-finite loss {value} at epoch {epoch}, iteration {iteration} ({kind} step, {location}); try a lower --lr"
+    )]
+    NonFiniteLoss {
+        /// Epoch (starting at 1).
+        epoch: u64,
+        /// Iteration within the epoch (starting at 0).
+        iteration: u64,
+        /// Kind of step.
+        kind: StepKind,
+        /// Which loss: `module 2 head` or `classifier`.
+        location: String,
+        /// The value.
+        value: f32,
+    },
+    /// A backend was asked for that this binary was built without.
+    #[error(
+        "backend `{backend}` is not compiled into this binary; rebuild with `cargo build --release --features {feature}`"
+    )]
+    BackendNotCompiled {
+        /// The backend asked for.
+        backend: String,
+        /// The cargo feature that enables it.
+        feature: String,
+    },
+    /// An unknown backend name.
+    #[error("unknown backend `{name}`; expected one of: cpu, wgpu, cuda")]
+    UnknownBackend {
+        /// The name given.
+        name: String,
+    },
+    /// The model and the dataset do not fit together.
+    #[error("model `{model}` does not fit dataset `{dataset}`: {reason}")]
+    Incompatible {
+        /// Model name.
+        model: String,
+        /// Dataset name.
+        dataset: String,
+        /// Why.
+        reason: String,
+    },
+    /// Reading or writing run files failed.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}

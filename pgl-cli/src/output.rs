@@ -1,0 +1,127 @@
+//! The run folder: `config.json`, `metrics.jsonl`, `summary.json`.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use pgl_core::{EpochMetrics, EventSink, TrainEvent};
+use serde::Serialize;
+
+/// Writes `value` as pretty JSON to `path` atomically (temporary file, fsync, rename).
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    let tmp = path.with_extension("json.tmp");
+    {
+        let mut file =
+            File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        file.write_all(text.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+    }
+    fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC for the current time.
+pub fn utc_stamp() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Creates the run folder: `out` if given (it must not already hold a run), else a new
+/// folder `runs/<stamp>-<label>` (with a numeric suffix if that exists).
+pub fn create_run_dir(out: Option<&Path>, label: &str) -> Result<PathBuf> {
+    if let Some(dir) = out {
+        for existing in ["summary.json", "config.json", "metrics.jsonl"] {
+            if dir.join(existing).exists() {
+                bail!(
+                    "{} already holds a run ({existing}); choose another --out so it is not overwritten",
+                    dir.display()
+                );
+            }
+        }
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create run folder {}", dir.display()))?;
+        return Ok(dir.to_path_buf());
+    }
+    let base = PathBuf::from("runs").join(format!("{}-{label}", utc_stamp()));
+    for n in 0.. {
+        let candidate = if n == 0 {
+            base.clone()
+        } else {
+            PathBuf::from(format!("{}-{n}", base.display()))
+        };
+        if !candidate.exists() {
+            fs::create_dir_all(&candidate)
+                .with_context(|| format!("cannot create run folder {}", candidate.display()))?;
+            return Ok(candidate);
+        }
+    }
+    unreachable!("some suffix is free")
+}
+
+/// Appends one JSON line per finished epoch to `metrics.jsonl`, forwarding every event to
+/// an inner sink.
+pub struct MetricsFile<S> {
+    path: PathBuf,
+    inner: S,
+    error: Option<anyhow::Error>,
+}
+
+impl<S: EventSink> MetricsFile<S> {
+    /// Writes to `dir/metrics.jsonl` (created empty now).
+    pub fn create(dir: &Path, inner: S) -> Result<Self> {
+        let path = dir.join("metrics.jsonl");
+        File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(Self {
+            path,
+            inner,
+            error: None,
+        })
+    }
+
+    /// The first write error, if any.
+    pub fn take_error(&mut self) -> Option<anyhow::Error> {
+        self.error.take()
+    }
+
+    fn append(&self, metrics: &EpochMetrics) -> Result<()> {
+        let mut file = fs::OpenOptions::new().append(true).open(&self.path)?;
+        writeln!(file, "{}", serde_json::to_string(metrics)?)?;
+        file.sync_data()?;
+        Ok(())
+    }
+}
+
+impl<S: EventSink> EventSink for MetricsFile<S> {
+    fn on_event(&mut self, event: &TrainEvent) {
+        if let TrainEvent::EpochFinished(metrics) = event
+            && self.error.is_none()
+            && let Err(e) = self.append(metrics)
+        {
+            self.error = Some(e.context(format!("cannot append to {}", self.path.display())));
+        }
+        self.inner.on_event(event);
+    }
+}

@@ -1,0 +1,102 @@
+//! [`DecoupledNet`]: a list of blocks cut into K [`Stage`]s, each with its head.
+
+use pgl_burn::burn::module::Module;
+use pgl_burn::burn::optim::GradientsParams;
+use pgl_burn::burn::prelude::*;
+use pgl_burn::burn::tensor::Gradients;
+use pgl_burn::{Activation, DecoupledModel};
+use pgl_core::SplitPlan;
+
+use crate::layer::{FeatureShape, Layer};
+
+/// One decoupled module: its body and its head (an auxiliary head, or the network's
+/// classifier for the last stage).
+#[derive(Module, Debug)]
+pub struct Stage {
+    /// The module's layers, in order.
+    pub body: Vec<Layer>,
+    /// The head's layers: features → logits.
+    pub head: Vec<Layer>,
+}
+
+/// A network of K stages; the zoo's implementation of [`DecoupledModel`].
+#[derive(Module, Debug)]
+pub struct DecoupledNet {
+    /// The K stages, in order.
+    pub stages: Vec<Stage>,
+}
+
+/// One block of a network before splitting: its layers and its output shape.
+#[derive(Debug)]
+pub struct Block {
+    /// The layers.
+    pub layers: Vec<Layer>,
+    /// Output shape of the block.
+    pub output: FeatureShape,
+}
+
+impl DecoupledNet {
+    /// Cuts `blocks` into modules as `plan` says and gives every module a head built by
+    /// `head(output_shape_of_the_module, is_last_module)`.
+    ///
+    /// # Panics
+    /// When `plan` does not split exactly `blocks.len()` blocks (a programming error).
+    pub fn from_blocks(
+        blocks: Vec<Block>,
+        plan: &SplitPlan,
+        mut head: impl FnMut(FeatureShape, bool) -> Vec<Layer>,
+    ) -> Self {
+        assert_eq!(
+            plan.layers(),
+            blocks.len(),
+            "split plan and block count differ"
+        );
+        let ranges = plan.modules();
+        let last = ranges.len() - 1;
+        let mut blocks = blocks.into_iter();
+        let stages = ranges
+            .into_iter()
+            .enumerate()
+            .map(|(k, range)| {
+                let mut body = Vec::new();
+                let mut output = None;
+                for block in blocks.by_ref().take(range.len()) {
+                    body.extend(block.layers);
+                    output = Some(block.output);
+                }
+                let output = output.expect("modules are non-empty");
+                Stage {
+                    body,
+                    head: head(output, k == last),
+                }
+            })
+            .collect();
+        Self { stages }
+    }
+}
+
+fn run(layers: &[Layer], input: Activation) -> Activation {
+    layers.iter().fold(input, |x, layer| layer.forward(x))
+}
+
+impl DecoupledModel for DecoupledNet {
+    fn num_modules(&self) -> usize {
+        self.stages.len()
+    }
+
+    fn forward_module(&self, k: usize, input: Activation) -> Activation {
+        run(&self.stages[k].body, input)
+    }
+
+    fn head(&self, k: usize, features: Activation) -> Tensor<2> {
+        run(&self.stages[k].head, features).into_flat()
+    }
+
+    fn module_grads(&self, k: usize, grads: &mut Gradients) -> GradientsParams {
+        GradientsParams::from_module(grads, &self.stages[k])
+    }
+
+    fn module_num_params(&self, k: usize) -> usize {
+        self.stages[k].num_params()
+    }
+}

@@ -1,0 +1,315 @@
+//! Numerical invariants of the trainer on real zoo models and real data (CPU backend):
+//! gradient isolation of local steps, global step = plain backprop, determinism, learning.
+
+use pgl_burn::activation::batch_tensors;
+use pgl_burn::burn::nn::loss::CrossEntropyLoss;
+use pgl_burn::burn::prelude::*;
+use pgl_burn::inspect::{param_grads, param_values};
+use pgl_burn::{Activation, DecoupledModel, TrainError, Trainer};
+use pgl_core::{NullSink, OptimizerKind, RunConfig, ScheduleRegistry, StepKind};
+use pgl_data::{DatasetKind, DatasetSplits, load_dataset};
+use pgl_models::{DecoupledNet, ModelInput, build_model};
+
+fn digits() -> DatasetSplits {
+    load_dataset(DatasetKind::Digits, None).unwrap()
+}
+
+fn device() -> Device {
+    Device::flex().autodiff()
+}
+
+const DIGITS_INPUT: ModelInput = ModelInput {
+    channels: 1,
+    height: 8,
+    width: 8,
+    classes: 10,
+};
+
+/// Plain SGD with learning rate 1: `before - after` is exactly the gradient.
+fn plain_sgd() -> RunConfig {
+    RunConfig {
+        optimizer: OptimizerKind::Sgd,
+        lr: 1.0,
+        momentum: 0.0,
+        ..RunConfig::default()
+    }
+}
+
+fn batch(data: &DatasetSplits, n: usize, device: &Device) -> (Activation, Tensor<1, Int>) {
+    batch_tensors(&data.train.batch(&(0..n).collect::<Vec<_>>()), device)
+}
+
+fn build(name: &str, modules: usize, seed: u64, device: &Device) -> DecoupledNet {
+    device.seed(seed);
+    build_model(name, DIGITS_INPUT, modules, device).unwrap()
+}
+
+fn trainer(
+    model: DecoupledNet,
+    config: &RunConfig,
+    schedule: &str,
+    device: &Device,
+) -> Trainer<DecoupledNet> {
+    let schedule = ScheduleRegistry::with_builtins().build(schedule).unwrap();
+    Trainer::new(model, config, schedule, device)
+}
+
+/// The update `before - after` of every trainable parameter, by path.
+fn updates(before: &DecoupledNet, after: &DecoupledNet) -> Vec<(String, Vec<f32>)> {
+    param_values(before)
+        .into_iter()
+        .zip(param_values(after))
+        .filter(|(b, _)| b.trainable)
+        .map(|(b, a)| {
+            assert_eq!(b.path, a.path);
+            (
+                b.path,
+                b.values.iter().zip(&a.values).map(|(x, y)| x - y).collect(),
+            )
+        })
+        .collect()
+}
+
+fn assert_close(path: &str, got: &[f32], expected: &[f32]) {
+    assert_eq!(got.len(), expected.len(), "{path}: length");
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        let tolerance = 1e-5 + 1e-4 * e.abs();
+        assert!(
+            (g - e).abs() <= tolerance,
+            "{path}[{i}]: update {g} but gradient {e}"
+        );
+    }
+}
+
+/// Module index of a parameter path `stages.K. ...`.
+fn module_of(path: &str) -> usize {
+    path.split('.')
+        .nth(1)
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| panic!("path {path}"))
+}
+
+fn is_head(path: &str) -> bool {
+    path.split('.').nth(2) == Some("head")
+}
+
+#[test]
+fn a_local_step_updates_each_module_with_its_own_head_loss_only() {
+    for model_name in ["cnn", "mlp"] {
+        let device = device();
+        let data = digits();
+        let model = build(model_name, 3, 1, &device);
+        let (images, labels) = batch(&data, 32, &device);
+        let ce = CrossEntropyLoss::new(None, &device);
+
+        // Reference: gradient of head k's loss alone, on the detached output of module k-1.
+        let mut expected: Vec<(String, Option<Vec<f32>>)> = Vec::new();
+        let mut input = images.clone();
+        for k in 0..model.num_modules() {
+            let features = model.forward_module(k, input.clone());
+            let loss = ce.forward(model.head(k, features.clone()), labels.clone());
+            let grads = loss.backward();
+            expected.extend(
+                param_grads(&model.stages[k], &grads)
+                    .into_iter()
+                    .map(|(p, g)| (format!("stages.{k}.{p}"), g)),
+            );
+            input = features.detach();
+        }
+
+        let mut t = trainer(model.clone(), &plain_sgd(), "local-only", &device);
+        let outcome = t.local_step(images, labels);
+        assert_eq!(outcome.kind, StepKind::Local);
+        assert!(outcome.module_losses.iter().all(Option::is_some));
+        let got = updates(&model, t.model());
+        assert_eq!(got.len(), expected.len());
+        for ((path, update), (expected_path, grad)) in got.iter().zip(&expected) {
+            assert_eq!(path, expected_path);
+            let grad = grad
+                .as_ref()
+                .unwrap_or_else(|| panic!("{path} has no gradient from its own head"));
+            assert_close(path, update, grad);
+        }
+    }
+}
+
+#[test]
+fn a_global_step_is_plain_backprop_through_the_composed_network() {
+    let device = device();
+    let data = digits();
+    let model = build("cnn", 4, 2, &device);
+    let (images, labels) = batch(&data, 32, &device);
+    let ce = CrossEntropyLoss::new(None, &device);
+
+    let loss = ce.forward(model.forward(images.clone()), labels.clone());
+    let expected = param_grads(&model, &loss.backward());
+
+    let mut t = trainer(model.clone(), &plain_sgd(), "end-to-end", &device);
+    let outcome = t.global_step(images, labels);
+    assert_eq!(outcome.kind, StepKind::Global);
+    let got = updates(&model, t.model());
+    let mut aux_params = 0;
+    for ((path, update), (expected_path, grad)) in got.iter().zip(&expected) {
+        assert_eq!(path, expected_path);
+        let is_aux_head = is_head(path) && module_of(path) < 3;
+        match grad {
+            Some(grad) => assert_close(path, update, grad),
+            None => {
+                assert!(is_aux_head, "{path} got no gradient from the global loss");
+                assert!(
+                    update.iter().all(|u| *u == 0.0),
+                    "aux head {path} changed in a global step"
+                );
+                aux_params += 1;
+            }
+        }
+    }
+    assert!(aux_params > 0);
+}
+
+#[test]
+fn a_global_step_with_aux_weight_adds_the_weighted_aux_losses() {
+    let device = device();
+    let data = digits();
+    let model = build("mlp", 4, 3, &device);
+    let (images, labels) = batch(&data, 16, &device);
+    let ce = CrossEntropyLoss::new(None, &device);
+    let weight = 0.5f32;
+
+    let mut x = images.clone();
+    let mut total = None;
+    for k in 0..4 {
+        x = model.forward_module(k, x);
+        let loss = ce.forward(model.head(k, x.clone()), labels.clone());
+        let term = if k < 3 { loss * weight } else { loss };
+        total = Some(match total {
+            None => term,
+            Some(t) => t + term,
+        });
+    }
+    let expected = param_grads(&model, &total.unwrap().backward());
+
+    let config = RunConfig {
+        aux_weight: f64::from(weight),
+        ..plain_sgd()
+    };
+    let mut t = trainer(model.clone(), &config, "end-to-end", &device);
+    let outcome = t.global_step(images, labels);
+    assert!(outcome.module_losses.iter().all(Option::is_some));
+    for ((path, update), (_, grad)) in updates(&model, t.model()).iter().zip(&expected) {
+        assert_close(
+            path,
+            update,
+            grad.as_ref().expect("every parameter gets a gradient"),
+        );
+    }
+}
+
+fn short_run(seed: u64) -> (Vec<pgl_core::EpochMetrics>, Vec<Vec<f32>>) {
+    let device = device();
+    let mut data = digits();
+    data.train = data.train.truncated(400);
+    data.test = data.test.truncated(100);
+    let config = RunConfig {
+        epochs: 2,
+        batch_size: 32,
+        seed,
+        ..RunConfig::default()
+    };
+    let model = build("cnn", 4, seed, &device);
+    let mut t = trainer(model, &config, "periodic:every=3", &device);
+    let metrics = t.fit(&data, &mut NullSink).unwrap();
+    let params = param_values(t.model())
+        .into_iter()
+        .map(|p| p.values)
+        .collect();
+    (metrics, params)
+}
+
+#[test]
+fn the_same_seed_gives_bit_identical_runs() {
+    let (metrics_a, params_a) = short_run(9);
+    let (metrics_b, params_b) = short_run(9);
+    let strip = |m: &[pgl_core::EpochMetrics]| {
+        m.iter()
+            .map(|e| {
+                (
+                    e.train_loss.to_bits(),
+                    e.module_train_loss.clone(),
+                    e.test_loss.to_bits(),
+                    e.module_accuracy.clone(),
+                    e.steps_global,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&metrics_a), strip(&metrics_b));
+    assert_eq!(params_a, params_b);
+    assert!(
+        metrics_a
+            .iter()
+            .all(|m| m.steps_global > 0 && m.steps_local > 0)
+    );
+    let (metrics_c, _) = short_run(10);
+    assert_ne!(
+        strip(&metrics_a),
+        strip(&metrics_c),
+        "a different seed gives a different run"
+    );
+}
+
+#[test]
+fn training_learns_the_digits_with_every_schedule() {
+    for (schedule, threshold) in [
+        ("local-only", 0.85),
+        ("end-to-end", 0.85),
+        ("periodic:every=5", 0.85),
+    ] {
+        let device = device();
+        let data = digits();
+        let config = RunConfig {
+            epochs: 3,
+            ..RunConfig::default()
+        };
+        let mut t = trainer(build("mlp", 4, 5, &device), &config, schedule, &device);
+        let metrics = t.fit(&data, &mut NullSink).unwrap();
+        let last = metrics.last().unwrap();
+        assert!(
+            last.test_accuracy >= threshold,
+            "{schedule}: accuracy {}",
+            last.test_accuracy
+        );
+        assert_eq!(last.module_accuracy.len(), 4);
+        let steps = last.steps_local + last.steps_global;
+        match schedule {
+            "local-only" => assert_eq!(last.steps_global, 0),
+            "end-to-end" => assert_eq!(last.steps_local, 0),
+            _ => assert!(last.steps_global > 0 && last.steps_global < steps),
+        }
+    }
+}
+
+#[test]
+fn an_exploding_loss_stops_training_with_a_named_error() {
+    let device = device();
+    let data = digits();
+    let config = RunConfig {
+        lr: 1e38,
+        epochs: 1,
+        ..plain_sgd()
+    };
+    let mut t = trainer(build("mlp", 2, 1, &device), &config, "local-only", &device);
+    match t.fit(&data, &mut NullSink) {
+        Err(TrainError::NonFiniteLoss {
+            epoch,
+            kind,
+            location,
+            ..
+        }) => {
+            assert_eq!(epoch, 1);
+            assert_eq!(kind, StepKind::Local);
+            assert!(location.contains("module"), "{location}");
+        }
+        other => panic!("expected a non-finite loss error, got {other:?}"),
+    }
+}
