@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train a decoupled network (default: the embedded 8x8 digits, CNN, K=4, periodic guidance).
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// List the guidance schedules and their spec syntax.
     Schedules,
 }
@@ -31,7 +31,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Schedules => {
             print_schedules();
             Ok(())
