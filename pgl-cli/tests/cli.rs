@@ -13,7 +13,9 @@ fn pgl(args: &[&str], cwd: &Path) -> Output {
 
 fn data_root() -> PathBuf {
     let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    std::env::var_os("PGL_DATA_DIR").map(PathBuf::from).unwrap_or(fallback)
+    std::env::var_os("PGL_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or(fallback)
 }
 
 fn summary(dir: &Path) -> serde_json::Value {
@@ -30,7 +32,9 @@ fn train_with_no_arguments_learns_the_embedded_digits() {
     let tmp = tempfile::tempdir().unwrap();
     let out = pgl(&["train"], tmp.path());
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
-    let runs: Vec<_> = std::fs::read_dir(tmp.path().join("runs")).unwrap().collect();
+    let runs: Vec<_> = std::fs::read_dir(tmp.path().join("runs"))
+        .unwrap()
+        .collect();
     assert_eq!(runs.len(), 1, "one new run folder under runs/");
     let dir = runs[0].as_ref().unwrap().path();
     let s = summary(&dir);
@@ -41,20 +45,37 @@ fn train_with_no_arguments_learns_the_embedded_digits() {
     let local = s["steps_local"].as_u64().unwrap();
     let global = s["steps_global"].as_u64().unwrap();
     assert_eq!(local + global, 10 * 1437u64.div_ceil(64));
-    assert_eq!(global, (10 * 1437u64.div_ceil(64)) / 10, "periodic:every=10 over 230 iterations");
+    assert_eq!(
+        global,
+        (10 * 1437u64.div_ceil(64)) / 10,
+        "periodic:every=10 over 230 iterations"
+    );
     for key in ["test_loss", "wall_seconds", "config"] {
         assert!(!s[key].is_null(), "summary.json lacks {key}");
     }
     assert_eq!(s["config"]["schedule"], "periodic:every=10");
-    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     assert_eq!(config, s["config"]);
     let metrics = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
-    let lines: Vec<serde_json::Value> = metrics.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = metrics
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 10);
     assert_eq!(lines[9]["test_accuracy"], s["test_accuracy"]);
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("per-module test acc"), "epoch table printed: {stdout}");
-    assert_eq!(stdout.lines().filter(|l| l.trim_start().starts_with(char::is_numeric)).count(), 10);
+    assert!(
+        stdout.contains("per-module test acc"),
+        "epoch table printed: {stdout}"
+    );
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.trim_start().starts_with(char::is_numeric))
+            .count(),
+        10
+    );
 }
 
 #[test]
@@ -64,9 +85,32 @@ fn train_on_real_mnist_with_every_option() {
     let out_dir = tmp.path().join("run");
     let out = pgl(
         &[
-            "train", "--dataset", "mnist", "--data-dir", mnist.to_str().unwrap(), "--model", "cnn", "--modules", "2",
-            "--schedule", "warmup:epochs=1,then=periodic:every=5", "--epochs", "2", "--batch-size", "50", "--lr", "0.05",
-            "--optimizer", "sgd", "--seed", "3", "--train-limit", "1000", "--test-limit", "500", "--out",
+            "train",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            mnist.to_str().unwrap(),
+            "--model",
+            "cnn",
+            "--modules",
+            "2",
+            "--schedule",
+            "warmup:epochs=1,then=periodic:every=5",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "50",
+            "--lr",
+            "0.05",
+            "--optimizer",
+            "sgd",
+            "--seed",
+            "3",
+            "--train-limit",
+            "1000",
+            "--test-limit",
+            "500",
+            "--out",
             out_dir.to_str().unwrap(),
         ],
         tmp.path(),
@@ -75,8 +119,16 @@ fn train_on_real_mnist_with_every_option() {
     let s = summary(&out_dir);
     assert_eq!(s["train_samples"], 1000);
     assert_eq!(s["test_samples"], 500);
-    assert_eq!(s["steps_global"], 20 + 4, "warm-up epoch global, then every 5th");
-    assert!(s["test_accuracy"].as_f64().unwrap() > 0.6, "{}", s["test_accuracy"]);
+    assert_eq!(
+        s["steps_global"],
+        20 + 4,
+        "warm-up epoch global, then every 5th"
+    );
+    assert!(
+        s["test_accuracy"].as_f64().unwrap() > 0.6,
+        "{}",
+        s["test_accuracy"]
+    );
     assert_eq!(s["config"]["optimizer"], "sgd");
 }
 
@@ -88,7 +140,19 @@ fn train_on_a_written_fashion_mnist_directory() {
     let dir = pgl_data_dir(tmp.path(), &pixels, &labels);
     let out_dir = tmp.path().join("run");
     let out = pgl(
-        &["train", "--dataset", "fashion-mnist", "--data-dir", dir.to_str().unwrap(), "--model", "mlp", "--epochs", "1", "--out", out_dir.to_str().unwrap()],
+        &[
+            "train",
+            "--dataset",
+            "fashion-mnist",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
         tmp.path(),
     );
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
@@ -113,8 +177,16 @@ fn pgl_data_dir(root: &Path, pixels: &[u8], labels: &[u8]) -> PathBuf {
         b
     };
     for prefix in ["train", "t10k"] {
-        std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), images(pixels)).unwrap();
-        std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), label_file(labels)).unwrap();
+        std::fs::write(
+            dir.join(format!("{prefix}-images-idx3-ubyte")),
+            images(pixels),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{prefix}-labels-idx1-ubyte")),
+            label_file(labels),
+        )
+        .unwrap();
     }
     dir
 }
@@ -128,19 +200,31 @@ fn bad_input_is_a_clear_error_without_a_panic() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--schedule", "periodic:every=0"], "every=0"),
         (vec!["--schedule", "periodic:every=4,len=9"], "len=9"),
-        (vec!["--schedule", "sometimes"], "unknown schedule `sometimes`"),
+        (
+            vec!["--schedule", "sometimes"],
+            "unknown schedule `sometimes`",
+        ),
         (vec!["--dataset", "cifar"], "unknown dataset `cifar`"),
-        (vec!["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"], "/nonexistent/mnist"),
+        (
+            vec!["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"],
+            "/nonexistent/mnist",
+        ),
         (vec!["--model", "resnet9000"], "unknown model `resnet9000`"),
         (vec!["--modules", "9"], "cannot make 9 non-empty modules"),
         (vec!["--modules", "0"], "modules"),
-        (vec!["--optimizer", "rmsprop"], "unknown optimizer `rmsprop`"),
+        (
+            vec!["--optimizer", "rmsprop"],
+            "unknown optimizer `rmsprop`",
+        ),
         (vec!["--lr=-1"], "lr"),
         (vec!["--lr", "0"], "`lr` = 0"),
         (vec!["--batch-size", "0"], "batch-size"),
         (vec!["--backend", "cuda"], "--features cuda"),
         (vec!["--backend", "tpu"], "unknown backend `tpu`"),
-        (vec!["--out", existing.to_str().unwrap()], "already holds a run"),
+        (
+            vec!["--out", existing.to_str().unwrap()],
+            "already holds a run",
+        ),
     ];
     for (extra, needle) in cases {
         let mut args = vec!["train", "--epochs", "1", "--train-limit", "64"];
@@ -149,10 +233,17 @@ fn bad_input_is_a_clear_error_without_a_panic() {
         let stderr = text(&out.stderr);
         assert!(!out.status.success(), "{extra:?} should fail");
         assert!(stderr.contains("error"), "{extra:?}: {stderr}");
-        assert!(stderr.contains(needle), "{extra:?}: expected `{needle}` in: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{extra:?}: expected `{needle}` in: {stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{extra:?} panicked: {stderr}");
     }
-    assert_eq!(std::fs::read_to_string(existing.join("summary.json")).unwrap(), "{}", "an existing run is never overwritten");
+    assert_eq!(
+        std::fs::read_to_string(existing.join("summary.json")).unwrap(),
+        "{}",
+        "an existing run is never overwritten"
+    );
 }
 
 #[test]
@@ -160,7 +251,15 @@ fn schedules_lists_every_builtin() {
     let out = pgl(&["schedules"], Path::new("."));
     assert!(out.status.success());
     let stdout = text(&out.stdout);
-    for name in ["local-only", "end-to-end", "periodic", "warmup", "plateau", "any", "all"] {
+    for name in [
+        "local-only",
+        "end-to-end",
+        "periodic",
+        "warmup",
+        "plateau",
+        "any",
+        "all",
+    ] {
         assert!(stdout.contains(name), "{name} missing from: {stdout}");
     }
 }

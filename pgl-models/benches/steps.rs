@@ -17,7 +17,8 @@ const MODULES: usize = 4;
 
 fn steps(c: &mut Criterion) {
     let root = pgl_data::data_root_or(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
-    let data = load_dataset(DatasetKind::Mnist, Some(&root.join("mnist"))).expect("MNIST in $PGL_DATA_DIR/mnist");
+    let data = load_dataset(DatasetKind::Mnist, Some(&root.join("mnist")))
+        .expect("MNIST in $PGL_DATA_DIR/mnist");
     let batch = data.train.batch(&(0..BATCH).collect::<Vec<_>>());
     let device = Device::flex().autodiff();
     device.seed(1);
@@ -33,7 +34,9 @@ fn steps(c: &mut Criterion) {
         modules: MODULES,
         ..RunConfig::default()
     };
-    let schedule = ScheduleRegistry::with_builtins().build("local-only").unwrap();
+    let schedule = ScheduleRegistry::with_builtins()
+        .build("local-only")
+        .unwrap();
     let mut trainer = Trainer::new(model, &config, schedule, &device);
 
     let mut group = c.benchmark_group("mnist-cnn-k4-b128");
