@@ -39,3 +39,20 @@ pub trait DecoupledModel: Module + Sized {
         self.head(last, x)
     }
 }
+
+struct Initializer;
+
+impl burn::module::ModuleVisitor for Initializer {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        let _ = param.val();
+    }
+}
+
+/// Initialises every parameter of `module` now.
+///
+/// Burn initialises parameters lazily, at first use, from a process-wide generator; pgl calls
+/// this right after `device.seed(seed)` and construction, so the seed alone determines the
+/// initial weights, whatever else draws random numbers later.
+pub fn initialize_now<M: Module>(module: &M) {
+    module.visit(&mut Initializer);
+}

@@ -18,7 +18,7 @@ use burn::prelude::*;
 use pgl_core::{
     EpochMetrics, EventSink, GuidanceSchedule, RunConfig, StepContext, StepKind, TrainEvent,
 };
-use pgl_data::{BatchOrder, DatasetSplits, ImageDataset, SplitMix64};
+use pgl_data::{Augment, DatasetSplits, EpochPlan, ImageDataset, for_each_batch};
 
 use crate::activation::{Activation, batch_tensors};
 use crate::error::TrainError;
@@ -42,8 +42,12 @@ pub struct TrainSettings {
     pub eval_batch_size: usize,
     /// Number of epochs `fit` runs.
     pub epochs: u64,
-    /// Seed of the data order.
+    /// Seed of the data order and augmentation.
     pub seed: u64,
+    /// Training augmentation (none by default; the CLI picks the dataset's standard one).
+    pub augment: Option<Augment>,
+    /// Batches the background loader may prepare ahead of the trainer.
+    pub prefetch: usize,
 }
 
 impl TrainSettings {
@@ -56,6 +60,8 @@ impl TrainSettings {
             eval_batch_size: config.batch_size.max(256),
             epochs: config.epochs,
             seed: config.seed,
+            augment: None,
+            prefetch: 4,
         }
     }
 }
@@ -80,7 +86,6 @@ pub struct Trainer<M: DecoupledModel> {
     settings: TrainSettings,
     device: Device,
     loss_fn: CrossEntropyLoss,
-    data_rng: SplitMix64,
     epochs_done: u64,
     iteration: u64,
     recent_losses: VecDeque<f32>,
@@ -103,7 +108,6 @@ impl<M: DecoupledModel> Trainer<M> {
             settings: TrainSettings::from_config(config),
             device: device.clone(),
             loss_fn: CrossEntropyLoss::new(None, device),
-            data_rng: SplitMix64::new(config.seed),
             epochs_done: 0,
             iteration: 0,
             recent_losses: VecDeque::with_capacity(LOSS_HISTORY),
@@ -130,6 +134,11 @@ impl<M: DecoupledModel> Trainer<M> {
     /// The settings in use.
     pub fn settings(&self) -> &TrainSettings {
         &self.settings
+    }
+
+    /// Changes the training augmentation (`None`: off).
+    pub fn set_augment(&mut self, augment: Option<Augment>) {
+        self.settings.augment = augment;
     }
 
     /// The training device.
@@ -244,28 +253,31 @@ impl<M: DecoupledModel> Trainer<M> {
         )
     }
 
-    /// Trains one epoch over `train` (seeded order), asking the schedule before every batch,
-    /// then evaluates on `test`. Reports every step and the epoch's metrics to `sink`.
+    /// Trains one epoch over `train` (seeded order, batches made ahead on a background
+    /// thread), asking the schedule before every batch, then evaluates on `test`. Reports
+    /// every step and the epoch's metrics to `sink`.
     pub fn train_epoch(
         &mut self,
         data: &DatasetSplits,
         sink: &mut dyn EventSink,
     ) -> Result<EpochMetrics, TrainError> {
         let epoch = self.epochs_done;
-        let order = BatchOrder::shuffled(
-            data.train.len(),
+        let plan = EpochPlan::new(
+            &data.train,
             self.settings.batch_size,
-            &mut self.data_rng,
+            self.settings.seed,
+            epoch,
+            self.settings.augment,
         );
-        let per_epoch = order.num_batches() as u64;
+        let per_epoch = plan.order.num_batches() as u64;
         let modules = self.model().num_modules();
         let mut steps = [0u64; 2];
         let mut loss_sum = 0f64;
         let mut module_sums = vec![(0f64, 0u64); modules];
         let started = Instant::now();
-        for b in 0..order.num_batches() {
-            let batch = data.train.batch(order.batch_indices(b));
-            let (images, labels) = batch_tensors(&batch, &self.device);
+        let device = self.device.clone();
+        let loader = for_each_batch(&data.train, &plan, self.settings.prefetch, |b, batch| {
+            let (images, labels) = batch_tensors(&batch, &device);
             let history: Vec<f32> = self.recent_losses.iter().copied().collect();
             let context = StepContext {
                 epoch,
@@ -296,7 +308,8 @@ impl<M: DecoupledModel> Trainer<M> {
                 kind,
                 loss: outcome.loss,
             });
-        }
+            Ok::<(), TrainError>(())
+        })?;
         let train_seconds = started.elapsed().as_secs_f64();
         sink.on_event(&TrainEvent::EvaluationStarted { epoch: epoch + 1 });
         let eval_started = Instant::now();
@@ -315,6 +328,7 @@ impl<M: DecoupledModel> Trainer<M> {
             test_accuracy: evaluation.accuracy,
             module_accuracy: evaluation.module_accuracy,
             train_seconds,
+            data_wait_seconds: loader.wait.as_secs_f64(),
             eval_seconds: eval_started.elapsed().as_secs_f64(),
             images_per_second: data.train.len() as f64 / train_seconds.max(1e-9),
         };

@@ -6,6 +6,7 @@
 
 mod output;
 mod progress;
+mod setup;
 mod train;
 
 use std::process::ExitCode;
@@ -26,6 +27,12 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// List the guidance schedules and their spec syntax.
     Schedules,
+    /// List the model zoo: parameter counts, valid K, default aux head.
+    Models {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -36,6 +43,7 @@ fn main() -> ExitCode {
             print_schedules();
             Ok(())
         }
+        Command::Models { json } => print_models(json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -55,4 +63,45 @@ fn print_schedules() {
         "\nExamples: local-only, end-to-end, periodic:every=10, periodic:every=2,len=1,unit=epochs,\n\
          warmup:epochs=1,then=periodic:every=10, any(periodic:every=50,plateau:patience=20)"
     );
+}
+
+fn print_models(json: bool) -> anyhow::Result<()> {
+    let catalog = pgl_models::catalog(&pgl_burn::burn::prelude::Device::flex());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&catalog)?);
+        return Ok(());
+    }
+    println!(
+        "{:<10} {:>10} {:>6} {:>12} {:>9}  {:<12} description",
+        "model", "params", "max K", "infopro K", "head", "input"
+    );
+    for m in &catalog {
+        let infopro: Vec<String> = m.infopro_modules.iter().map(usize::to_string).collect();
+        let input = format!(
+            "{}x{}x{}",
+            m.reference_input[0], m.reference_input[1], m.reference_input[2]
+        );
+        println!(
+            "{:<10} {:>10} {:>6} {:>12} {:>9}  {:<12} {}",
+            m.name,
+            m.params,
+            m.units,
+            if infopro.is_empty() {
+                "-".to_string()
+            } else {
+                infopro.join(",")
+            },
+            m.default_head,
+            input,
+            m.description
+        );
+    }
+    println!(
+        "\nparams: the network with 10 classes and no aux head. K may be 1..=max K (--split even);\n\
+         --split infopro uses InfoPro's tables. Aux heads: {}.",
+        pgl_models::AuxHead::ALL
+            .map(pgl_models::AuxHead::name)
+            .join(", ")
+    );
+    Ok(())
 }

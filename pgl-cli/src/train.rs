@@ -5,14 +5,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use pgl_burn::{BackendKind, DecoupledModel, Trainer};
-use pgl_core::{OptimizerKind, RunConfig, ScheduleRegistry};
-use pgl_data::{DatasetKind, load_dataset};
-use pgl_models::{ModelInput, build_model};
+use pgl_burn::{DecoupledModel, Trainer};
+use pgl_core::{OptimizerKind, RunConfig};
 use serde::Serialize;
 
 use crate::output::{MetricsFile, create_run_dir, write_json_atomic};
 use crate::progress::ConsoleSink;
+use crate::setup::RunSetup;
 
 /// Options of `pgl train`; every one maps to a [`RunConfig`] field.
 #[derive(Debug, Args)]
@@ -29,6 +28,12 @@ pub struct TrainArgs {
     /// Number of decoupled modules K.
     #[arg(long, default_value_t = 4)]
     modules: usize,
+    /// Module boundaries: even, or infopro (InfoPro's tables: resnet32/resnet110, K=2,4,8,16).
+    #[arg(long, default_value = "even")]
+    split: String,
+    /// Auxiliary head: 0c1f, 1c2f, mlp-sr, pool2-1f (default: the model's own, see `pgl models`).
+    #[arg(long)]
+    aux_head: Option<String>,
     /// Guidance schedule spec (see `pgl schedules`).
     #[arg(long, default_value = "periodic:every=10")]
     schedule: String,
@@ -65,10 +70,16 @@ pub struct TrainArgs {
     /// Evaluate on the first N test samples only.
     #[arg(long)]
     test_limit: Option<usize>,
+    /// CIFAR-100 labels: fine or coarse.
+    #[arg(long, default_value = "fine")]
+    label: String,
+    /// Training augmentation: auto (pad+crop and flip for CIFAR/STL-10, none otherwise), on, off.
+    #[arg(long, default_value = "auto")]
+    augment: String,
     /// Run folder (default: a new folder under runs/).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Compute backend: cpu (always built), wgpu or cuda (cargo features).
+    /// Compute backend: cpu (always built), wgpu or cuda (cargo features of the build).
     #[arg(long, default_value = "cpu")]
     backend: String,
 }
@@ -85,6 +96,8 @@ impl TrainArgs {
             data_dir: self.data_dir.as_ref().map(|d| d.display().to_string()),
             model: self.model.clone(),
             modules: self.modules,
+            split: self.split.clone(),
+            aux_head: self.aux_head.clone(),
             schedule: self.schedule.clone(),
             epochs: self.epochs,
             batch_size: self.batch_size,
@@ -97,6 +110,9 @@ impl TrainArgs {
             seed: self.seed,
             train_limit: self.train_limit,
             test_limit: self.test_limit,
+            label: self.label.clone(),
+            augment: self.augment.clone(),
+            backend: self.backend.clone(),
         };
         config.validate()?;
         Ok(config)
@@ -127,28 +143,15 @@ struct Summary<'a> {
 pub fn run(args: TrainArgs) -> Result<()> {
     let started = Instant::now();
     let config = args.to_config()?;
-    let backend = BackendKind::parse(&args.backend)?;
-    let device = backend.training_device()?;
-    let schedule = ScheduleRegistry::with_builtins()
-        .build(&config.schedule)
-        .context("invalid --schedule")?;
-    let kind = DatasetKind::parse(&config.dataset)?;
-    let mut data = load_dataset(kind, args.data_dir.as_deref())?;
-    if let Some(n) = config.train_limit {
-        data.train = data.train.truncated(n);
-    }
-    if let Some(n) = config.test_limit {
-        data.test = data.test.truncated(n);
-    }
-    let shape = data.train.shape;
-    let input = ModelInput {
-        channels: shape.channels,
-        height: shape.height,
-        width: shape.width,
-        classes: data.train.num_classes,
-    };
-    device.seed(config.seed);
-    let model = build_model(&config.model, input, config.modules, &device)?;
+    let setup = RunSetup::prepare(&config)?;
+    let RunSetup {
+        data,
+        model,
+        schedule,
+        device,
+        backend,
+        augment,
+    } = setup;
     let module_params: Vec<usize> = (0..model.num_modules())
         .map(|k| model.module_num_params(k))
         .collect();
@@ -172,6 +175,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
 
     let schedule_spec = schedule.spec();
     let mut trainer = Trainer::new(model, &config, schedule, &device);
+    trainer.set_augment(augment);
     let mut sink = MetricsFile::create(&run_dir, ConsoleSink::new(config.modules))?;
     let history = trainer.fit(&data, &mut sink)?;
     if let Some(error) = sink.take_error() {

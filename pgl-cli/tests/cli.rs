@@ -206,6 +206,34 @@ fn bad_input_is_a_clear_error_without_a_panic() {
         ),
         (vec!["--dataset", "cifar"], "unknown dataset `cifar`"),
         (
+            vec!["--dataset", "cifar10", "--data-dir", "/nonexistent/c10"],
+            "/nonexistent/c10",
+        ),
+        (
+            vec!["--model", "resnet56", "--split", "infopro"],
+            "resnet32 and resnet110",
+        ),
+        (
+            vec![
+                "--model",
+                "resnet32",
+                "--split",
+                "infopro",
+                "--modules",
+                "5",
+            ],
+            "K=5",
+        ),
+        (vec!["--split", "random"], "split"),
+        (vec!["--aux-head", "9c9f"], "unknown aux head `9c9f`"),
+        (
+            vec!["--model", "mlp", "--aux-head", "mlp-sr"],
+            "needs spatial",
+        ),
+        (vec!["--model", "vgg11"], "at least 32x32"),
+        (vec!["--label", "medium"], "label"),
+        (vec!["--augment", "maybe"], "augment"),
+        (
             vec!["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"],
             "/nonexistent/mnist",
         ),
@@ -220,7 +248,10 @@ fn bad_input_is_a_clear_error_without_a_panic() {
         (vec!["--lr", "0"], "`lr` = 0"),
         (vec!["--batch-size", "0"], "batch-size"),
         (vec!["--backend", "cuda"], "--features cuda"),
-        (vec!["--backend", "tpu"], "unknown backend `tpu`"),
+        (
+            vec!["--backend", "tpu"],
+            "`backend` = `tpu`: expected one of cpu, wgpu, cuda",
+        ),
         (
             vec!["--out", existing.to_str().unwrap()],
             "already holds a run",
@@ -262,4 +293,96 @@ fn schedules_lists_every_builtin() {
     ] {
         assert!(stdout.contains(name), "{name} missing from: {stdout}");
     }
+}
+
+fn write_cifar10(dir: &Path, per_batch: usize, test: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let record = |i: usize| -> Vec<u8> {
+        let label = (i % 10) as u8;
+        let mut r = vec![label];
+        // Class-dependent colour so that the task is learnable.
+        r.extend(
+            (0..3072)
+                .map(|p| ((p / 1024) * 40 + usize::from(label) * 20 + (p * 13 + i) % 17) as u8),
+        );
+        r
+    };
+    for b in 1..=5 {
+        let bytes: Vec<u8> = (0..per_batch).flat_map(|i| record(i + b * 100)).collect();
+        std::fs::write(dir.join(format!("data_batch_{b}.bin")), bytes).unwrap();
+    }
+    let bytes: Vec<u8> = (0..test).flat_map(record).collect();
+    std::fs::write(dir.join("test_batch.bin"), bytes).unwrap();
+}
+
+#[test]
+fn train_resnet32_with_infopro_split_on_a_cifar10_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("cifar-10-batches-bin");
+    write_cifar10(&data, 8, 10);
+    let out_dir = tmp.path().join("run");
+    let out = pgl(
+        &[
+            "train",
+            "--model",
+            "resnet32",
+            "--modules",
+            "16",
+            "--split",
+            "infopro",
+            "--aux-head",
+            "1c2f",
+            "--dataset",
+            "cifar10",
+            "--data-dir",
+            tmp.path().to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "20",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let s = summary(&out_dir);
+    assert_eq!(s["train_samples"], 40);
+    assert_eq!(s["module_accuracy"].as_array().unwrap().len(), 16);
+    assert_eq!(s["module_params"].as_array().unwrap().len(), 16);
+    assert_eq!(s["config"]["split"], "infopro");
+    assert_eq!(s["config"]["aux_head"], "1c2f");
+    assert_eq!(
+        s["steps_local"].as_u64().unwrap() + s["steps_global"].as_u64().unwrap(),
+        2
+    );
+    let metrics = std::fs::read_to_string(out_dir.join("metrics.jsonl")).unwrap();
+    assert!(metrics.contains("data_wait_seconds"));
+}
+
+#[test]
+fn models_lists_the_zoo_as_text_and_json() {
+    let out = pgl(&["models"], Path::new("."));
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    for needle in [
+        "resnet32",
+        "464154",
+        "resnet110",
+        "1727962",
+        "vgg13",
+        "2,4,8,16",
+        "1c2f",
+        "mlp-sr",
+    ] {
+        assert!(stdout.contains(needle), "{needle} missing from: {stdout}");
+    }
+    let out = pgl(&["models", "--json"], Path::new("."));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let models = json.as_array().unwrap();
+    assert_eq!(models.len(), 7);
+    let r110 = models.iter().find(|m| m["name"] == "resnet110").unwrap();
+    assert_eq!(r110["params"], 1_727_962);
+    assert_eq!(r110["units"], 55);
+    assert_eq!(r110["default_head"], "1c2f");
 }

@@ -40,6 +40,10 @@ pub struct RunConfig {
     pub model: String,
     /// Number of decoupled modules K.
     pub modules: usize,
+    /// How module boundaries are placed: `even` or `infopro` (published tables).
+    pub split: String,
+    /// Auxiliary head design (`0c1f`, `1c2f`, `mlp-sr`, `pool2-1f`); `None`: the model's default.
+    pub aux_head: Option<String>,
     /// Guidance schedule spec, e.g. `periodic:every=10`.
     pub schedule: String,
     /// Number of epochs.
@@ -64,6 +68,12 @@ pub struct RunConfig {
     pub train_limit: Option<usize>,
     /// Use only the first N test samples.
     pub test_limit: Option<usize>,
+    /// CIFAR-100 labels: `fine` or `coarse` (ignored by other datasets).
+    pub label: String,
+    /// Training augmentation: `auto` (the dataset's standard one), `on` or `off`.
+    pub augment: String,
+    /// Compute backend: `cpu`, `wgpu` or `cuda`.
+    pub backend: String,
 }
 
 impl Default for RunConfig {
@@ -73,6 +83,8 @@ impl Default for RunConfig {
             data_dir: None,
             model: "cnn".to_string(),
             modules: 4,
+            split: "even".to_string(),
+            aux_head: None,
             schedule: "periodic:every=10".to_string(),
             epochs: 10,
             batch_size: 64,
@@ -85,6 +97,9 @@ impl Default for RunConfig {
             seed: 42,
             train_limit: None,
             test_limit: None,
+            label: "fine".to_string(),
+            augment: "auto".to_string(),
+            backend: "cpu".to_string(),
         }
     }
 }
@@ -135,6 +150,21 @@ impl RunConfig {
                 "a finite number >= 0",
             );
         }
+        let one_of = |field: &str, value: &str, options: &[&str]| {
+            if options.contains(&value) {
+                Ok(())
+            } else {
+                bad(
+                    field,
+                    format!("`{value}`"),
+                    &format!("one of {}", options.join(", ")),
+                )
+            }
+        };
+        one_of("split", &self.split, &["even", "infopro"])?;
+        one_of("label", &self.label, &["fine", "coarse"])?;
+        one_of("augment", &self.augment, &["auto", "on", "off"])?;
+        one_of("backend", &self.backend, &["cpu", "wgpu", "cuda"])?;
         if self.train_limit == Some(0) {
             return bad("train-limit", "0".into(), "an integer >= 1");
         }

@@ -30,6 +30,9 @@ pub struct EpochMetrics {
     pub module_accuracy: Vec<f64>,
     /// Wall-clock seconds of the epoch's training steps.
     pub train_seconds: f64,
+    /// Part of `train_seconds` the trainer spent waiting for the data loader (near 0 when
+    /// loading keeps up with training).
+    pub data_wait_seconds: f64,
     /// Wall-clock seconds of the evaluation after the epoch.
     pub eval_seconds: f64,
     /// Training throughput, images per second.

@@ -75,6 +75,16 @@ impl BatchOrder {
 impl ImageDataset {
     /// The samples at `indices` as a normalised batch: `(pixel / pixel_max - mean[c]) / std[c]`.
     pub fn batch(&self, indices: &[usize]) -> Batch {
+        let mut pixels = Vec::with_capacity(indices.len() * self.shape.numel());
+        for &i in indices {
+            pixels.extend_from_slice(self.image(i));
+        }
+        let labels: Vec<u8> = indices.iter().map(|&i| self.labels()[i]).collect();
+        self.normalise(&pixels, &labels)
+    }
+
+    /// Normalises whole images `pixels` (this dataset's shape) into a batch with `labels`.
+    pub(crate) fn normalise(&self, pixels: &[u8], labels: &[u8]) -> Batch {
         let channels = self.shape.channels;
         let plane = self.shape.height * self.shape.width;
         // One lookup table per channel: 256 possible pixel values.
@@ -87,18 +97,18 @@ impl ImageDataset {
                 t
             })
             .collect();
-        let mut images = Vec::with_capacity(indices.len() * self.shape.numel());
-        let mut labels = Vec::with_capacity(indices.len());
-        for &i in indices {
-            for (c, channel) in self.image(i).chunks_exact(plane).enumerate() {
-                images.extend(channel.iter().map(|&p| tables[c][p as usize]));
-            }
-            labels.push(u32::from(self.labels()[i]));
-        }
+        let images = pixels
+            .chunks_exact(plane)
+            .enumerate()
+            .flat_map(|(i, channel)| {
+                let table = &tables[i % channels];
+                channel.iter().map(move |&p| table[p as usize])
+            })
+            .collect();
         Batch {
             images,
-            shape: [indices.len(), channels, self.shape.height, self.shape.width],
-            labels,
+            shape: [labels.len(), channels, self.shape.height, self.shape.width],
+            labels: labels.iter().map(|&l| u32::from(l)).collect(),
         }
     }
 }

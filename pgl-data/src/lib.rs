@@ -1,6 +1,9 @@
 //! Datasets for **pgl**, as plain bytes and `Vec<f32>` batches; no tensor library.
 //!
 //! - [`idx`]: MNIST / Fashion-MNIST IDX files, raw or gzip-compressed.
+//! - [`cifar`], [`stl10`]: CIFAR-10/100 and STL-10 in their standard binary formats.
+//! - [`augment`]: seeded random crop with zero padding and horizontal flip.
+//! - [`loader`]: seeded epoch order and a background thread that makes batches ahead.
 //! - [`digits`]: the scikit-learn 8×8 digits set, embedded in the binary (the default dataset).
 //! - [`dataset`]: [`ImageDataset`] (u8 pixels + labels + normalisation constants) and
 //!   [`DatasetSplits`].
@@ -10,16 +13,23 @@
 //! Parsing is separate from fetching: every loader reads files that already exist. Every bad
 //! input is a [`DataError`] that names the file and says what was expected.
 
+pub mod augment;
 pub mod batch;
+pub mod cifar;
 pub mod dataset;
 pub mod digits;
 pub mod error;
 pub mod idx;
+pub mod loader;
 pub mod rng;
+pub mod stl10;
 
+pub use augment::Augment;
 pub use batch::{Batch, BatchOrder};
+pub use cifar::Cifar100Label;
 pub use dataset::{DatasetKind, DatasetSplits, ImageDataset, ImageShape, load_dataset};
 pub use error::DataError;
+pub use loader::{EpochPlan, LoaderStats, for_each_batch};
 pub use rng::SplitMix64;
 
 /// Environment variable naming the folder that holds the real datasets

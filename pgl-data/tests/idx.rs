@@ -199,7 +199,10 @@ fn a_directory_in_place_of_a_file_is_an_error() {
 #[test]
 fn unknown_dataset_names_list_the_known_ones() {
     let e = DatasetKind::parse("cifar").unwrap_err().to_string();
-    assert!(e.contains("digits, mnist, fashion-mnist"), "{e}");
+    assert!(
+        e.contains("digits, mnist, fashion-mnist, cifar10, cifar100, stl10"),
+        "{e}"
+    );
 }
 
 mod properties {

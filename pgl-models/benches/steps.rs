@@ -10,7 +10,7 @@ use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::prelude::*;
 use pgl_core::{RunConfig, ScheduleRegistry, StepKind};
 use pgl_data::{DatasetKind, load_dataset};
-use pgl_models::{ModelInput, build_model};
+use pgl_models::{ModelInput, ModelOptions, build_model};
 
 const BATCH: usize = 128;
 const MODULES: usize = 4;
@@ -28,7 +28,7 @@ fn steps(c: &mut Criterion) {
         width: 28,
         classes: 10,
     };
-    let model = build_model("cnn", input, MODULES, &device).unwrap();
+    let model = build_model("cnn", input, &ModelOptions::even(MODULES), &device).unwrap();
     let config = RunConfig {
         batch_size: BATCH,
         modules: MODULES,

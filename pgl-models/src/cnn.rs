@@ -1,8 +1,9 @@
 //! A small CNN for 28×28 (MNIST) and 8×8 (digits) images: 8 blocks
 //! `conv3×3 → batch norm → ReLU` with widths 16, 16, 32, 32, 64, 64, 64, 64 and stride 2 at
 //! blocks 2, 4 and 7 while the feature map is larger than 4×4; cut into K ≤ 8 modules.
-//! Every head (auxiliary or classifier) is adaptive average pooling to 2×2 and one linear
-//! layer, a cheap head in the spirit of InfoPro's `0c1f` that keeps coarse spatial layout.
+//! The classifier is adaptive average pooling to 2×2 and one linear layer, and so is the
+//! default auxiliary head (`pool2-1f`): a cheap head in the spirit of InfoPro's `0c1f` that
+//! keeps coarse spatial layout.
 //!
 //! # Shapes
 //! - input: `[batch, channels, height, width]`
@@ -12,6 +13,7 @@
 use pgl_burn::burn::prelude::Device;
 use pgl_core::SplitPlan;
 
+use crate::heads::AuxHead;
 use crate::layer::{FeatureShape, conv_bn_relu, pooled_linear_head};
 use crate::net::{Block, DecoupledNet};
 use crate::{ModelError, ModelInput};
@@ -29,7 +31,12 @@ pub const CNN_BLOCKS: [(usize, bool); 8] = [
 ];
 
 /// The CNN cut evenly into `modules` modules.
-pub fn cnn(input: ModelInput, modules: usize, device: &Device) -> Result<DecoupledNet, ModelError> {
+pub fn cnn(
+    input: ModelInput,
+    modules: usize,
+    head: AuxHead,
+    device: &Device,
+) -> Result<DecoupledNet, ModelError> {
     if input.height < 4 || input.width < 4 {
         return Err(ModelError::Input {
             model: "cnn".to_string(),
@@ -56,7 +63,11 @@ pub fn cnn(input: ModelInput, modules: usize, device: &Device) -> Result<Decoupl
             Block { layers, output }
         })
         .collect();
-    Ok(DecoupledNet::from_blocks(blocks, &plan, |features, _| {
-        pooled_linear_head(features, 2, input.classes, device)
-    }))
+    DecoupledNet::try_from_blocks(blocks, &plan, |features, last| {
+        if last {
+            Ok(pooled_linear_head(features, 2, input.classes, device))
+        } else {
+            head.build(features, input.classes, device)
+        }
+    })
 }

@@ -14,6 +14,9 @@ use pgl_burn::burn::prelude::*;
 pub struct Flatten;
 
 /// One layer of a zoo model.
+// A model holds a few dozen layers, built once: the size of the largest variant
+// (a residual block) does not matter, and Burn's derive works on plain values.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Layer {
     /// Fully connected layer on flat activations.
@@ -30,6 +33,8 @@ pub enum Layer {
     AvgPool(AdaptiveAvgPool2d),
     /// Flattening of spatial activations.
     Flatten(Flatten),
+    /// A residual basic block (ResNet).
+    Basic(crate::resnet::BasicBlock),
 }
 
 impl Layer {
@@ -49,6 +54,7 @@ impl Layer {
             Layer::MaxPool(p) => Activation::Spatial(p.forward(x.into_spatial())),
             Layer::AvgPool(p) => Activation::Spatial(p.forward(x.into_spatial())),
             Layer::Flatten(_) => Activation::Flat(x.into_flat()),
+            Layer::Basic(b) => Activation::Spatial(b.forward(x.into_spatial())),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! A multi-layer perceptron for pgl: 8 hidden blocks `linear → batch norm → ReLU` of width
-//! 256, cut into K ≤ 8 modules; every head (auxiliary or classifier) is one linear layer.
+//! 256, cut into K ≤ 8 modules; the classifier is one linear layer, and so is the default
+//! auxiliary head (`0c1f` on flat features).
 //!
 //! # Shapes
 //! - input: `[batch, channels, height, width]` (flattened by the first block)
@@ -9,6 +10,7 @@
 use pgl_burn::burn::prelude::Device;
 use pgl_core::SplitPlan;
 
+use crate::heads::AuxHead;
 use crate::layer::{FeatureShape, linear_bn_relu, linear_head};
 use crate::net::{Block, DecoupledNet};
 use crate::{ModelError, ModelInput};
@@ -19,7 +21,12 @@ pub const MLP_BLOCKS: usize = 8;
 pub const MLP_WIDTH: usize = 256;
 
 /// The MLP cut evenly into `modules` modules.
-pub fn mlp(input: ModelInput, modules: usize, device: &Device) -> Result<DecoupledNet, ModelError> {
+pub fn mlp(
+    input: ModelInput,
+    modules: usize,
+    head: AuxHead,
+    device: &Device,
+) -> Result<DecoupledNet, ModelError> {
     let plan = SplitPlan::even(MLP_BLOCKS, modules).map_err(|source| ModelError::Split {
         model: "mlp".to_string(),
         source,
@@ -36,7 +43,11 @@ pub fn mlp(input: ModelInput, modules: usize, device: &Device) -> Result<Decoupl
             Block { layers, output }
         })
         .collect();
-    Ok(DecoupledNet::from_blocks(blocks, &plan, |features, _| {
-        linear_head(features, input.classes, device)
-    }))
+    DecoupledNet::try_from_blocks(blocks, &plan, |features, last| {
+        if last {
+            Ok(linear_head(features, input.classes, device))
+        } else {
+            head.build(features, input.classes, device)
+        }
+    })
 }

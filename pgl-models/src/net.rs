@@ -46,6 +46,18 @@ impl DecoupledNet {
         plan: &SplitPlan,
         mut head: impl FnMut(FeatureShape, bool) -> Vec<Layer>,
     ) -> Self {
+        Self::try_from_blocks(blocks, plan, |features, last| {
+            Ok::<_, std::convert::Infallible>(head(features, last))
+        })
+        .unwrap_or_else(|never| match never {})
+    }
+
+    /// Like [`from_blocks`](Self::from_blocks) with a head builder that can fail.
+    pub fn try_from_blocks<E>(
+        blocks: Vec<Block>,
+        plan: &SplitPlan,
+        mut head: impl FnMut(FeatureShape, bool) -> Result<Vec<Layer>, E>,
+    ) -> Result<Self, E> {
         assert_eq!(
             plan.layers(),
             blocks.len(),
@@ -54,24 +66,21 @@ impl DecoupledNet {
         let ranges = plan.modules();
         let last = ranges.len() - 1;
         let mut blocks = blocks.into_iter();
-        let stages = ranges
-            .into_iter()
-            .enumerate()
-            .map(|(k, range)| {
-                let mut body = Vec::new();
-                let mut output = None;
-                for block in blocks.by_ref().take(range.len()) {
-                    body.extend(block.layers);
-                    output = Some(block.output);
-                }
-                let output = output.expect("modules are non-empty");
-                Stage {
-                    body,
-                    head: head(output, k == last),
-                }
-            })
-            .collect();
-        Self { stages }
+        let mut stages = Vec::with_capacity(ranges.len());
+        for (k, range) in ranges.into_iter().enumerate() {
+            let mut body = Vec::new();
+            let mut output = None;
+            for block in blocks.by_ref().take(range.len()) {
+                body.extend(block.layers);
+                output = Some(block.output);
+            }
+            let output = output.expect("modules are non-empty");
+            stages.push(Stage {
+                body,
+                head: head(output, k == last)?,
+            });
+        }
+        Ok(Self { stages })
     }
 }
 

@@ -8,7 +8,7 @@ use pgl_burn::inspect::{param_grads, param_values};
 use pgl_burn::{Activation, DecoupledModel, TrainError, Trainer};
 use pgl_core::{NullSink, OptimizerKind, RunConfig, ScheduleRegistry, StepKind};
 use pgl_data::{DatasetKind, DatasetSplits, load_dataset};
-use pgl_models::{DecoupledNet, ModelInput, build_model};
+use pgl_models::{DecoupledNet, ModelInput, ModelOptions, SplitKind, build_model};
 
 fn digits() -> DatasetSplits {
     load_dataset(DatasetKind::Digits, None).unwrap()
@@ -39,9 +39,18 @@ fn batch(data: &DatasetSplits, n: usize, device: &Device) -> (Activation, Tensor
     batch_tensors(&data.train.batch(&(0..n).collect::<Vec<_>>()), device)
 }
 
-fn build(name: &str, modules: usize, seed: u64, device: &Device) -> DecoupledNet {
+/// Burn's CPU backend seeds one process-wide generator, and tests run on parallel threads:
+/// seeding and initialising happen under this lock so that a seed always gives the same model.
+static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn seeded_model(name: &str, options: &ModelOptions, seed: u64, device: &Device) -> DecoupledNet {
+    let _guard = INIT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
-    build_model(name, DIGITS_INPUT, modules, device).unwrap()
+    build_model(name, DIGITS_INPUT, options, device).unwrap()
+}
+
+fn build(name: &str, modules: usize, seed: u64, device: &Device) -> DecoupledNet {
+    seeded_model(name, &ModelOptions::even(modules), seed, device)
 }
 
 fn trainer(
@@ -95,10 +104,19 @@ fn is_head(path: &str) -> bool {
 
 #[test]
 fn a_local_step_updates_each_module_with_its_own_head_loss_only() {
-    for model_name in ["cnn", "mlp"] {
+    for (model_name, split) in [
+        ("cnn", SplitKind::Even),
+        ("mlp", SplitKind::Even),
+        ("resnet32", SplitKind::InfoPro),
+    ] {
         let device = device();
         let data = digits();
-        let model = build(model_name, 3, 1, &device);
+        let options = ModelOptions {
+            modules: 4,
+            split,
+            aux_head: None,
+        };
+        let model = seeded_model(model_name, &options, 1, &device);
         let (images, labels) = batch(&data, 32, &device);
         let ce = CrossEntropyLoss::new(None, &device);
 
@@ -137,7 +155,12 @@ fn a_local_step_updates_each_module_with_its_own_head_loss_only() {
 fn a_global_step_is_plain_backprop_through_the_composed_network() {
     let device = device();
     let data = digits();
-    let model = build("cnn", 4, 2, &device);
+    let options = ModelOptions {
+        modules: 4,
+        split: SplitKind::Even,
+        aux_head: Some(pgl_models::AuxHead::MlpSr),
+    };
+    let model = seeded_model("resnet32", &options, 2, &device);
     let (images, labels) = batch(&data, 32, &device);
     let ce = CrossEntropyLoss::new(None, &device);
 

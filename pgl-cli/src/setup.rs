@@ -1,0 +1,98 @@
+//! From a validated [`RunConfig`] to everything a run needs: data, model, schedule, device.
+//! Shared by every command that trains or evaluates.
+
+use anyhow::{Context, Result};
+use pgl_burn::BackendKind;
+use pgl_burn::burn::prelude::Device;
+use pgl_core::{GuidanceSchedule, RunConfig, ScheduleRegistry};
+use pgl_data::{Augment, Cifar100Label, DatasetKind, DatasetSplits, load_dataset};
+use pgl_models::{AuxHead, DecoupledNet, ModelInput, ModelOptions, SplitKind, build_model};
+
+/// Everything a training run is made of.
+pub struct RunSetup {
+    /// Train and test data (limits applied).
+    pub data: DatasetSplits,
+    /// The freshly initialised model (seeded).
+    pub model: DecoupledNet,
+    /// The guidance schedule.
+    pub schedule: Box<dyn GuidanceSchedule>,
+    /// The autodiff training device.
+    pub device: Device,
+    /// The backend.
+    pub backend: BackendKind,
+    /// Training augmentation.
+    pub augment: Option<Augment>,
+}
+
+/// The dataset kind a config names (CIFAR-100 labels applied).
+pub fn dataset_kind(config: &RunConfig) -> Result<DatasetKind> {
+    let label = Cifar100Label::parse(&config.label).context("--label must be fine or coarse")?;
+    Ok(DatasetKind::parse(&config.dataset)?.with_label(label))
+}
+
+/// Loads the config's dataset with its limits.
+pub fn load_data(config: &RunConfig) -> Result<DatasetSplits> {
+    let kind = dataset_kind(config)?;
+    let data_dir = config.data_dir.as_ref().map(std::path::PathBuf::from);
+    let mut data = load_dataset(kind, data_dir.as_deref())?;
+    if let Some(n) = config.train_limit {
+        data.train = data.train.truncated(n);
+    }
+    if let Some(n) = config.test_limit {
+        data.test = data.test.truncated(n);
+    }
+    Ok(data)
+}
+
+/// The model input of a dataset.
+pub fn model_input(data: &DatasetSplits) -> ModelInput {
+    let shape = data.train.shape;
+    ModelInput {
+        channels: shape.channels,
+        height: shape.height,
+        width: shape.width,
+        classes: data.train.num_classes,
+    }
+}
+
+/// Builds the config's model for `input`, seeded with the config's seed, on `device`.
+pub fn build_configured_model(
+    config: &RunConfig,
+    input: ModelInput,
+    device: &Device,
+) -> Result<DecoupledNet> {
+    let options = ModelOptions {
+        modules: config.modules,
+        split: SplitKind::parse(&config.split)?,
+        aux_head: config.aux_head.as_deref().map(AuxHead::parse).transpose()?,
+    };
+    device.seed(config.seed);
+    Ok(build_model(&config.model, input, &options, device)?)
+}
+
+impl RunSetup {
+    /// Prepares a run: backend, schedule, data, model (in that order, so cheap checks fail first).
+    pub fn prepare(config: &RunConfig) -> Result<Self> {
+        let backend = BackendKind::parse(&config.backend)?;
+        let device = backend.training_device()?;
+        let schedule = ScheduleRegistry::with_builtins()
+            .build(&config.schedule)
+            .context("invalid --schedule")?;
+        let kind = dataset_kind(config)?;
+        let augment = match config.augment.as_str() {
+            "on" => Some(kind.default_augment().unwrap_or(Augment::CIFAR)),
+            "off" => None,
+            _ => kind.default_augment(),
+        };
+        let data = load_data(config)?;
+        let model = build_configured_model(config, model_input(&data), &device)?;
+        Ok(Self {
+            data,
+            model,
+            schedule,
+            device,
+            backend,
+            augment,
+        })
+    }
+}

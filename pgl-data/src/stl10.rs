@@ -1,0 +1,161 @@
+//! STL-10 in its binary format (Coates, Lee & Ng 2011): `train_X.bin`, `train_y.bin`,
+//! `test_X.bin`, `test_y.bin`. Images are 3×96×96 bytes stored channel by channel in
+//! **column-major** order (as MATLAB writes them); labels are bytes 1..=10. pgl converts the
+//! images to row-major and the labels to 0..=9. The folder may be `stl10_binary/` or its
+//! parent. The unlabeled split is not used.
+
+use std::path::{Path, PathBuf};
+
+use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+use crate::error::DataError;
+use crate::idx::read_maybe_gz;
+
+/// Side of an STL-10 image.
+pub const SIDE: usize = 96;
+/// Bytes of one image.
+pub const IMAGE_BYTES: usize = 3 * SIDE * SIDE;
+/// Per-channel mean of STL-10's training images (scaled to 0..=1).
+pub const STL10_MEAN: [f32; 3] = [0.4467, 0.4398, 0.4066];
+/// Per-channel standard deviation of STL-10's training images.
+pub const STL10_STD: [f32; 3] = [0.2603, 0.2566, 0.2713];
+
+/// Parses an STL-10 images file into row-major images.
+pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
+    if bytes.is_empty() {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+            expected: format!("STL-10 images of {IMAGE_BYTES} bytes"),
+        });
+    }
+    if !bytes.len().is_multiple_of(IMAGE_BYTES) {
+        return Err(DataError::WrongLength {
+            path: path.to_path_buf(),
+            reason: format!(
+                "STL-10 image files hold whole 3x96x96 images ({IMAGE_BYTES} bytes); {} images and {} stray bytes",
+                bytes.len() / IMAGE_BYTES,
+                bytes.len() % IMAGE_BYTES
+            ),
+            expected: (bytes.len() / IMAGE_BYTES * IMAGE_BYTES) as u64,
+            found: bytes.len() as u64,
+        });
+    }
+    let mut out = vec![0u8; bytes.len()];
+    let plane = SIDE * SIDE;
+    for (src, dst) in bytes.chunks_exact(plane).zip(out.chunks_exact_mut(plane)) {
+        // Column-major source: src[col * SIDE + row] is pixel (row, col).
+        for row in 0..SIDE {
+            for col in 0..SIDE {
+                dst[row * SIDE + col] = src[col * SIDE + row];
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Parses an STL-10 labels file (bytes 1..=10) into 0..=9.
+pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
+    if bytes.is_empty() {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+            expected: "STL-10 labels (bytes 1..=10)".to_string(),
+        });
+    }
+    bytes
+        .iter()
+        .enumerate()
+        .map(|(index, &label)| {
+            if (1..=10).contains(&label) {
+                Ok(label - 1)
+            } else {
+                Err(DataError::BadRecord {
+                    path: path.to_path_buf(),
+                    line: index as u64 + 1,
+                    reason: format!(
+                        "label {label} at index {index} is out of range; STL-10 labels are 1..=10"
+                    ),
+                })
+            }
+        })
+        .collect()
+}
+
+fn split(dir: &Path, prefix: &str) -> Result<ImageDataset, DataError> {
+    let file = |name: String| -> Result<PathBuf, DataError> {
+        let path = dir.join(&name);
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(DataError::MissingFile {
+                path,
+                alternatives: "(no other name)".to_string(),
+                hint: format!(
+                    "STL-10 folders hold train_X.bin, train_y.bin, test_X.bin, test_y.bin ({})",
+                    dir.display()
+                ),
+            })
+        }
+    };
+    let images_path = file(format!("{prefix}_X.bin"))?;
+    let labels_path = file(format!("{prefix}_y.bin"))?;
+    let pixels = parse_images(&read_maybe_gz(&images_path)?, &images_path)?;
+    let labels = parse_labels(&read_maybe_gz(&labels_path)?, &labels_path)?;
+    let image_count = pixels.len() / IMAGE_BYTES;
+    if image_count != labels.len() {
+        return Err(DataError::CountMismatch {
+            images: images_path,
+            image_count: image_count as u64,
+            labels: labels_path,
+            label_count: labels.len() as u64,
+        });
+    }
+    let shape = ImageShape {
+        channels: 3,
+        height: SIDE,
+        width: SIDE,
+    };
+    Ok(ImageDataset::new(
+        "stl10",
+        shape,
+        10,
+        255.0,
+        STL10_MEAN.to_vec(),
+        STL10_STD.to_vec(),
+        pixels,
+        labels,
+    ))
+}
+
+/// Loads STL-10's labelled train (5000) and test (8000) splits from `dir`.
+pub fn load_stl10_dir(dir: &Path) -> Result<DatasetSplits, DataError> {
+    let nested = dir.join("stl10_binary");
+    let dir = if !dir.join("test_X.bin").exists() && nested.join("test_X.bin").exists() {
+        nested
+    } else {
+        dir.to_path_buf()
+    };
+    Ok(DatasetSplits {
+        train: split(&dir, "train")?,
+        test: split(&dir, "test")?,
+    })
+}
+
+/// Encodes row-major images in STL-10's column-major layout (for tests and subsets).
+pub fn encode_images(row_major: &[u8]) -> Vec<u8> {
+    assert!(
+        row_major.len().is_multiple_of(IMAGE_BYTES),
+        "whole images only"
+    );
+    let plane = SIDE * SIDE;
+    let mut out = vec![0u8; row_major.len()];
+    for (src, dst) in row_major
+        .chunks_exact(plane)
+        .zip(out.chunks_exact_mut(plane))
+    {
+        for row in 0..SIDE {
+            for col in 0..SIDE {
+                dst[col * SIDE + row] = src[row * SIDE + col];
+            }
+        }
+    }
+    out
+}
