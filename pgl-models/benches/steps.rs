@@ -1,21 +1,55 @@
-//! One local step and one global step of the MNIST CNN (K = 4, batch 128) on the CPU backend.
+//! One local step and one global step on the CPU backend, batch 128:
+//! - the MNIST CNN with K = 4 (real MNIST images from `$PGL_DATA_DIR/mnist`, default
+//!   `../shared/data/mnist`);
+//! - CIFAR ResNet-32 with K = 16 (InfoPro split, `1c2f` heads) on a CIFAR-shaped batch of
+//!   seeded random pixels (CIFAR-10 itself is not available here; timing does not depend on
+//!   pixel values).
 //!
-//! Run: `cargo xtask bench` (or `cargo bench -p pgl-models --bench steps`). Reads MNIST from
-//! `$PGL_DATA_DIR/mnist` (default `../shared/data/mnist`). Every timed step ends by reading
-//! its losses back to the host, which synchronises the device.
+//! Run: `cargo xtask bench` (or `cargo bench -p pgl-models --bench steps`). Every timed step
+//! ends by reading its losses back to the host, which synchronises the device.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pgl_burn::Trainer;
 use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::prelude::*;
 use pgl_core::{RunConfig, ScheduleRegistry, StepKind};
-use pgl_data::{DatasetKind, load_dataset};
-use pgl_models::{ModelInput, ModelOptions, build_model};
+use pgl_data::dataset::ImageShape;
+use pgl_data::{Batch, DatasetKind, ImageDataset, SplitMix64, load_dataset};
+use pgl_models::{AuxHead, ModelInput, ModelOptions, SplitKind, build_model};
 
 const BATCH: usize = 128;
 const MODULES: usize = 4;
 
-fn steps(c: &mut Criterion) {
+fn bench_steps(
+    c: &mut Criterion,
+    group_name: &str,
+    model: pgl_models::DecoupledNet,
+    batch: &Batch,
+    device: &Device,
+) {
+    let config = RunConfig {
+        batch_size: batch.len(),
+        ..RunConfig::default()
+    };
+    let schedule = ScheduleRegistry::with_builtins()
+        .build("local-only")
+        .unwrap();
+    let mut trainer = Trainer::new(model, &config, schedule, device);
+    let mut group = c.benchmark_group(group_name);
+    group.throughput(Throughput::Elements(batch.len() as u64));
+    group.sample_size(10);
+    for kind in [StepKind::Local, StepKind::Global] {
+        group.bench_function(format!("{kind}-step"), |b| {
+            b.iter(|| {
+                let (images, labels) = batch_tensors(batch, device);
+                trainer.step(kind, images, labels)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn mnist_cnn(c: &mut Criterion) {
     let root = pgl_data::data_root_or(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
     let data = load_dataset(DatasetKind::Mnist, Some(&root.join("mnist")))
         .expect("MNIST in $PGL_DATA_DIR/mnist");
@@ -29,29 +63,45 @@ fn steps(c: &mut Criterion) {
         classes: 10,
     };
     let model = build_model("cnn", input, &ModelOptions::even(MODULES), &device).unwrap();
-    let config = RunConfig {
-        batch_size: BATCH,
-        modules: MODULES,
-        ..RunConfig::default()
-    };
-    let schedule = ScheduleRegistry::with_builtins()
-        .build("local-only")
-        .unwrap();
-    let mut trainer = Trainer::new(model, &config, schedule, &device);
-
-    let mut group = c.benchmark_group("mnist-cnn-k4-b128");
-    group.throughput(Throughput::Elements(BATCH as u64));
-    group.sample_size(20);
-    for kind in [StepKind::Local, StepKind::Global] {
-        group.bench_function(format!("{kind}-step"), |b| {
-            b.iter(|| {
-                let (images, labels) = batch_tensors(&batch, &device);
-                trainer.step(kind, images, labels)
-            })
-        });
-    }
-    group.finish();
+    bench_steps(c, "mnist-cnn-k4-b128", model, &batch, &device);
 }
 
-criterion_group!(benches, steps);
+fn cifar_resnet32(c: &mut Criterion) {
+    let mut rng = SplitMix64::new(3);
+    let pixels: Vec<u8> = (0..BATCH * 3072).map(|_| rng.next_u64() as u8).collect();
+    let labels: Vec<u8> = (0..BATCH).map(|i| (i % 10) as u8).collect();
+    let shape = ImageShape {
+        channels: 3,
+        height: 32,
+        width: 32,
+    };
+    let data = ImageDataset::new(
+        "cifar10",
+        shape,
+        10,
+        255.0,
+        vec![0.5; 3],
+        vec![0.25; 3],
+        pixels,
+        labels,
+    );
+    let batch = data.batch(&(0..BATCH).collect::<Vec<_>>());
+    let device = Device::flex().autodiff();
+    device.seed(1);
+    let input = ModelInput {
+        channels: 3,
+        height: 32,
+        width: 32,
+        classes: 10,
+    };
+    let options = ModelOptions {
+        modules: 16,
+        split: SplitKind::InfoPro,
+        aux_head: Some(AuxHead::OneConvTwoFc),
+    };
+    let model = build_model("resnet32", input, &options, &device).unwrap();
+    bench_steps(c, "cifar-resnet32-k16-b128", model, &batch, &device);
+}
+
+criterion_group!(benches, mnist_cnn, cifar_resnet32);
 criterion_main!(benches);

@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask ci`: the checks CI runs, cheapest first: `cargo fmt --check`,
 //!   `cargo clippy --workspace --all-targets -D warnings`, `cargo test --workspace`.
-//! - `cargo xtask bench [ARGS..]`: the criterion benchmarks (extra arguments go to criterion).
+//! - `cargo xtask bench [ARGS..]`: every criterion benchmark (extra arguments go to criterion,
+//!   e.g. a name filter).
 
 use std::process::{Command, ExitCode};
 
@@ -33,13 +34,19 @@ fn ci() -> Result<(), String> {
     cargo(&["test", "--workspace"])
 }
 
+/// Every criterion benchmark of the workspace: `(package, bench target)`.
+const BENCHES: [(&str, &str); 2] = [("pgl-data", "pipeline"), ("pgl-models", "steps")];
+
 fn bench(extra: &[String]) -> Result<(), String> {
-    let mut args = vec!["bench", "--package", "pgl-models", "--bench", "steps"];
-    if !extra.is_empty() {
-        args.push("--");
-        args.extend(extra.iter().map(String::as_str));
+    for (package, target) in BENCHES {
+        let mut args = vec!["bench", "--package", package, "--bench", target];
+        if !extra.is_empty() {
+            args.push("--");
+            args.extend(extra.iter().map(String::as_str));
+        }
+        cargo(&args)?;
     }
-    cargo(&args)
+    Ok(())
 }
 
 fn main() -> ExitCode {
