@@ -52,8 +52,14 @@ impl BackendKind {
         }
     }
 
-    /// The autodiff device used for training on this backend.
-    pub fn training_device(self) -> Result<Device, TrainError> {
-        Ok(self.device()?.autodiff())
+    /// The autodiff device used for training on this backend; with `checkpointing`, Burn's
+    /// gradient-checkpointing strategy (memory-bound activations are recomputed in backward).
+    pub fn training_device(self, checkpointing: bool) -> Result<Device, TrainError> {
+        let device = self.device()?.autodiff();
+        Ok(if checkpointing {
+            device.gradient_checkpointing()
+        } else {
+            device
+        })
     }
 }

@@ -16,6 +16,7 @@ pub mod backend;
 pub mod error;
 pub mod eval;
 pub mod inspect;
+pub mod memory;
 pub mod model;
 pub mod optim;
 pub mod trainer;

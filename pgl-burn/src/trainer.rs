@@ -10,6 +10,7 @@
 //! every module's optimizer steps with its share of the gradient.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Instant;
 
 use burn::nn::loss::CrossEntropyLoss;
@@ -23,6 +24,7 @@ use pgl_data::{Augment, DatasetSplits, EpochPlan, ImageDataset, for_each_batch};
 use crate::activation::{Activation, batch_tensors};
 use crate::error::TrainError;
 use crate::eval::{Evaluation, evaluate};
+use crate::memory::MemoryProbe;
 use crate::model::DecoupledModel;
 use crate::optim::build_module_optimizers;
 
@@ -89,6 +91,7 @@ pub struct Trainer<M: DecoupledModel> {
     epochs_done: u64,
     iteration: u64,
     recent_losses: VecDeque<f32>,
+    probe: Option<Arc<dyn MemoryProbe>>,
 }
 
 impl<M: DecoupledModel> Trainer<M> {
@@ -111,6 +114,7 @@ impl<M: DecoupledModel> Trainer<M> {
             epochs_done: 0,
             iteration: 0,
             recent_losses: VecDeque::with_capacity(LOSS_HISTORY),
+            probe: None,
         }
     }
 
@@ -134,6 +138,12 @@ impl<M: DecoupledModel> Trainer<M> {
     /// The settings in use.
     pub fn settings(&self) -> &TrainSettings {
         &self.settings
+    }
+
+    /// Measures the peak memory of every step with `probe` (reported per step kind in the
+    /// epoch metrics).
+    pub fn set_memory_probe(&mut self, probe: Option<Arc<dyn MemoryProbe>>) {
+        self.probe = probe;
     }
 
     /// Changes the training augmentation (`None`: off).
@@ -274,8 +284,10 @@ impl<M: DecoupledModel> Trainer<M> {
         let mut steps = [0u64; 2];
         let mut loss_sum = 0f64;
         let mut module_sums = vec![(0f64, 0u64); modules];
+        let mut peaks: [Option<u64>; 2] = [None, None];
         let started = Instant::now();
         let device = self.device.clone();
+        let probe = self.probe.clone();
         let loader = for_each_batch(&data.train, &plan, self.settings.prefetch, |b, batch| {
             let (images, labels) = batch_tensors(&batch, &device);
             let history: Vec<f32> = self.recent_losses.iter().copied().collect();
@@ -287,9 +299,18 @@ impl<M: DecoupledModel> Trainer<M> {
                 recent_losses: &history,
             };
             let kind = self.schedule.decide(&context);
+            let slot = usize::from(kind == StepKind::Global);
+            if let Some(probe) = &probe {
+                probe.begin();
+            }
+            // A step ends by reading its losses back, which synchronises the device.
             let outcome = self.step(kind, images, labels);
+            if let Some(probe) = &probe {
+                let peak = probe.peak();
+                peaks[slot] = Some(peaks[slot].map_or(peak, |p: u64| p.max(peak)));
+            }
             check_finite(&outcome, epoch + 1, b as u64)?;
-            steps[usize::from(kind == StepKind::Global)] += 1;
+            steps[slot] += 1;
             loss_sum += f64::from(outcome.loss);
             for (sum, value) in module_sums.iter_mut().zip(&outcome.module_losses) {
                 if let Some(v) = value {
@@ -329,6 +350,8 @@ impl<M: DecoupledModel> Trainer<M> {
             module_accuracy: evaluation.module_accuracy,
             train_seconds,
             data_wait_seconds: loader.wait.as_secs_f64(),
+            peak_memory_bytes_local: peaks[0],
+            peak_memory_bytes_global: peaks[1],
             eval_seconds: eval_started.elapsed().as_secs_f64(),
             images_per_second: data.train.len() as f64 / train_seconds.max(1e-9),
         };

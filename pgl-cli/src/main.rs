@@ -4,14 +4,29 @@
 //! engine of `pgl-burn` on a model of `pgl-models` and data of `pgl-data`, and writes the run
 //! folder. See `pgl --help` and the README.
 
+mod compare;
+mod options;
 mod output;
+mod plots;
 mod progress;
+mod runner;
 mod setup;
 mod train;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+
+/// Every heap allocation of the process is counted, so that the peak memory of local and
+/// global steps can be measured on the CPU backend (see `pgl_burn::memory`).
+#[global_allocator]
+static ALLOC: pgl_burn::memory::CountingAllocator = pgl_burn::memory::CountingAllocator::new();
+
+/// The memory probe of this process.
+pub fn memory_probe() -> Arc<dyn pgl_burn::memory::MemoryProbe> {
+    Arc::new(&ALLOC)
+}
 
 /// Locally supervised learning with periodic global guidance (PGL).
 #[derive(Debug, Parser)]
@@ -25,6 +40,9 @@ struct Cli {
 enum Command {
     /// Train a decoupled network (default: the embedded 8x8 digits, CNN, K=4, periodic guidance).
     Train(Box<train::TrainArgs>),
+    /// Run several schedules (and K values) on identical data, seeds and budgets; write a
+    /// markdown/JSON table and plots.
+    Compare(Box<compare::CompareArgs>),
     /// List the guidance schedules and their spec syntax.
     Schedules,
     /// List the model zoo: parameter counts, valid K, default aux head.
@@ -39,6 +57,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train::run(*args),
+        Command::Compare(args) => compare::run(*args),
         Command::Schedules => {
             print_schedules();
             Ok(())

@@ -74,6 +74,9 @@ pub struct RunConfig {
     pub augment: String,
     /// Compute backend: `cpu`, `wgpu` or `cuda`.
     pub backend: String,
+    /// Train on Burn's gradient-checkpointing autodiff device, so global steps recompute
+    /// memory-bound activations during backward instead of keeping them.
+    pub global_checkpointing: bool,
 }
 
 impl Default for RunConfig {
@@ -100,6 +103,7 @@ impl Default for RunConfig {
             label: "fine".to_string(),
             augment: "auto".to_string(),
             backend: "cpu".to_string(),
+            global_checkpointing: false,
         }
     }
 }

@@ -33,6 +33,11 @@ pub struct EpochMetrics {
     /// Part of `train_seconds` the trainer spent waiting for the data loader (near 0 when
     /// loading keeps up with training).
     pub data_wait_seconds: f64,
+    /// Highest extra memory of a local step in this epoch, in bytes (`None` when no local step
+    /// ran or memory is not measured); see `pgl_burn::memory` for what is counted.
+    pub peak_memory_bytes_local: Option<u64>,
+    /// Highest extra memory of a global step in this epoch, in bytes.
+    pub peak_memory_bytes_global: Option<u64>,
     /// Wall-clock seconds of the evaluation after the epoch.
     pub eval_seconds: f64,
     /// Training throughput, images per second.

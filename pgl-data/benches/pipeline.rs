@@ -1,5 +1,5 @@
-//! The data pipeline: making CIFAR-shaped batches of 128 with and without augmentation (pad 4
-//! + random crop + flip, then normalisation), and a whole 10 000-image epoch through the
+//! The data pipeline: making CIFAR-shaped batches of 128 with and without augmentation (pad 4,
+//! random crop and flip, then normalisation), and a whole 10 000-image epoch through the
 //! background loader. Throughput is in images per second.
 //!
 //! Run: `cargo xtask bench` (or `cargo bench -p pgl-data --bench pipeline`).

@@ -336,3 +336,22 @@ fn an_exploding_loss_stops_training_with_a_named_error() {
         other => panic!("expected a non-finite loss error, got {other:?}"),
     }
 }
+
+#[test]
+fn a_global_step_under_gradient_checkpointing_gives_the_same_update() {
+    let plain = device();
+    let checkpointed = Device::flex().autodiff().gradient_checkpointing();
+    let data = digits();
+    let updates_of = |device: &Device| {
+        let model = build("cnn", 4, 6, device);
+        let (images, labels) = batch(&data, 32, device);
+        let mut t = trainer(model.clone(), &plain_sgd(), "end-to-end", device);
+        t.global_step(images, labels);
+        updates(&model, t.model())
+    };
+    let expected = updates_of(&plain);
+    let got = updates_of(&checkpointed);
+    for ((path, update), (_, reference)) in got.iter().zip(&expected) {
+        assert_close(path, update, reference);
+    }
+}

@@ -94,6 +94,40 @@ fn has_top_level_colon(s: &str) -> bool {
     false
 }
 
+/// Joins every `key=value` piece to the spec before it: in `periodic:every=5,len=2,local-only`
+/// the pieces are `periodic:every=5,len=2` and `local-only`.
+fn merge_param_pieces(pieces: Vec<String>) -> Vec<String> {
+    let mut specs: Vec<String> = Vec::new();
+    for piece in pieces {
+        match specs.last_mut() {
+            Some(previous) if !previous.is_empty() && is_param_piece(&piece) => {
+                previous.push(',');
+                previous.push_str(&piece);
+            }
+            _ => specs.push(piece),
+        }
+    }
+    specs
+}
+
+/// Splits a comma-separated list of specs, such as the value of `pgl compare --schedules`:
+/// a `key=value` item belongs to the spec before it, and commas inside brackets do not split.
+///
+/// ```
+/// use pgl_core::schedule::spec::split_spec_list;
+/// assert_eq!(
+///     split_spec_list("end-to-end,periodic:every=10,len=2,any(local-only,end-to-end)").unwrap(),
+///     ["end-to-end", "periodic:every=10,len=2", "any(local-only,end-to-end)"]
+/// );
+/// ```
+pub fn split_spec_list(list: &str) -> Result<Vec<String>, CoreError> {
+    let specs = merge_param_pieces(split_top_level(list, list)?);
+    if specs.iter().any(String::is_empty) {
+        return Err(syntax(list, "empty schedule in the list"));
+    }
+    Ok(specs)
+}
+
 /// True for `key=...`: a parameter, not a schedule (names never contain `=`).
 fn is_param_piece(piece: &str) -> bool {
     let name_end = piece
@@ -127,20 +161,11 @@ impl SpecNode {
             let close = matching_close(rest, 0)
                 .ok_or_else(|| syntax(text, format!("unbalanced `(` after `{name}`")))?;
             let inner = &rest[1..close];
-            for piece in split_top_level(inner, text)? {
-                if piece.is_empty() {
+            for arg in merge_param_pieces(split_top_level(inner, text)?) {
+                if arg.is_empty() {
                     return Err(syntax(text, format!("empty schedule inside `{name}(...)`")));
                 }
-                // `any(periodic:every=5,len=2,local-only)`: a `key=value` piece continues
-                // the parameter list of the inner spec before it.
-                match args.last_mut() {
-                    Some(previous) if is_param_piece(&piece) => {
-                        let previous: &mut String = previous;
-                        previous.push(',');
-                        previous.push_str(&piece);
-                    }
-                    _ => args.push(piece),
-                }
+                args.push(arg);
             }
             rest = &rest[close + 1..];
         }

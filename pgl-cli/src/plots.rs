@@ -1,0 +1,173 @@
+//! Line charts as SVG and PNG, drawn with plotters. Text in PNGs uses the DejaVu Sans font
+//! embedded in the binary (`assets/`), so plots look the same on machines without fonts.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{Result, anyhow};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        // The embedded font is valid; a failure here would only mean a missing glyph source.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// One line of a chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend text.
+    pub label: String,
+    /// `(x, y)` points, in x order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// What a chart shows.
+#[derive(Debug, Clone)]
+pub struct Chart<'a> {
+    /// Title above the plot.
+    pub title: &'a str,
+    /// Label of the x axis.
+    pub x_label: &'a str,
+    /// Label of the y axis.
+    pub y_label: &'a str,
+    /// The lines.
+    pub series: &'a [Series],
+    /// Whether x values are integers (epochs, module indices, K).
+    pub integer_x: bool,
+}
+
+const COLORS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+fn bounds(series: &[Series]) -> ((f64, f64), (f64, f64)) {
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
+    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
+    let (x0, x1) = if x0 == x1 {
+        (x0 - 1.0, x1 + 1.0)
+    } else {
+        (x0, x1)
+    };
+    let pad = ((y1 - y0) * 0.08).max(0.01);
+    ((x0, x1), (y0 - pad, y1 + pad))
+}
+
+/// The corner of the plot with the fewest data points, for the legend.
+fn emptiest_corner(
+    series: &[Series],
+    ((x0, x1), (y0, y1)): ((f64, f64), (f64, f64)),
+) -> SeriesLabelPosition {
+    let mut counts = [0usize; 4]; // upper left, upper right, lower left, lower right
+    for &(x, y) in series.iter().flat_map(|s| s.points.iter()) {
+        let right = (x - x0) / (x1 - x0).max(1e-12) > 0.5;
+        let lower = (y - y0) / (y1 - y0).max(1e-12) < 0.5;
+        counts[usize::from(lower) * 2 + usize::from(right)] += 1;
+    }
+    let positions = [
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::LowerLeft,
+        SeriesLabelPosition::LowerRight,
+    ];
+    let best = (0..4).rev().min_by_key(|&i| counts[i]).unwrap_or(3);
+    positions[best].clone()
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart<'_>) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing failed: {e:?}");
+    root.fill(&WHITE).map_err(err)?;
+    let ((x0, x1), (y0, y1)) = bounds(chart.series);
+    let x_pad = if chart.integer_x {
+        0.25
+    } else {
+        (x1 - x0) * 0.03
+    };
+    let mut ctx = ChartBuilder::on(&root)
+        .caption(chart.title, ("sans-serif", 26))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0 - x_pad..x1 + x_pad, y0..y1)
+        .map_err(err)?;
+    let integer_x = chart.integer_x;
+    let x_ticks = if integer_x {
+        ((x1 - x0).round() as usize + 1).min(20)
+    } else {
+        10
+    };
+    ctx.configure_mesh()
+        .x_desc(chart.x_label)
+        .y_desc(chart.y_label)
+        .x_labels(x_ticks)
+        .x_label_formatter(&|x| {
+            if integer_x {
+                format!("{}", x.round() as i64)
+            } else {
+                format!("{x:.2}")
+            }
+        })
+        .y_label_formatter(&|y| format!("{y:.3}"))
+        .label_style(("sans-serif", 16))
+        .axis_desc_style(("sans-serif", 18))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(err)?;
+    for (i, s) in chart.series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let style = ShapeStyle::from(&color).stroke_width(3);
+        ctx.draw_series(LineSeries::new(s.points.iter().copied(), style))
+            .map_err(err)?
+            .label(s.label.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(
+                    vec![(x, y), (x + 24, y)],
+                    ShapeStyle::from(&color).stroke_width(3),
+                )
+            });
+        ctx.draw_series(s.points.iter().map(|&p| Circle::new(p, 5, color.filled())))
+            .map_err(err)?;
+    }
+    ctx.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 16))
+        .position(emptiest_corner(chart.series, ((x0, x1), (y0, y1))))
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// Draws `chart` into `<stem>.svg` and `<stem>.png` (1000×650 pixels).
+pub fn write_chart(stem: &Path, chart: &Chart<'_>) -> Result<()> {
+    register_font();
+    let size = (1000, 650);
+    let svg = stem.with_extension("svg");
+    draw(SVGBackend::new(&svg, size).into_drawing_area(), chart)?;
+    let png = stem.with_extension("png");
+    draw(BitMapBackend::new(&png, size).into_drawing_area(), chart)?;
+    Ok(())
+}

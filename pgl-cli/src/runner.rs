@@ -1,0 +1,163 @@
+//! One training run from a [`RunConfig`] to a finished run folder: shared by `train` and
+//! `compare`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use pgl_burn::{DecoupledModel, Trainer};
+use pgl_core::{EpochMetrics, EventSink, RunConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::output::{MetricsFile, write_json_atomic};
+use crate::setup::RunSetup;
+
+/// Highest transient memory of a local and of a global step over a run, in bytes.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct PeakMemory {
+    /// Local steps (`null` when none ran).
+    pub local: Option<u64>,
+    /// Global steps (`null` when none ran).
+    pub global: Option<u64>,
+}
+
+impl PeakMemory {
+    /// The highest peaks over `history`.
+    pub fn of(history: &[EpochMetrics]) -> Self {
+        Self {
+            local: history
+                .iter()
+                .filter_map(|m| m.peak_memory_bytes_local)
+                .max(),
+            global: history
+                .iter()
+                .filter_map(|m| m.peak_memory_bytes_global)
+                .max(),
+        }
+    }
+}
+
+/// What `summary.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    /// Test accuracy of the network after the last epoch, 0..=1.
+    pub test_accuracy: f64,
+    /// Test loss of the network after the last epoch.
+    pub test_loss: f64,
+    /// Epochs run.
+    pub epochs: u64,
+    /// Local steps taken.
+    pub steps_local: u64,
+    /// Global steps taken.
+    pub steps_global: u64,
+    /// Test accuracy of every module's head after the last epoch (the last is the network's).
+    pub module_accuracy: Vec<f64>,
+    /// Seconds from start to finish, data loading and model building included.
+    pub wall_seconds: f64,
+    /// Seconds spent in training steps.
+    pub train_seconds: f64,
+    /// Training images per second.
+    pub images_per_second: f64,
+    /// Highest transient memory of local and global steps.
+    pub peak_memory_bytes: PeakMemory,
+    /// What the memory figures count.
+    pub memory_counted: String,
+    /// Canonical spec of the schedule.
+    pub schedule: String,
+    /// Training samples.
+    pub train_samples: usize,
+    /// Test samples.
+    pub test_samples: usize,
+    /// Parameters of every module with its head.
+    pub module_params: Vec<usize>,
+    /// The resolved configuration.
+    pub config: RunConfig,
+}
+
+/// A finished run.
+pub struct RunOutcome {
+    /// Its summary (also in `summary.json`).
+    pub summary: Summary,
+    /// Metrics of every epoch (also in `metrics.jsonl`).
+    pub history: Vec<EpochMetrics>,
+    /// The run folder.
+    pub run_dir: PathBuf,
+}
+
+/// Trains `config`, reporting events to `sink`; the run folder is made by `make_run_dir` once
+/// data and model are ready (so a bad input leaves no folder behind). Prints a one-line
+/// description of the run first when `announce` is set.
+pub fn execute(
+    config: &RunConfig,
+    make_run_dir: impl FnOnce() -> Result<PathBuf>,
+    sink: impl EventSink,
+    announce: bool,
+) -> Result<RunOutcome> {
+    let started = Instant::now();
+    let RunSetup {
+        data,
+        model,
+        schedule,
+        device,
+        backend,
+        augment,
+    } = RunSetup::prepare(config)?;
+    let module_params: Vec<usize> = (0..model.num_modules())
+        .map(|k| model.module_num_params(k))
+        .collect();
+    let run_dir = make_run_dir()?;
+    write_json_atomic(&run_dir.join("config.json"), config)?;
+    if announce {
+        println!(
+            "pgl train: {} ({} train / {} test), {} with K={} ({} params), schedule {}, {} epochs, backend {}",
+            config.dataset,
+            data.train.len(),
+            data.test.len(),
+            config.model,
+            config.modules,
+            module_params.iter().sum::<usize>(),
+            schedule.spec(),
+            config.epochs,
+            backend.name(),
+        );
+        println!("run folder: {}", run_dir.display());
+    }
+    let schedule_spec = schedule.spec();
+    let probe = crate::memory_probe();
+    let memory_counted = probe.describe().to_string();
+    let mut trainer = Trainer::new(model, config, schedule, &device);
+    trainer.set_augment(augment);
+    trainer.set_memory_probe(Some(probe));
+    let mut sink = MetricsFile::create(&run_dir, sink)?;
+    let history = trainer.fit(&data, &mut sink)?;
+    if let Some(error) = sink.take_error() {
+        return Err(error);
+    }
+    let last = history.last().context("no epoch ran")?;
+    let train_seconds: f64 = history.iter().map(|m| m.train_seconds).sum();
+    let samples_seen = data.train.len() as f64 * history.len() as f64;
+    let summary = Summary {
+        test_accuracy: last.test_accuracy,
+        test_loss: last.test_loss,
+        epochs: history.len() as u64,
+        steps_local: history.iter().map(|m| m.steps_local).sum(),
+        steps_global: history.iter().map(|m| m.steps_global).sum(),
+        module_accuracy: last.module_accuracy.clone(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        train_seconds,
+        images_per_second: samples_seen / train_seconds.max(1e-9),
+        peak_memory_bytes: PeakMemory::of(&history),
+        memory_counted,
+        schedule: schedule_spec,
+        train_samples: data.train.len(),
+        test_samples: data.test.len(),
+        module_params,
+        config: config.clone(),
+    };
+    write_json_atomic(&run_dir.join("summary.json"), &summary)?;
+    Ok(RunOutcome {
+        summary,
+        history,
+        run_dir,
+    })
+}
