@@ -17,13 +17,15 @@ pub enum TrainError {
     Data(#[from] DataError),
     /// A loss became NaN or infinite.
     #[error(
-        "non-finite loss {value} at epoch {epoch}, iteration {iteration} ({kind} step, {location}); try a lower --lr"
+        "non-finite loss {value} at epoch {epoch}, iteration {iteration} (batch {batch} of the epoch), {kind} step, {location}; try a lower --lr"
     )]
     NonFiniteLoss {
         /// Epoch (starting at 1).
         epoch: u64,
-        /// Iteration within the epoch (starting at 0).
+        /// Global iteration (starting at 1).
         iteration: u64,
+        /// Batch within the epoch (starting at 1).
+        batch: u64,
         /// Kind of step.
         kind: StepKind,
         /// Which loss: `module 2 head` or `classifier`.
@@ -55,6 +57,14 @@ pub enum TrainError {
         /// Dataset name.
         dataset: String,
         /// Why.
+        reason: String,
+    },
+    /// A checkpoint could not be written or read.
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint {
+        /// The checkpoint file or folder.
+        path: PathBuf,
+        /// What went wrong.
         reason: String,
     },
     /// Reading or writing run files failed.

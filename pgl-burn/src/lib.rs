@@ -13,6 +13,7 @@
 
 pub mod activation;
 pub mod backend;
+pub mod checkpoint;
 pub mod error;
 pub mod eval;
 pub mod inspect;
@@ -26,7 +27,7 @@ pub use backend::BackendKind;
 pub use error::TrainError;
 pub use eval::Evaluation;
 pub use model::DecoupledModel;
-pub use trainer::{StepOutcome, TrainSettings, Trainer};
+pub use trainer::{StepOutcome, TrainSettings, Trainer, TrainerProgress};
 
 /// Burn itself, re-exported so that model crates use the workspace's exact release.
 pub use burn;

@@ -17,9 +17,11 @@ use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use pgl_core::{
-    EpochMetrics, EventSink, GuidanceSchedule, RunConfig, StepContext, StepKind, TrainEvent,
+    CoreError, EpochMetrics, EventSink, GuidanceSchedule, RunConfig, ScheduleState, StepContext,
+    StepKind, TrainEvent,
 };
 use pgl_data::{Augment, DatasetSplits, EpochPlan, ImageDataset, for_each_batch};
+use serde::{Deserialize, Serialize};
 
 use crate::activation::{Activation, batch_tensors};
 use crate::error::TrainError;
@@ -80,6 +82,24 @@ pub struct StepOutcome {
     pub module_losses: Vec<Option<f32>>,
 }
 
+/// Where a trainer stands between epochs: everything besides the weights and the optimizer
+/// states that a checkpoint must hold to continue exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainerProgress {
+    /// Epochs completed.
+    pub epochs_done: u64,
+    /// Global iterations completed.
+    pub iteration: u64,
+    /// The schedule's loss history (most recent last).
+    pub recent_losses: Vec<f32>,
+    /// Canonical spec of the schedule.
+    pub schedule_spec: String,
+    /// The schedule's state.
+    pub schedule_state: ScheduleState,
+    /// Metrics of every completed epoch.
+    pub history: Vec<EpochMetrics>,
+}
+
 /// Trains a [`DecoupledModel`] with one optimizer per module, following a guidance schedule.
 pub struct Trainer<M: DecoupledModel> {
     model: Option<M>,
@@ -91,6 +111,7 @@ pub struct Trainer<M: DecoupledModel> {
     epochs_done: u64,
     iteration: u64,
     recent_losses: VecDeque<f32>,
+    history: Vec<EpochMetrics>,
     probe: Option<Arc<dyn MemoryProbe>>,
 }
 
@@ -114,6 +135,7 @@ impl<M: DecoupledModel> Trainer<M> {
             epochs_done: 0,
             iteration: 0,
             recent_losses: VecDeque::with_capacity(LOSS_HISTORY),
+            history: Vec::new(),
             probe: None,
         }
     }
@@ -159,6 +181,75 @@ impl<M: DecoupledModel> Trainer<M> {
     /// Global iterations done so far.
     pub fn iteration(&self) -> u64 {
         self.iteration
+    }
+
+    /// Epochs completed.
+    pub fn epochs_done(&self) -> u64 {
+        self.epochs_done
+    }
+
+    /// Metrics of every completed epoch (restored ones included).
+    pub fn history(&self) -> &[EpochMetrics] {
+        &self.history
+    }
+
+    /// The per-module optimizers, module order.
+    pub fn optimizers(&self) -> &[ModuleOptimizer] {
+        &self.optimizers
+    }
+
+    /// Replaces the model (e.g. with weights loaded from a checkpoint).
+    pub fn set_model(&mut self, model: M) {
+        self.model = Some(model);
+    }
+
+    /// Replaces the per-module optimizers (e.g. with states loaded from a checkpoint).
+    ///
+    /// # Panics
+    /// When the number of optimizers is not the number of modules.
+    pub fn set_optimizers(&mut self, optimizers: Vec<ModuleOptimizer>) {
+        assert_eq!(
+            optimizers.len(),
+            self.optimizers.len(),
+            "one optimizer per module"
+        );
+        self.optimizers = optimizers;
+    }
+
+    /// Changes the number of epochs [`fit`](Self::fit) runs to.
+    pub fn set_epochs(&mut self, epochs: u64) {
+        self.settings.epochs = epochs;
+    }
+
+    /// The trainer's progress, for a checkpoint.
+    pub fn progress(&self) -> TrainerProgress {
+        TrainerProgress {
+            epochs_done: self.epochs_done,
+            iteration: self.iteration,
+            recent_losses: self.recent_losses.iter().copied().collect(),
+            schedule_spec: self.schedule.spec(),
+            schedule_state: self.schedule.state(),
+            history: self.history.clone(),
+        }
+    }
+
+    /// Continues from `progress` (saved by [`progress`](Self::progress) with the same schedule).
+    pub fn restore_progress(&mut self, progress: &TrainerProgress) -> Result<(), CoreError> {
+        if progress.schedule_spec != self.schedule.spec() {
+            return Err(CoreError::StateMismatch {
+                schedule: self.schedule.spec(),
+                reason: format!(
+                    "the checkpoint was made with schedule `{}`",
+                    progress.schedule_spec
+                ),
+            });
+        }
+        self.schedule.restore(&progress.schedule_state)?;
+        self.epochs_done = progress.epochs_done;
+        self.iteration = progress.iteration;
+        self.recent_losses = progress.recent_losses.iter().copied().collect();
+        self.history = progress.history.clone();
+        Ok(())
     }
 
     fn take_model(&mut self) -> M {
@@ -309,7 +400,7 @@ impl<M: DecoupledModel> Trainer<M> {
                 let peak = probe.peak();
                 peaks[slot] = Some(peaks[slot].map_or(peak, |p: u64| p.max(peak)));
             }
-            check_finite(&outcome, epoch + 1, b as u64)?;
+            check_finite(&outcome, epoch + 1, self.iteration + 1, b as u64 + 1)?;
             steps[slot] += 1;
             loss_sum += f64::from(outcome.loss);
             for (sum, value) in module_sums.iter_mut().zip(&outcome.module_losses) {
@@ -355,26 +446,39 @@ impl<M: DecoupledModel> Trainer<M> {
             eval_seconds: eval_started.elapsed().as_secs_f64(),
             images_per_second: data.train.len() as f64 / train_seconds.max(1e-9),
         };
+        self.history.push(metrics.clone());
         sink.on_event(&TrainEvent::EpochFinished(metrics.clone()));
         Ok(metrics)
     }
 
-    /// Runs every remaining epoch of the settings; returns the metrics of each.
+    /// Runs every remaining epoch of the settings; returns the metrics of every epoch of the
+    /// run (restored ones included).
     pub fn fit(
         &mut self,
         data: &DatasetSplits,
         sink: &mut dyn EventSink,
+    ) -> Result<Vec<EpochMetrics>, TrainError> {
+        self.fit_with(data, sink, &mut |_| Ok(()))
+    }
+
+    /// Like [`fit`](Self::fit), calling `after_epoch` after every epoch (to write checkpoints);
+    /// an error from it stops training.
+    pub fn fit_with(
+        &mut self,
+        data: &DatasetSplits,
+        sink: &mut dyn EventSink,
+        after_epoch: &mut dyn FnMut(&Self) -> Result<(), TrainError>,
     ) -> Result<Vec<EpochMetrics>, TrainError> {
         let per_epoch = data.train.len().div_ceil(self.settings.batch_size) as u64;
         sink.on_event(&TrainEvent::RunStarted {
             epochs: self.settings.epochs,
             iterations_per_epoch: per_epoch,
         });
-        let mut all = Vec::new();
         while self.epochs_done < self.settings.epochs {
-            all.push(self.train_epoch(data, sink)?);
+            self.train_epoch(data, sink)?;
+            after_epoch(self)?;
         }
-        Ok(all)
+        Ok(self.history.clone())
     }
 }
 
@@ -383,7 +487,12 @@ fn read_losses(losses: Vec<Tensor<1>>) -> Vec<f32> {
     Tensor::cat(losses, 0).into_data().iter::<f32>().collect()
 }
 
-fn check_finite(outcome: &StepOutcome, epoch: u64, iteration: u64) -> Result<(), TrainError> {
+fn check_finite(
+    outcome: &StepOutcome,
+    epoch: u64,
+    iteration: u64,
+    batch: u64,
+) -> Result<(), TrainError> {
     let modules = outcome.module_losses.len();
     for (k, value) in outcome.module_losses.iter().enumerate() {
         if let Some(v) = value
@@ -392,6 +501,7 @@ fn check_finite(outcome: &StepOutcome, epoch: u64, iteration: u64) -> Result<(),
             return Err(TrainError::NonFiniteLoss {
                 epoch,
                 iteration,
+                batch,
                 kind: outcome.kind,
                 location: if k + 1 == modules {
                     format!("classifier after module {}", k + 1)

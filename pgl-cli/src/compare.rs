@@ -11,10 +11,10 @@ use pgl_core::schedule::spec::split_spec_list;
 use pgl_core::{EventSink, RunConfig, ScheduleRegistry, TrainEvent};
 use serde::Serialize;
 
-use crate::options::CommonArgs;
+use crate::options::{CommonArgs, validated};
 use crate::output::{create_run_dir, write_json_atomic};
 use crate::plots::{Chart, Series, write_chart};
-use crate::runner::{RunOutcome, execute};
+use crate::runner::{RunOutcome, RunTarget, execute};
 
 /// Options of `pgl compare`.
 #[derive(Debug, Args)]
@@ -344,18 +344,25 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "both" => &[false, true],
         other => bail!("--global-checkpointing must be off, on or both, not `{other}`"),
     };
+    let base = args.common.base_config()?;
     let mut configs: Vec<RunConfig> = Vec::new();
     for &k in &args.modules {
         for schedule in &schedules {
             for &ckpt in checkpointing {
-                configs.push(args.common.to_config(k, schedule, ckpt)?);
+                let config = RunConfig {
+                    modules: k,
+                    schedule: schedule.clone(),
+                    global_checkpointing: ckpt,
+                    ..base.clone()
+                };
+                configs.push(validated(config)?);
             }
         }
     }
     if configs.is_empty() {
         bail!("nothing to compare: give at least one schedule and one K");
     }
-    let label = format!("compare-{}-{}", args.common.dataset, args.common.model);
+    let label = format!("compare-{}-{}", base.dataset, base.model);
     let mut dir: Option<PathBuf> = None;
     let started = Instant::now();
     let mut rows = Vec::new();
@@ -402,13 +409,13 @@ pub fn run(args: CompareArgs) -> Result<()> {
                 .with_context(|| format!("cannot create {}", path.display()))?;
             Ok(path)
         };
-        let outcome = execute(config, make_dir, progress, false)?;
+        let outcome = execute(config, RunTarget::New(Box::new(make_dir)), progress, false)?;
         rows.push(Row::of(&outcome));
     }
     let dir = dir.expect("at least one run created the folder");
     let title = format!(
         "pgl compare: {} on {} ({} epochs, seed {})",
-        args.common.model, args.common.dataset, args.common.epochs, args.common.seed
+        base.model, base.dataset, base.epochs, base.seed
     );
     let table = markdown(&rows, &title);
     std::fs::write(dir.join("compare.md"), &table)

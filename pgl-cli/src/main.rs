@@ -5,6 +5,7 @@
 //! folder. See `pgl --help` and the README.
 
 mod compare;
+mod eval;
 mod options;
 mod output;
 mod plots;
@@ -43,6 +44,8 @@ enum Command {
     /// Run several schedules (and K values) on identical data, seeds and budgets; write a
     /// markdown/JSON table and plots.
     Compare(Box<compare::CompareArgs>),
+    /// Test accuracy and per-module accuracy of a saved model (a checkpoint or a run folder).
+    Eval(eval::EvalArgs),
     /// List the guidance schedules and their spec syntax.
     Schedules,
     /// List the model zoo: parameter counts, valid K, default aux head.
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => train::run(*args),
         Command::Compare(args) => compare::run(*args),
+        Command::Eval(args) => eval::run(args),
         Command::Schedules => {
             print_schedules();
             Ok(())

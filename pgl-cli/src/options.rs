@@ -1,112 +1,214 @@
-//! Options shared by every command that trains (`train`, `compare`): each maps to a
-//! [`RunConfig`] field.
+//! Options shared by every command that trains (`train`, `compare`) and their merge with a
+//! config file: defaults ← `--config FILE` ← flags given on the command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use pgl_core::{OptimizerKind, RunConfig};
 
 /// Data, model and optimisation options (everything but K, the schedule and the run folder).
-#[derive(Debug, Clone, Args)]
+/// Every option left out keeps the value of `--config FILE`, or the default.
+#[derive(Debug, Clone, Default, Args)]
 pub struct CommonArgs {
-    /// Dataset: digits (embedded), mnist, fashion-mnist, cifar10, cifar100, stl10.
-    #[arg(long, default_value = "digits")]
-    pub dataset: String,
-    /// Folder with the dataset's files (default: $PGL_DATA_DIR/<dataset>).
+    /// A TOML (or JSON, e.g. a run's config.json) file with any `pgl train` option; flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Dataset: digits (embedded), mnist, fashion-mnist, cifar10, cifar100, stl10 [default: digits].
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Folder with the dataset's files [default: $PGL_DATA_DIR/<dataset>].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// CIFAR-100 labels: fine or coarse.
-    #[arg(long, default_value = "fine")]
-    pub label: String,
-    /// Training augmentation: auto (pad+crop and flip for CIFAR/STL-10, none otherwise), on, off.
-    #[arg(long, default_value = "auto")]
-    pub augment: String,
-    /// Model: mlp, cnn, resnet32, resnet56, resnet110, vgg11, vgg13 (see `pgl models`).
-    #[arg(long, default_value = "cnn")]
-    pub model: String,
-    /// Module boundaries: even, or infopro (InfoPro's tables: resnet32/resnet110, K=2,4,8,16).
-    #[arg(long, default_value = "even")]
-    pub split: String,
-    /// Auxiliary head: 0c1f, 1c2f, mlp-sr, pool2-1f (default: the model's own, see `pgl models`).
+    /// CIFAR-100 labels: fine or coarse [default: fine].
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Training augmentation: auto (pad+crop and flip for CIFAR/STL-10, none otherwise), on, off [default: auto].
+    #[arg(long)]
+    pub augment: Option<String>,
+    /// Model: mlp, cnn, resnet32, resnet56, resnet110, vgg11, vgg13 (see `pgl models`) [default: cnn].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Module boundaries: even, or infopro (InfoPro's tables: resnet32/resnet110, K=2,4,8,16) [default: even].
+    #[arg(long)]
+    pub split: Option<String>,
+    /// Auxiliary head: 0c1f, 1c2f, mlp-sr, pool2-1f [default: the model's own, see `pgl models`].
     #[arg(long)]
     pub aux_head: Option<String>,
-    /// Number of epochs.
-    #[arg(long, default_value_t = 10)]
-    pub epochs: u64,
-    /// Mini-batch size.
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: usize,
-    /// Learning rate of every module's optimizer.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// Optimizer of every module: sgd or adam.
-    #[arg(long, default_value = "adam")]
-    pub optimizer: String,
-    /// SGD momentum (0 disables).
-    #[arg(long, default_value_t = 0.9)]
-    pub momentum: f64,
-    /// Use Nesterov momentum (SGD).
+    /// Number of epochs [default: 10].
     #[arg(long)]
-    pub nesterov: bool,
-    /// L2 weight decay.
-    #[arg(long, default_value_t = 0.0)]
-    pub weight_decay: f64,
-    /// Weight of the aux-head losses added to the loss of global steps (0: classifier only).
-    #[arg(long, default_value_t = 0.0)]
-    pub aux_weight: f64,
-    /// Seed of initial weights, data order and augmentation.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Train on the first N training samples only.
+    pub epochs: Option<u64>,
+    /// Mini-batch size [default: 64].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Learning rate of every module's optimizer [default: 0.001].
+    #[arg(long, allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// Optimizer of every module: sgd or adam [default: adam].
+    #[arg(long)]
+    pub optimizer: Option<String>,
+    /// SGD momentum, 0 disables [default: 0.9].
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Use Nesterov momentum with SGD (`--nesterov` or `--nesterov false`) [default: false].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub nesterov: Option<bool>,
+    /// L2 weight decay [default: 0].
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Weight of the aux-head losses added to the loss of global steps, 0: classifier only [default: 0].
+    #[arg(long)]
+    pub aux_weight: Option<f64>,
+    /// Seed of initial weights, data order and augmentation [default: 42].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Train on the first N training samples only [default: all].
     #[arg(long)]
     pub train_limit: Option<usize>,
-    /// Evaluate on the first N test samples only.
+    /// Evaluate on the first N test samples only [default: all].
     #[arg(long)]
     pub test_limit: Option<usize>,
-    /// Compute backend: cpu (always built), wgpu or cuda (cargo features of the build).
-    #[arg(long, default_value = "cpu")]
-    pub backend: String,
+    /// Compute backend: cpu (always built), wgpu or cuda (cargo features of the build) [default: cpu].
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Write a checkpoint every N epochs, and after the last [default: 1].
+    #[arg(long)]
+    pub checkpoint_every: Option<u64>,
+    /// Keep the newest N checkpoints [default: 3].
+    #[arg(long)]
+    pub keep_checkpoints: Option<usize>,
+}
+
+/// Reads a run configuration file: JSON when its name ends in `.json`, TOML otherwise. Missing
+/// fields take their defaults; unknown fields are errors naming the field.
+pub fn read_config_file(path: &Path) -> Result<RunConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let config: RunConfig = if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?
+    } else {
+        toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "config file {}: {}",
+                path.display(),
+                e.to_string().trim_end()
+            )
+        })?
+    };
+    Ok(config)
+}
+
+macro_rules! override_fields {
+    ($args:expr, $config:expr, $($field:ident),* $(,)?) => {
+        $(if let Some(value) = &$args.$field {
+            $config.$field = value.clone();
+        })*
+    };
 }
 
 impl CommonArgs {
-    /// The validated configuration of one run with `modules` modules and `schedule`.
-    pub fn to_config(
-        &self,
-        modules: usize,
-        schedule: &str,
-        global_checkpointing: bool,
-    ) -> Result<RunConfig> {
-        let optimizer = match self.optimizer.as_str() {
-            "sgd" => OptimizerKind::Sgd,
-            "adam" => OptimizerKind::Adam,
-            other => bail!("unknown optimizer `{other}` for --optimizer; expected sgd or adam"),
+    /// The configuration before K and the schedule: the defaults, then the config file, then
+    /// every flag that was given.
+    pub fn base_config(&self) -> Result<RunConfig> {
+        let mut config = match &self.config {
+            Some(path) => read_config_file(path)?,
+            None => RunConfig::default(),
         };
-        let config = RunConfig {
-            dataset: self.dataset.clone(),
-            data_dir: self.data_dir.as_ref().map(|d| d.display().to_string()),
-            model: self.model.clone(),
-            modules,
-            split: self.split.clone(),
-            aux_head: self.aux_head.clone(),
-            schedule: schedule.to_string(),
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            lr: self.lr,
-            optimizer,
-            momentum: self.momentum,
-            nesterov: self.nesterov,
-            weight_decay: self.weight_decay,
-            aux_weight: self.aux_weight,
-            seed: self.seed,
-            train_limit: self.train_limit,
-            test_limit: self.test_limit,
-            label: self.label.clone(),
-            augment: self.augment.clone(),
-            backend: self.backend.clone(),
-            global_checkpointing,
-        };
-        config.validate()?;
+        override_fields!(
+            self,
+            config,
+            dataset,
+            label,
+            augment,
+            model,
+            split,
+            epochs,
+            batch_size,
+            lr,
+            momentum,
+            nesterov,
+            weight_decay,
+            aux_weight,
+            seed,
+            backend,
+            checkpoint_every,
+            keep_checkpoints
+        );
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = Some(dir.display().to_string());
+        }
+        if self.aux_head.is_some() {
+            config.aux_head = self.aux_head.clone();
+        }
+        if self.train_limit.is_some() {
+            config.train_limit = self.train_limit;
+        }
+        if self.test_limit.is_some() {
+            config.test_limit = self.test_limit;
+        }
+        if let Some(name) = &self.optimizer {
+            config.optimizer = match name.as_str() {
+                "sgd" => OptimizerKind::Sgd,
+                "adam" => OptimizerKind::Adam,
+                other => bail!("unknown optimizer `{other}` for --optimizer; expected sgd or adam"),
+            };
+        }
         Ok(config)
     }
+
+    /// Whether any option other than `--epochs` was given.
+    pub fn any_given_besides_epochs(&self) -> bool {
+        let Self {
+            config,
+            dataset,
+            data_dir,
+            label,
+            augment,
+            model,
+            split,
+            aux_head,
+            epochs: _,
+            batch_size,
+            lr,
+            optimizer,
+            momentum,
+            nesterov,
+            weight_decay,
+            aux_weight,
+            seed,
+            train_limit,
+            test_limit,
+            backend,
+            checkpoint_every,
+            keep_checkpoints,
+        } = self;
+        config.is_some()
+            || dataset.is_some()
+            || data_dir.is_some()
+            || label.is_some()
+            || augment.is_some()
+            || model.is_some()
+            || split.is_some()
+            || aux_head.is_some()
+            || batch_size.is_some()
+            || lr.is_some()
+            || optimizer.is_some()
+            || momentum.is_some()
+            || nesterov.is_some()
+            || weight_decay.is_some()
+            || aux_weight.is_some()
+            || seed.is_some()
+            || train_limit.is_some()
+            || test_limit.is_some()
+            || backend.is_some()
+            || checkpoint_every.is_some()
+            || keep_checkpoints.is_some()
+    }
+}
+
+/// Validates a finished configuration.
+pub fn validated(config: RunConfig) -> Result<RunConfig> {
+    config.validate()?;
+    Ok(config)
 }

@@ -49,14 +49,15 @@ pub fn utc_stamp() -> String {
     )
 }
 
-/// Creates the run folder: `out` if given (it must not already hold a run), else a new
+/// Creates the run folder: `out` if given (it must not already hold a run; use `--resume` to
+/// continue one), else a new
 /// folder `runs/<stamp>-<label>` (with a numeric suffix if that exists).
 pub fn create_run_dir(out: Option<&Path>, label: &str) -> Result<PathBuf> {
     if let Some(dir) = out {
         for existing in ["summary.json", "config.json", "metrics.jsonl"] {
             if dir.join(existing).exists() {
                 bail!(
-                    "{} already holds a run ({existing}); choose another --out so it is not overwritten",
+                    "{} already holds a run ({existing}); choose another --out so it is not overwritten, or continue it with --resume",
                     dir.display()
                 );
             }
@@ -90,10 +91,20 @@ pub struct MetricsFile<S> {
 }
 
 impl<S: EventSink> MetricsFile<S> {
-    /// Writes to `dir/metrics.jsonl` (created empty now).
-    pub fn create(dir: &Path, inner: S) -> Result<Self> {
+    /// Writes to `dir/metrics.jsonl`, which starts with the lines of `earlier` epochs (those
+    /// restored from a checkpoint; lines of later epochs from an interrupted run are dropped).
+    pub fn create(dir: &Path, inner: S, earlier: &[EpochMetrics]) -> Result<Self> {
         let path = dir.join("metrics.jsonl");
-        File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let tmp = dir.join("metrics.jsonl.tmp");
+        {
+            let mut file =
+                File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+            for metrics in earlier {
+                writeln!(file, "{}", serde_json::to_string(metrics)?)?;
+            }
+            file.sync_all()?;
+        }
+        fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
         Ok(Self {
             path,
             inner,

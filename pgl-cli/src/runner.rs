@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use pgl_burn::checkpoint::{self, CheckpointStore};
 use pgl_burn::{DecoupledModel, Trainer};
 use pgl_core::{EpochMetrics, EventSink, RunConfig};
 use serde::{Deserialize, Serialize};
@@ -84,12 +85,21 @@ pub struct RunOutcome {
     pub run_dir: PathBuf,
 }
 
-/// Trains `config`, reporting events to `sink`; the run folder is made by `make_run_dir` once
-/// data and model are ready (so a bad input leaves no folder behind). Prints a one-line
-/// description of the run first when `announce` is set.
+/// Where a run goes.
+pub enum RunTarget<'a> {
+    /// A new run; the folder is made by this function once data and model are ready, so a bad
+    /// input leaves no folder behind.
+    New(Box<dyn FnOnce() -> Result<PathBuf> + 'a>),
+    /// Continue the run in this folder from its newest complete checkpoint.
+    Resume(PathBuf),
+}
+
+/// Trains `config` into `target`, reporting events to `sink`, writing a checkpoint every
+/// `checkpoint_every` epochs and after the last. Prints a one-line description of the run
+/// first when `announce` is set.
 pub fn execute(
     config: &RunConfig,
-    make_run_dir: impl FnOnce() -> Result<PathBuf>,
+    target: RunTarget<'_>,
     sink: impl EventSink,
     announce: bool,
 ) -> Result<RunOutcome> {
@@ -105,7 +115,30 @@ pub fn execute(
     let module_params: Vec<usize> = (0..model.num_modules())
         .map(|k| model.module_num_params(k))
         .collect();
-    let run_dir = make_run_dir()?;
+    let schedule_spec = schedule.spec();
+    let mut trainer = Trainer::new(model, config, schedule, &device);
+    let (run_dir, resumed_from) = match target {
+        RunTarget::New(make_run_dir) => (make_run_dir()?, None),
+        RunTarget::Resume(dir) => {
+            let store = CheckpointStore::new(&dir, config.keep_checkpoints);
+            let latest = store.latest()?.with_context(|| {
+                format!(
+                    "{} holds no complete checkpoint to resume from",
+                    store.root().display()
+                )
+            })?;
+            checkpoint::restore(&latest, &mut trainer)?;
+            if trainer.epochs_done() > config.epochs {
+                bail!(
+                    "the checkpoint {} is at epoch {}, past the {} epochs asked for",
+                    latest.display(),
+                    trainer.epochs_done(),
+                    config.epochs
+                );
+            }
+            (dir, Some(latest))
+        }
+    };
     write_json_atomic(&run_dir.join("config.json"), config)?;
     if announce {
         println!(
@@ -116,25 +149,47 @@ pub fn execute(
             config.model,
             config.modules,
             module_params.iter().sum::<usize>(),
-            schedule.spec(),
+            schedule_spec,
             config.epochs,
             backend.name(),
         );
         println!("run folder: {}", run_dir.display());
+        if let Some(from) = &resumed_from {
+            println!(
+                "resuming from {} ({} epochs done)",
+                from.display(),
+                trainer.epochs_done()
+            );
+        }
     }
-    let schedule_spec = schedule.spec();
     let probe = crate::memory_probe();
     let memory_counted = probe.describe().to_string();
-    let mut trainer = Trainer::new(model, config, schedule, &device);
     trainer.set_augment(augment);
     trainer.set_memory_probe(Some(probe));
-    let mut sink = MetricsFile::create(&run_dir, sink)?;
-    let history = trainer.fit(&data, &mut sink)?;
+    let mut sink = MetricsFile::create(&run_dir, sink, trainer.history())?;
+    let store = CheckpointStore::new(&run_dir, config.keep_checkpoints);
+    let shape = data.train.shape;
+    let input = [
+        shape.channels,
+        shape.height,
+        shape.width,
+        data.train.num_classes,
+    ];
+    let mut save_checkpoint = |t: &Trainer<_>| {
+        let done = t.epochs_done();
+        if done % config.checkpoint_every == 0 || done == config.epochs {
+            store.save(t, config, input)?;
+        }
+        Ok(())
+    };
+    let history = trainer.fit_with(&data, &mut sink, &mut save_checkpoint)?;
     if let Some(error) = sink.take_error() {
         return Err(error);
     }
     let last = history.last().context("no epoch ran")?;
     let train_seconds: f64 = history.iter().map(|m| m.train_seconds).sum();
+    // After a resume, wall time counts this process only; the restored epochs' training time
+    // is in `train_seconds`.
     let samples_seen = data.train.len() as f64 * history.len() as f64;
     let summary = Summary {
         test_accuracy: last.test_accuracy,

@@ -1,48 +1,88 @@
-//! `pgl train`.
+//! `pgl train`, fresh or resumed.
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 
-use crate::options::CommonArgs;
+use crate::options::{CommonArgs, read_config_file, validated};
 use crate::output::create_run_dir;
 use crate::progress::ConsoleSink;
-use crate::runner::execute;
+use crate::runner::{RunTarget, execute};
 
 /// Options of `pgl train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// Number of decoupled modules K.
-    #[arg(long, default_value_t = 4)]
-    modules: usize,
-    /// Guidance schedule spec (see `pgl schedules`).
-    #[arg(long, default_value = "periodic:every=10")]
-    schedule: String,
-    /// Train on Burn's gradient-checkpointing autodiff device (global steps keep fewer activations).
+    /// Number of decoupled modules K [default: 4].
     #[arg(long)]
-    global_checkpointing: bool,
-    /// Run folder (default: a new folder under runs/).
+    modules: Option<usize>,
+    /// Guidance schedule spec, see `pgl schedules` [default: periodic:every=10].
+    #[arg(long)]
+    schedule: Option<String>,
+    /// Train on Burn's gradient-checkpointing autodiff device, so global steps keep fewer
+    /// activations (`--global-checkpointing` or `--global-checkpointing false`) [default: false].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    global_checkpointing: Option<bool>,
+    /// Run folder [default: a new folder under runs/].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Continue the run in this folder from its last complete checkpoint (only --epochs may
+    /// be given with it, to train further).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+    resume: Option<PathBuf>,
 }
 
 /// Runs `pgl train`.
 pub fn run(args: TrainArgs) -> Result<()> {
-    let config = args
-        .common
-        .to_config(args.modules, &args.schedule, args.global_checkpointing)?;
+    if let Some(run_dir) = &args.resume {
+        if args.common.any_given_besides_epochs()
+            || args.modules.is_some()
+            || args.schedule.is_some()
+            || args.global_checkpointing.is_some()
+        {
+            bail!(
+                "--resume continues the run exactly as configured in {}; only --epochs may be given with it",
+                run_dir.join("config.json").display()
+            );
+        }
+        let mut config = read_config_file(&run_dir.join("config.json"))?;
+        if let Some(epochs) = args.common.epochs {
+            config.epochs = epochs;
+        }
+        let config = validated(config)?;
+        let modules = config.modules;
+        return finish(execute(
+            &config,
+            RunTarget::Resume(run_dir.clone()),
+            ConsoleSink::new(modules),
+            true,
+        )?);
+    }
+    let mut config = args.common.base_config()?;
+    if let Some(k) = args.modules {
+        config.modules = k;
+    }
+    if let Some(schedule) = &args.schedule {
+        config.schedule = schedule.clone();
+    }
+    if let Some(ckpt) = args.global_checkpointing {
+        config.global_checkpointing = ckpt;
+    }
+    let config = validated(config)?;
     let label = format!("{}-{}-k{}", config.dataset, config.model, config.modules);
     let out = args.out.clone();
-    let outcome = execute(
+    let target = RunTarget::New(Box::new(move || create_run_dir(out.as_deref(), &label)));
+    finish(execute(
         &config,
-        || create_run_dir(out.as_deref(), &label),
+        target,
         ConsoleSink::new(config.modules),
         true,
-    )?;
-    let run_dir = &outcome.run_dir;
+    )?)
+}
+
+fn finish(outcome: crate::runner::RunOutcome) -> Result<()> {
     let s = &outcome.summary;
     let mib = |b: Option<u64>| {
         b.map_or("-".to_string(), |b| {
@@ -59,7 +99,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         s.wall_seconds,
         mib(s.peak_memory_bytes.local),
         mib(s.peak_memory_bytes.global),
-        run_dir.join("summary.json").display()
+        outcome.run_dir.join("summary.json").display()
     );
     Ok(())
 }

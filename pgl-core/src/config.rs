@@ -29,8 +29,11 @@ impl OptimizerKind {
 }
 
 /// The complete, resolved configuration of a training run.
+///
+/// In a config file every field is optional (missing ones take the defaults below) and an
+/// unknown field is an error that names it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RunConfig {
     /// Dataset name: `digits` (embedded), `mnist`, `fashion-mnist`.
     pub dataset: String,
@@ -77,6 +80,10 @@ pub struct RunConfig {
     /// Train on Burn's gradient-checkpointing autodiff device, so global steps recompute
     /// memory-bound activations during backward instead of keeping them.
     pub global_checkpointing: bool,
+    /// Write a checkpoint every N epochs (and always after the last one).
+    pub checkpoint_every: u64,
+    /// How many of the newest checkpoints to keep.
+    pub keep_checkpoints: usize,
 }
 
 impl Default for RunConfig {
@@ -104,6 +111,8 @@ impl Default for RunConfig {
             augment: "auto".to_string(),
             backend: "cpu".to_string(),
             global_checkpointing: false,
+            checkpoint_every: 1,
+            keep_checkpoints: 3,
         }
     }
 }
@@ -169,6 +178,12 @@ impl RunConfig {
         one_of("label", &self.label, &["fine", "coarse"])?;
         one_of("augment", &self.augment, &["auto", "on", "off"])?;
         one_of("backend", &self.backend, &["cpu", "wgpu", "cuda"])?;
+        if self.checkpoint_every == 0 {
+            return bad("checkpoint-every", "0".into(), "an integer >= 1");
+        }
+        if self.keep_checkpoints == 0 {
+            return bad("keep-checkpoints", "0".into(), "an integer >= 1");
+        }
         if self.train_limit == Some(0) {
             return bad("train-limit", "0".into(), "an integer >= 1");
         }

@@ -1,0 +1,295 @@
+//! Checkpoints: everything needed to continue a run exactly, written atomically.
+//!
+//! A checkpoint is a folder `checkpoints/epoch-NNNN/` in the run folder holding
+//!
+//! - `model.bpk`: the weights and BatchNorm statistics (Burn's burnpack record),
+//! - `optimizer-K.bpk`: the state of module K's optimizer (Burn's optimizer record),
+//! - `manifest.json`: the format version, the resolved run configuration and the
+//!   [`TrainerProgress`] (epoch and iteration counters, the schedule's state, the loss history
+//!   and the metrics so far). Data order needs no state: it is a function of seed and epoch.
+//!
+//! It is written into `checkpoints/.partial-epoch-NNNN/`, every file is flushed to disk
+//! (`fsync`), and only then is the folder renamed to its final name (an atomic operation), so
+//! a process killed at any moment leaves either a complete checkpoint or none; leftovers of
+//! partial writes are ignored and cleaned up. The newest `keep` checkpoints are kept.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use pgl_core::RunConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::error::TrainError;
+use crate::model::DecoupledModel;
+use crate::trainer::{Trainer, TrainerProgress};
+
+/// Version of the checkpoint layout; bumped when it changes incompatibly.
+pub const CHECKPOINT_FORMAT: u32 = 1;
+/// Name of the manifest file.
+pub const MANIFEST: &str = "manifest.json";
+const MODEL_FILE: &str = "model.bpk";
+const PARTIAL_PREFIX: &str = ".partial-";
+/// Test hook: milliseconds to pause after each checkpoint file, to widen the window in which a
+/// kill lands during a write. Never set in normal use.
+pub const PAUSE_ENV: &str = "PGL_CHECKPOINT_PAUSE_MS";
+
+/// What `manifest.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// [`CHECKPOINT_FORMAT`] of the writer.
+    pub format: u32,
+    /// pgl version of the writer.
+    pub pgl_version: String,
+    /// Number of modules (one optimizer file each).
+    pub modules: usize,
+    /// What the model takes: `[channels, height, width, classes]` of the training data.
+    pub input: [usize; 4],
+    /// The run's configuration.
+    pub config: RunConfig,
+    /// Counters, schedule state and metrics.
+    pub progress: TrainerProgress,
+}
+
+fn error(path: &Path, reason: impl std::fmt::Display) -> TrainError {
+    TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+fn sync_file(path: &Path) -> Result<(), TrainError> {
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| error(path, format!("cannot flush to disk: {e}")))
+}
+
+fn sync_dir(path: &Path) -> Result<(), TrainError> {
+    // Flushing a directory makes the names it holds (after a rename) durable.
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| error(path, format!("cannot flush folder to disk: {e}")))
+}
+
+fn pause_for_tests() {
+    if let Some(ms) = std::env::var(PAUSE_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+fn optimizer_file(k: usize) -> String {
+    format!("optimizer-{k}.bpk")
+}
+
+/// The checkpoints of one run: `<run folder>/checkpoints/`.
+#[derive(Debug, Clone)]
+pub struct CheckpointStore {
+    root: PathBuf,
+    keep: usize,
+}
+
+impl CheckpointStore {
+    /// The store of the run in `run_dir`, keeping the newest `keep` (at least 1) checkpoints.
+    pub fn new(run_dir: &Path, keep: usize) -> Self {
+        Self {
+            root: run_dir.join("checkpoints"),
+            keep: keep.max(1),
+        }
+    }
+
+    /// The folder holding the checkpoints.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Complete checkpoints, oldest first, as `(epochs done, folder)`.
+    pub fn list(&self) -> Result<Vec<(u64, PathBuf)>, TrainError> {
+        if !self.root.exists() {
+            return Ok(Vec::new());
+        }
+        let entries =
+            fs::read_dir(&self.root).map_err(|e| error(&self.root, format!("cannot list: {e}")))?;
+        let mut found = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| error(&self.root, format!("cannot list: {e}")))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(epoch) = name
+                .strip_prefix("epoch-")
+                .and_then(|n| n.parse::<u64>().ok())
+                && entry.path().join(MANIFEST).is_file()
+            {
+                found.push((epoch, entry.path()));
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// The newest complete checkpoint, if any.
+    pub fn latest(&self) -> Result<Option<PathBuf>, TrainError> {
+        Ok(self.list()?.pop().map(|(_, path)| path))
+    }
+
+    /// Writes a checkpoint of `trainer` (atomically) and prunes old ones; returns its folder.
+    /// A checkpoint of the same epoch that already exists is left as it is (it holds the same
+    /// state).
+    pub fn save<M: DecoupledModel>(
+        &self,
+        trainer: &Trainer<M>,
+        config: &RunConfig,
+        input: [usize; 4],
+    ) -> Result<PathBuf, TrainError> {
+        let progress = trainer.progress();
+        let name = format!("epoch-{:04}", progress.epochs_done);
+        let target = self.root.join(&name);
+        if target.join(MANIFEST).is_file() {
+            return Ok(target);
+        }
+        fs::create_dir_all(&self.root)
+            .map_err(|e| error(&self.root, format!("cannot create: {e}")))?;
+        let partial = self.root.join(format!("{PARTIAL_PREFIX}{name}"));
+        if partial.exists() {
+            fs::remove_dir_all(&partial).map_err(|e| {
+                error(
+                    &partial,
+                    format!("cannot remove stale partial checkpoint: {e}"),
+                )
+            })?;
+        }
+        fs::create_dir_all(&partial).map_err(|e| error(&partial, format!("cannot create: {e}")))?;
+
+        // Burn applies BatchNorm running-statistic updates lazily; building the evaluation
+        // copy flushes them, so the saved statistics are the current ones.
+        let _ = trainer.model().valid();
+        let model_path = partial.join(MODEL_FILE);
+        trainer
+            .model()
+            .clone()
+            .save_file(&model_path)
+            .map_err(|e| error(&model_path, e))?;
+        sync_file(&model_path)?;
+        pause_for_tests();
+        for (k, optimizer) in trainer.optimizers().iter().enumerate() {
+            let path = partial.join(optimizer_file(k));
+            optimizer.save(&path).map_err(|e| error(&path, e))?;
+            sync_file(&path)?;
+            pause_for_tests();
+        }
+        let manifest = Manifest {
+            format: CHECKPOINT_FORMAT,
+            pgl_version: env!("CARGO_PKG_VERSION").to_string(),
+            modules: trainer.optimizers().len(),
+            input,
+            config: config.clone(),
+            progress,
+        };
+        let manifest_path = partial.join(MANIFEST);
+        let text = serde_json::to_string_pretty(&manifest).map_err(|e| error(&manifest_path, e))?;
+        fs::write(&manifest_path, text)
+            .map_err(|e| error(&manifest_path, format!("cannot write: {e}")))?;
+        sync_file(&manifest_path)?;
+        sync_dir(&partial)?;
+        pause_for_tests();
+        fs::rename(&partial, &target).map_err(|e| {
+            error(
+                &target,
+                format!("cannot move the finished checkpoint into place: {e}"),
+            )
+        })?;
+        sync_dir(&self.root)?;
+        self.prune()?;
+        Ok(target)
+    }
+
+    /// Removes all but the newest `keep` checkpoints and any partial write left behind.
+    fn prune(&self) -> Result<(), TrainError> {
+        let complete = self.list()?;
+        let excess = complete.len().saturating_sub(self.keep);
+        for (_, path) in complete.into_iter().take(excess) {
+            fs::remove_dir_all(&path)
+                .map_err(|e| error(&path, format!("cannot remove old checkpoint: {e}")))?;
+        }
+        if let Ok(entries) = fs::read_dir(&self.root) {
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(PARTIAL_PREFIX)
+                {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads and checks a checkpoint's manifest; `path` is the checkpoint folder (or its manifest).
+pub fn read_manifest(path: &Path) -> Result<Manifest, TrainError> {
+    let file = if path.is_dir() {
+        path.join(MANIFEST)
+    } else {
+        path.to_path_buf()
+    };
+    let text = fs::read_to_string(&file).map_err(|e| error(&file, format!("cannot read: {e}")))?;
+    let manifest: Manifest = serde_json::from_str(&text)
+        .map_err(|e| error(&file, format!("not a pgl checkpoint manifest: {e}")))?;
+    if manifest.format != CHECKPOINT_FORMAT {
+        return Err(error(
+            &file,
+            format!(
+                "checkpoint format {} is not supported (this pgl reads format {CHECKPOINT_FORMAT})",
+                manifest.format
+            ),
+        ));
+    }
+    Ok(manifest)
+}
+
+/// Loads the weights of the checkpoint in folder `dir` into `model` (same architecture).
+pub fn load_model<M: Module>(dir: &Path, model: M) -> Result<M, TrainError> {
+    let path = dir.join(MODEL_FILE);
+    if !path.is_file() {
+        return Err(error(&path, "missing model file"));
+    }
+    model.try_load_file(&path).map_err(|e| error(&path, e))
+}
+
+/// Restores `trainer` (built from the same configuration) from the checkpoint in folder `dir`:
+/// weights, every optimizer's state, counters, schedule state and metrics.
+pub fn restore<M: DecoupledModel>(
+    dir: &Path,
+    trainer: &mut Trainer<M>,
+) -> Result<Manifest, TrainError> {
+    let manifest = read_manifest(dir)?;
+    if manifest.modules != trainer.optimizers().len() {
+        return Err(error(
+            dir,
+            format!(
+                "it holds {} modules but the model has {}",
+                manifest.modules,
+                trainer.optimizers().len()
+            ),
+        ));
+    }
+    let model = load_model(dir, trainer.model().clone())?;
+    let mut optimizers: Vec<ModuleOptimizer> = Vec::with_capacity(manifest.modules);
+    for (k, optimizer) in trainer.optimizers().iter().enumerate() {
+        let path = dir.join(optimizer_file(k));
+        if !path.is_file() {
+            return Err(error(&path, "missing optimizer file"));
+        }
+        optimizers.push(optimizer.clone().load(&path).map_err(|e| error(&path, e))?);
+    }
+    trainer
+        .restore_progress(&manifest.progress)
+        .map_err(|e| error(&dir.join(MANIFEST), e))?;
+    trainer.set_model(model);
+    trainer.set_optimizers(optimizers);
+    Ok(manifest)
+}

@@ -1,0 +1,135 @@
+//! `pgl eval`: test accuracy and per-module accuracy of a saved model.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use pgl_burn::checkpoint::{CheckpointStore, MANIFEST, load_model, read_manifest};
+use pgl_burn::eval::evaluate;
+use pgl_burn::{BackendKind, DecoupledModel};
+
+use crate::setup::{build_configured_model, load_data, model_input};
+
+/// Options of `pgl eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A checkpoint folder (`<run>/checkpoints/epoch-NNNN`), or a run folder (its newest checkpoint).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Evaluate on this dataset instead of the one the model was trained on (same classes and image size).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Folder with the dataset's files.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// CIFAR-100 labels: fine or coarse.
+    #[arg(long)]
+    label: Option<String>,
+    /// Evaluate on the first N test samples only.
+    #[arg(long)]
+    test_limit: Option<usize>,
+    /// Evaluation batch size.
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `pgl eval`.
+pub fn run(args: EvalArgs) -> Result<()> {
+    let dir = if args.checkpoint.join(MANIFEST).is_file() {
+        args.checkpoint.clone()
+    } else if args.checkpoint.join("checkpoints").is_dir() {
+        CheckpointStore::new(&args.checkpoint, 1)
+            .latest()?
+            .with_context(|| {
+                format!("{} holds no complete checkpoint", args.checkpoint.display())
+            })?
+    } else {
+        anyhow::bail!(
+            "{} is neither a checkpoint folder (with {MANIFEST}) nor a run folder (with checkpoints/)",
+            args.checkpoint.display()
+        );
+    };
+    let manifest = read_manifest(&dir)?;
+    let mut config = manifest.config.clone();
+    if let Some(dataset) = &args.dataset {
+        config.dataset = dataset.clone();
+        config.data_dir = None;
+    }
+    if let Some(data_dir) = &args.data_dir {
+        config.data_dir = Some(data_dir.display().to_string());
+    }
+    if let Some(label) = &args.label {
+        config.label = label.clone();
+    }
+    config.train_limit = Some(1);
+    config.test_limit = args.test_limit.or(config.test_limit);
+    config.validate()?;
+    let data = load_data(&config)?;
+    let shape = data.test.shape;
+    let found = [
+        shape.channels,
+        shape.height,
+        shape.width,
+        data.test.num_classes,
+    ];
+    if found != manifest.input {
+        let [c, h, w, k] = manifest.input;
+        anyhow::bail!(
+            "the checkpoint's model does not fit {}: it was trained on {c}x{h}x{w} images with {k} classes, {} has {}x{}x{} images with {} classes",
+            config.dataset,
+            config.dataset,
+            found[0],
+            found[1],
+            found[2],
+            found[3]
+        );
+    }
+    let device = BackendKind::parse(&config.backend)?.device()?;
+    let skeleton = build_configured_model(&config, model_input(&data), &device.clone().autodiff())?;
+    let model = load_model(&dir, skeleton).with_context(|| {
+        format!(
+            "the checkpoint's model ({} with K={}) does not fit {} ({} classes)",
+            config.model, config.modules, config.dataset, data.test.num_classes
+        )
+    })?;
+    let evaluation = evaluate(&model, &data.test, args.batch_size.max(1), &device);
+    if args.json {
+        let out = serde_json::json!({
+            "checkpoint": dir.display().to_string(),
+            "epochs_done": manifest.progress.epochs_done,
+            "dataset": config.dataset,
+            "modules": model.num_modules(),
+            "test_accuracy": evaluation.accuracy,
+            "test_loss": evaluation.loss,
+            "module_accuracy": evaluation.module_accuracy,
+            "samples": evaluation.samples,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{}: {} K={} after {} epochs, on {} ({} test images)",
+            dir.display(),
+            config.model,
+            model.num_modules(),
+            manifest.progress.epochs_done,
+            config.dataset,
+            evaluation.samples
+        );
+        println!(
+            "test accuracy {:.4}, test loss {:.4}",
+            evaluation.accuracy, evaluation.loss
+        );
+        for (k, accuracy) in evaluation.module_accuracy.iter().enumerate() {
+            let what = if k + 1 == evaluation.module_accuracy.len() {
+                "classifier"
+            } else {
+                "aux head"
+            };
+            println!("  module {:>2} ({what}): {accuracy:.4}", k + 1);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Exact resume: "train 2 epochs" and "train 1 epoch, checkpoint, restore, train to 2" end
+//! with bit-identical weights and the same metrics (CPU backend).
+
+use pgl_burn::Trainer;
+use pgl_burn::burn::prelude::*;
+use pgl_burn::checkpoint::{CheckpointStore, restore};
+use pgl_burn::inspect::param_values;
+use pgl_core::{EpochMetrics, NullSink, RunConfig, ScheduleRegistry};
+use pgl_data::{DatasetKind, DatasetSplits, load_dataset};
+use pgl_models::{DecoupledNet, ModelInput, ModelOptions, build_model};
+
+const INPUT: [usize; 4] = [1, 8, 8, 10];
+
+static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn data() -> DatasetSplits {
+    let mut d = load_dataset(DatasetKind::Digits, None).unwrap();
+    d.train = d.train.truncated(300);
+    d.test = d.test.truncated(100);
+    d
+}
+
+fn config(epochs: u64, optimizer: pgl_core::OptimizerKind, schedule: &str) -> RunConfig {
+    RunConfig {
+        epochs,
+        batch_size: 32,
+        optimizer,
+        lr: if optimizer == pgl_core::OptimizerKind::Sgd {
+            0.05
+        } else {
+            1e-3
+        },
+        schedule: schedule.to_string(),
+        ..RunConfig::default()
+    }
+}
+
+fn trainer(config: &RunConfig, seed: u64) -> Trainer<DecoupledNet> {
+    let device = Device::flex().autodiff();
+    let input = ModelInput {
+        channels: 1,
+        height: 8,
+        width: 8,
+        classes: 10,
+    };
+    let model = {
+        let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
+        device.seed(seed);
+        build_model("cnn", input, &ModelOptions::even(4), &device).unwrap()
+    };
+    let schedule = ScheduleRegistry::with_builtins()
+        .build(&config.schedule)
+        .unwrap();
+    Trainer::new(model, config, schedule, &device)
+}
+
+/// Metrics without the wall-clock fields.
+fn comparable(history: &[EpochMetrics]) -> Vec<String> {
+    history
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            m.train_seconds = 0.0;
+            m.eval_seconds = 0.0;
+            m.data_wait_seconds = 0.0;
+            m.images_per_second = 0.0;
+            m.peak_memory_bytes_local = None;
+            m.peak_memory_bytes_global = None;
+            serde_json::to_string(&m).unwrap()
+        })
+        .collect()
+}
+
+fn weights(t: &Trainer<DecoupledNet>) -> Vec<(String, Vec<u32>)> {
+    param_values(t.model())
+        .into_iter()
+        .map(|p| (p.path, p.values.iter().map(|v| v.to_bits()).collect()))
+        .collect()
+}
+
+#[test]
+fn resuming_from_a_checkpoint_reproduces_an_uninterrupted_run_bit_for_bit() {
+    for (optimizer, schedule) in [
+        (
+            pgl_core::OptimizerKind::Adam,
+            "any(periodic:every=4,plateau:patience=3)",
+        ),
+        (pgl_core::OptimizerKind::Sgd, "periodic:every=3"),
+    ] {
+        let data = data();
+        let full_config = config(3, optimizer, schedule);
+        let mut uninterrupted = trainer(&full_config, 7);
+        let full = uninterrupted.fit(&data, &mut NullSink).unwrap();
+
+        let tmp = tempfile::tempdir().unwrap();
+        let store = CheckpointStore::new(tmp.path(), 2);
+        let mut first = trainer(&config(1, optimizer, schedule), 7);
+        first.fit(&data, &mut NullSink).unwrap();
+        let saved = store.save(&first, &full_config, INPUT).unwrap();
+        drop(first);
+
+        // A fresh trainer with other initial weights: everything must come from the checkpoint.
+        let mut resumed = trainer(&full_config, 99);
+        let manifest = restore(&saved, &mut resumed).unwrap();
+        assert_eq!(manifest.progress.epochs_done, 1);
+        let history = resumed.fit(&data, &mut NullSink).unwrap();
+
+        assert_eq!(history.len(), 3);
+        assert_eq!(
+            comparable(&history),
+            comparable(&full),
+            "{schedule}: metrics differ after resume"
+        );
+        assert!(
+            weights(&resumed) == weights(&uninterrupted),
+            "{schedule}: weights differ after resume"
+        );
+    }
+}
+
+#[test]
+fn the_store_keeps_the_newest_checkpoints_and_ignores_partial_writes() {
+    let data = data();
+    let cfg = config(4, pgl_core::OptimizerKind::Adam, "local-only");
+    let tmp = tempfile::tempdir().unwrap();
+    let store = CheckpointStore::new(tmp.path(), 2);
+    std::fs::create_dir_all(store.root().join(".partial-epoch-0009")).unwrap();
+    let mut t = trainer(&cfg, 1);
+    t.fit_with(&data, &mut NullSink, &mut |t| {
+        store.save(t, &cfg, INPUT).map(|_| ())
+    })
+    .unwrap();
+    let kept: Vec<u64> = store.list().unwrap().into_iter().map(|(e, _)| e).collect();
+    assert_eq!(kept, vec![3, 4]);
+    assert!(
+        !store.root().join(".partial-epoch-0009").exists(),
+        "partial writes are cleaned up"
+    );
+    assert_eq!(
+        store.latest().unwrap().unwrap().file_name().unwrap(),
+        "epoch-0004"
+    );
+}
+
+#[test]
+fn a_damaged_checkpoint_is_an_error_naming_the_file() {
+    let data = data();
+    let cfg = config(1, pgl_core::OptimizerKind::Adam, "local-only");
+    let tmp = tempfile::tempdir().unwrap();
+    let store = CheckpointStore::new(tmp.path(), 2);
+    let mut t = trainer(&cfg, 1);
+    t.fit(&data, &mut NullSink).unwrap();
+    let dir = store.save(&t, &cfg, INPUT).unwrap();
+
+    let model = dir.join("model.bpk");
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
+    let e = restore(&dir, &mut trainer(&cfg, 1))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("model.bpk"), "{e}");
+    std::fs::write(&model, &bytes).unwrap();
+
+    std::fs::remove_file(dir.join("optimizer-2.bpk")).unwrap();
+    let e = restore(&dir, &mut trainer(&cfg, 1))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("optimizer-2.bpk") && e.contains("missing"),
+        "{e}"
+    );
+
+    std::fs::write(dir.join("manifest.json"), "{\"format\": 99}").unwrap();
+    let e = restore(&dir, &mut trainer(&cfg, 1))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("manifest.json"), "{e}");
+
+    let other = config(1, pgl_core::OptimizerKind::Adam, "end-to-end");
+    let mut t2 = trainer(&cfg, 1);
+    t2.fit(&data, &mut NullSink).unwrap();
+    let dir2 = CheckpointStore::new(&tmp.path().join("b"), 1)
+        .save(&t2, &cfg, INPUT)
+        .unwrap();
+    let e = restore(&dir2, &mut trainer(&other, 1))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("end-to-end") && e.contains("local-only"), "{e}");
+}
