@@ -285,3 +285,21 @@ proptest! {
         let _ = registry().build(&spec);
     }
 }
+
+#[test]
+fn deeply_nested_specs_are_errors_not_stack_overflows() {
+    let r = registry();
+    let nested = |depth: usize| format!("{}local-only{}", "any(".repeat(depth), ")".repeat(depth));
+    assert!(r.build(&nested(30)).is_ok());
+    let e = r.build(&nested(5000)).unwrap_err().to_string();
+    assert!(e.contains("nest more than 32"), "{e}");
+    let warmups = "warmup:epochs=1,then=".repeat(5000) + "local-only";
+    assert!(
+        r.build(&warmups)
+            .unwrap_err()
+            .to_string()
+            .contains("nest more than 32")
+    );
+    // The guard unwinds: a normal spec still builds afterwards on this thread.
+    assert!(r.build(&nested(31)).is_ok());
+}

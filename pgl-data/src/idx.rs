@@ -47,25 +47,47 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
 }
 
 /// Decompresses `bytes` when they start with the gzip magic, else returns them unchanged.
+/// Refuses streams that decompress to more than [`MAX_FILE_BYTES`].
 pub fn decompress_if_gz(bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>, DataError> {
+    decompress_if_gz_limited(bytes, path, MAX_FILE_BYTES)
+}
+
+/// [`decompress_if_gz`] with a custom limit on the decompressed size. Memory grows in
+/// bounded chunks, so a lying or malicious stream costs at most `limit` bytes.
+pub fn decompress_if_gz_limited(
+    bytes: Vec<u8>,
+    path: &Path,
+    limit: u64,
+) -> Result<Vec<u8>, DataError> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes);
     }
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes.as_slice())
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| DataError::Gzip {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-    if out.len() as u64 > MAX_FILE_BYTES {
-        return Err(DataError::Gzip {
-            path: path.to_path_buf(),
-            reason: format!("decompresses to more than {MAX_FILE_BYTES} bytes"),
-        });
+    let gzip_error = |reason: String| DataError::Gzip {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut decoder = flate2::read::GzDecoder::new(bytes.as_slice());
+    let mut out: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let n = decoder
+            .read(&mut chunk)
+            .map_err(|e| gzip_error(e.to_string()))?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if (out.len() + n) as u64 > limit {
+            return Err(gzip_error(format!(
+                "decompresses to more than {limit} bytes"
+            )));
+        }
+        if out.capacity() - out.len() < n {
+            // Grow by doubling, but never past the limit.
+            let wanted = (out.capacity() * 2).max(out.len() + n).min(limit as usize);
+            out.reserve_exact(wanted - out.len());
+        }
+        out.extend_from_slice(&chunk[..n]);
     }
-    Ok(out)
 }
 
 fn header(

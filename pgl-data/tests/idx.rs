@@ -233,3 +233,22 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_gzip_bomb_is_refused_at_the_limit() {
+    let bomb = gzip(&vec![0u8; 3 << 20]);
+    assert!(bomb.len() < 100_000, "3 MiB of zeros compress well");
+    let e = idx::decompress_if_gz_limited(bomb.clone(), Path::new("bomb.gz"), 1 << 20)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("bomb.gz") && e.contains("more than 1048576 bytes"),
+        "{e}"
+    );
+    assert_eq!(
+        idx::decompress_if_gz_limited(bomb, Path::new("ok.gz"), 4 << 20)
+            .unwrap()
+            .len(),
+        3 << 20
+    );
+}

@@ -4,14 +4,24 @@
 //!   `cargo clippy --workspace --all-targets -D warnings`, `cargo test --workspace`.
 //! - `cargo xtask bench [ARGS..]`: every criterion benchmark (extra arguments go to criterion,
 //!   e.g. a name filter).
+//! - `cargo xtask fuzz [SECONDS] [TARGET..]`: runs each coverage-guided fuzz target of `fuzz/`
+//!   (libFuzzer through `cargo fuzz`, no sanitizer, so it works on the stable toolchain) for
+//!   SECONDS (default 600), after seeding its corpus with valid inputs. Needs
+//!   `cargo install cargo-fuzz`. Crashes land in `fuzz/artifacts/<target>/`.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-fn cargo(args: &[&str]) -> Result<(), String> {
+fn cargo_in(dir: Option<&Path>, args: &[&str]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     eprintln!("xtask: cargo {}", args.join(" "));
-    let status = Command::new(&cargo)
-        .args(args)
+    let mut command = Command::new(&cargo);
+    command.args(args);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let status = command
         .status()
         .map_err(|e| format!("cannot run {cargo}: {e}"))?;
     if status.success() {
@@ -19,6 +29,10 @@ fn cargo(args: &[&str]) -> Result<(), String> {
     } else {
         Err(format!("`cargo {}` failed ({status})", args.join(" ")))
     }
+}
+
+fn cargo(args: &[&str]) -> Result<(), String> {
+    cargo_in(None, args)
 }
 
 fn ci() -> Result<(), String> {
@@ -49,12 +63,142 @@ fn bench(extra: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Fuzz targets and the largest input each explores.
+const FUZZ_TARGETS: [(&str, usize); 4] = [
+    ("idx", 4096),
+    ("cifar", 16_384),
+    ("stl10", 60_000),
+    ("schedule_spec", 512),
+];
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
+/// Valid inputs to start each target's corpus from.
+fn seeds(target: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let be = |words: &[u32]| {
+        words
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .collect::<Vec<u8>>()
+    };
+    match target {
+        "idx" => {
+            let mut images = be(&[0x0803, 2, 3, 3]);
+            images.extend(0..18u8);
+            let mut labels = be(&[0x0801, 3]);
+            labels.extend([1, 9, 0]);
+            let csv = format!("{},3\n", vec!["16"; 64].join(",")).into_bytes();
+            vec![
+                ("images", images.clone()),
+                ("labels", labels.clone()),
+                ("images-gz", gzip(&images)),
+                ("labels-gz", gzip(&labels)),
+                ("digits-csv", csv),
+            ]
+        }
+        "cifar" => {
+            let mut one = vec![3u8];
+            one.extend((0..3072).map(|i| (i % 251) as u8));
+            let mut hundred = vec![5u8, 42];
+            hundred.extend((0..3072).map(|i| (i % 13) as u8));
+            vec![
+                ("cifar10-1", one.clone()),
+                ("cifar10-2", [one.clone(), one].concat()),
+                ("cifar100-1", hundred),
+            ]
+        }
+        "stl10" => {
+            let image: Vec<u8> = (0..3 * 96 * 96).map(|i| (i % 256) as u8).collect();
+            vec![("image", image), ("labels", (1..=10).collect())]
+        }
+        _ => [
+            "local-only",
+            "periodic:every=10,len=2,unit=epochs",
+            "warmup:epochs=1,then=periodic:every=3",
+            "any(plateau:patience=3,len=2,min_delta=0.1,all(end-to-end,periodic:every=2))",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (["a", "b", "c", "d"][i], s.as_bytes().to_vec()))
+        .collect(),
+    }
+}
+
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let seconds: u64 = match args.first() {
+        Some(s) if s.parse::<u64>().is_ok() => s.parse().expect("checked"),
+        _ => 600,
+    };
+    let chosen: Vec<&str> = args
+        .iter()
+        .filter(|a| a.parse::<u64>().is_err())
+        .map(String::as_str)
+        .collect();
+    for name in &chosen {
+        if !FUZZ_TARGETS.iter().any(|(t, _)| t == name) {
+            return Err(format!(
+                "unknown fuzz target `{name}`; targets: idx, cifar, stl10, schedule_spec"
+            ));
+        }
+    }
+    let fuzz_dir = workspace_root().join("fuzz");
+    for (target, max_len) in FUZZ_TARGETS {
+        if !chosen.is_empty() && !chosen.contains(&target) {
+            continue;
+        }
+        let corpus = fuzz_dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus)
+            .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
+        for (name, bytes) in seeds(target) {
+            let path = corpus.join(format!("seed-{name}"));
+            std::fs::write(&path, bytes)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        let corpus_arg = format!("corpus/{target}");
+        let time = format!("-max_total_time={seconds}");
+        let len = format!("-max_len={max_len}");
+        cargo_in(
+            Some(&fuzz_dir),
+            &[
+                "fuzz",
+                "run",
+                "--sanitizer",
+                "none",
+                target,
+                &corpus_arg,
+                "--",
+                &time,
+                &len,
+                "-rss_limit_mb=2048",
+                "-timeout=10",
+                "-print_final_stats=1",
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench") => bench(&args[1..]),
-        _ => Err("usage: cargo xtask <ci | bench [criterion args..]>".to_string()),
+        Some("fuzz") => fuzz(&args[1..]),
+        _ => Err(
+            "usage: cargo xtask <ci | bench [criterion args..] | fuzz [SECONDS] [TARGET..]>"
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,7 +40,7 @@ pub use end_to_end::EndToEnd;
 pub use local_only::LocalOnly;
 pub use periodic::{PeriodUnit, Periodic};
 pub use plateau::Plateau;
-pub use registry::{ScheduleBuilder, ScheduleRegistry};
+pub use registry::{MAX_NESTING, ScheduleBuilder, ScheduleRegistry};
 pub use spec::{SpecArgs, SpecNode};
 pub use warmup::Warmup;
 

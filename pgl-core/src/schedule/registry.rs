@@ -20,6 +20,41 @@ pub type ScheduleBuilder = Arc<
         + Sync,
 >;
 
+/// How deeply schedule specs may nest (`any(warmup:then=any(..))`): deeper ones are errors,
+/// not a stack overflow.
+pub const MAX_NESTING: usize = 32;
+
+thread_local! {
+    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts the nesting of [`ScheduleRegistry::build`] calls on this thread (builders build
+/// their inner specs through the registry).
+struct NestingGuard;
+
+impl NestingGuard {
+    fn enter(spec: &str) -> Result<Self, CoreError> {
+        let depth = NESTING.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        });
+        let guard = NestingGuard;
+        if depth > MAX_NESTING {
+            return Err(CoreError::SpecSyntax {
+                spec: spec.chars().take(80).collect(),
+                reason: format!("schedules nest more than {MAX_NESTING} levels deep"),
+            });
+        }
+        Ok(guard)
+    }
+}
+
+impl Drop for NestingGuard {
+    fn drop(&mut self) {
+        NESTING.with(|n| n.set(n.get() - 1));
+    }
+}
+
 #[derive(Clone)]
 struct Entry {
     summary: String,
@@ -165,8 +200,9 @@ impl ScheduleRegistry {
         Ok(())
     }
 
-    /// Builds the schedule described by `spec`.
+    /// Builds the schedule described by `spec`. Specs nest at most [`MAX_NESTING`] levels deep.
     pub fn build(&self, spec: &str) -> Result<Box<dyn GuidanceSchedule>, CoreError> {
+        let _depth = NestingGuard::enter(spec)?;
         let node = SpecNode::parse(spec)?;
         let entry = self
             .entries
