@@ -107,8 +107,18 @@ impl CheckpointStore {
         &self.root
     }
 
-    /// Complete checkpoints, oldest first, as `(epochs done, folder)`.
+    /// Complete checkpoints, oldest first, as `(epochs done, folder)`. A checkpoint written in
+    /// the middle of an epoch (after Ctrl-C) is `epoch-NNNN-batch-BBBBB` and sorts after
+    /// `epoch-NNNN`.
     pub fn list(&self) -> Result<Vec<(u64, PathBuf)>, TrainError> {
+        Ok(self
+            .list_positions()?
+            .into_iter()
+            .map(|((epoch, _), path)| (epoch, path))
+            .collect())
+    }
+
+    fn list_positions(&self) -> Result<Vec<(Position, PathBuf)>, TrainError> {
         if !self.root.exists() {
             return Ok(Vec::new());
         }
@@ -118,12 +128,10 @@ impl CheckpointStore {
         for entry in entries {
             let entry = entry.map_err(|e| error(&self.root, format!("cannot list: {e}")))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(epoch) = name
-                .strip_prefix("epoch-")
-                .and_then(|n| n.parse::<u64>().ok())
+            if let Some(position) = parse_name(&name)
                 && entry.path().join(MANIFEST).is_file()
             {
-                found.push((epoch, entry.path()));
+                found.push((position, entry.path()));
             }
         }
         found.sort();
@@ -132,7 +140,7 @@ impl CheckpointStore {
 
     /// The newest complete checkpoint, if any.
     pub fn latest(&self) -> Result<Option<PathBuf>, TrainError> {
-        Ok(self.list()?.pop().map(|(_, path)| path))
+        Ok(self.list_positions()?.pop().map(|(_, path)| path))
     }
 
     /// Writes a checkpoint of `trainer` (atomically) and prunes old ones; returns its folder.
@@ -145,7 +153,13 @@ impl CheckpointStore {
         input: [usize; 4],
     ) -> Result<PathBuf, TrainError> {
         let progress = trainer.progress();
-        let name = format!("epoch-{:04}", progress.epochs_done);
+        let name = match &progress.epoch_position {
+            Some(p) => format!(
+                "epoch-{:04}-batch-{:05}",
+                progress.epochs_done, p.batches_done
+            ),
+            None => format!("epoch-{:04}", progress.epochs_done),
+        };
         let target = self.root.join(&name);
         if target.join(MANIFEST).is_file() {
             return Ok(target);
@@ -208,7 +222,7 @@ impl CheckpointStore {
 
     /// Removes all but the newest `keep` checkpoints and any partial write left behind.
     fn prune(&self) -> Result<(), TrainError> {
-        let complete = self.list()?;
+        let complete = self.list_positions()?;
         let excess = complete.len().saturating_sub(self.keep);
         for (_, path) in complete.into_iter().take(excess) {
             fs::remove_dir_all(&path)
@@ -226,6 +240,18 @@ impl CheckpointStore {
             }
         }
         Ok(())
+    }
+}
+
+/// `(epochs done, batches into the next epoch)`.
+type Position = (u64, u64);
+
+/// The position of a checkpoint folder name.
+fn parse_name(name: &str) -> Option<Position> {
+    let rest = name.strip_prefix("epoch-")?;
+    match rest.split_once("-batch-") {
+        Some((epoch, batch)) => Some((epoch.parse().ok()?, batch.parse().ok()?)),
+        None => Some((rest.parse().ok()?, 0)),
     }
 }
 

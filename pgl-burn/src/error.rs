@@ -59,6 +59,20 @@ pub enum TrainError {
         /// Why.
         reason: String,
     },
+    /// Training stopped because a stop was requested (Ctrl-C), at a batch boundary.
+    #[error("interrupted at epoch {epoch} after {batches} batches of that epoch")]
+    Interrupted {
+        /// Epoch in progress (starting at 1).
+        epoch: u64,
+        /// Batches of that epoch completed.
+        batches: u64,
+    },
+    /// Pipelined training cannot run as configured.
+    #[error("cannot pipeline: {reason}")]
+    Pipeline {
+        /// Why.
+        reason: String,
+    },
     /// A checkpoint could not be written or read.
     #[error("checkpoint {path}: {reason}")]
     Checkpoint {

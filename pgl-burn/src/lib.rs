@@ -17,9 +17,11 @@ pub mod checkpoint;
 pub mod error;
 pub mod eval;
 pub mod inspect;
+pub mod interrupt;
 pub mod memory;
 pub mod model;
 pub mod optim;
+pub mod pipeline;
 pub mod trainer;
 
 pub use activation::Activation;

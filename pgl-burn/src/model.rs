@@ -29,6 +29,14 @@ pub trait DecoupledModel: Module + Sized {
     /// Number of parameters of module `k` and its head.
     fn module_num_params(&self, k: usize) -> usize;
 
+    /// Splits the model into consecutive groups of `sizes[i]` modules each (the sizes add up
+    /// to K), each a model of its own, for pipelined training. Module `k` of group `g` is
+    /// module `sizes[..g].sum() + k` of the whole.
+    fn into_groups(self, sizes: &[usize]) -> Vec<Self>;
+
+    /// The inverse of [`into_groups`](Self::into_groups).
+    fn from_groups(groups: Vec<Self>) -> Self;
+
     /// The network's logits: every module in order, then the classifier.
     fn forward(&self, input: Activation) -> Tensor<2> {
         let last = self.num_modules() - 1;
@@ -55,4 +63,14 @@ impl burn::module::ModuleVisitor for Initializer {
 /// initial weights, whatever else draws random numbers later.
 pub fn initialize_now<M: Module>(module: &M) {
     module.visit(&mut Initializer);
+}
+
+/// Applies every pending BatchNorm running-statistic update of `module`.
+///
+/// Burn keeps running-state updates per thread and folds them in lazily (averaging the
+/// pending updates of all threads). Whenever modules move between threads (the pipeline hands
+/// them to worker threads and back), pgl settles them first, so that every update is folded in
+/// exactly once, in order, and a pipelined run equals a sequential one.
+pub fn settle_running_stats<M: Module>(module: &M) {
+    let _ = module.valid();
 }

@@ -20,7 +20,8 @@ use pgl_core::{
     CoreError, EpochMetrics, EventSink, GuidanceSchedule, RunConfig, ScheduleState, StepContext,
     StepKind, TrainEvent,
 };
-use pgl_data::{Augment, DatasetSplits, EpochPlan, ImageDataset, for_each_batch};
+use pgl_data::loader::{receive, spawn_batches};
+use pgl_data::{Augment, DatasetSplits, EpochPlan, ImageDataset, LoaderStats};
 use serde::{Deserialize, Serialize};
 
 use crate::activation::{Activation, batch_tensors};
@@ -29,6 +30,7 @@ use crate::eval::{Evaluation, evaluate};
 use crate::memory::MemoryProbe;
 use crate::model::DecoupledModel;
 use crate::optim::build_module_optimizers;
+use crate::pipeline::{Segment, Work};
 
 /// How many recent classifier losses the schedule sees.
 pub const LOSS_HISTORY: usize = 64;
@@ -52,6 +54,8 @@ pub struct TrainSettings {
     pub augment: Option<Augment>,
     /// Batches the background loader may prepare ahead of the trainer.
     pub prefetch: usize,
+    /// Pipelined local steps with this many worker threads (`None`: sequential).
+    pub pipeline: Option<usize>,
 }
 
 impl TrainSettings {
@@ -66,6 +70,7 @@ impl TrainSettings {
             seed: config.seed,
             augment: None,
             prefetch: 4,
+            pipeline: None,
         }
     }
 }
@@ -98,6 +103,65 @@ pub struct TrainerProgress {
     pub schedule_state: ScheduleState,
     /// Metrics of every completed epoch.
     pub history: Vec<EpochMetrics>,
+    /// Where the current epoch stands when the run stopped in the middle of it (Ctrl-C).
+    #[serde(default)]
+    pub epoch_position: Option<EpochPosition>,
+}
+
+/// Running totals of an epoch, so that an epoch interrupted in the middle can be finished
+/// with exactly the metrics it would have had.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochPosition {
+    /// Batches of the epoch completed.
+    pub batches_done: u64,
+    /// Local steps taken.
+    pub steps_local: u64,
+    /// Global steps taken.
+    pub steps_global: u64,
+    /// Sum of the classifier's losses.
+    pub loss_sum: f64,
+    /// Sum and count of each module's head losses.
+    pub module_sums: Vec<(f64, u64)>,
+    /// Highest transient memory of a local step so far.
+    pub peak_local: Option<u64>,
+    /// Highest transient memory of a global step so far.
+    pub peak_global: Option<u64>,
+    /// Training seconds so far.
+    pub train_seconds: f64,
+    /// Seconds waited for data so far.
+    pub data_wait_seconds: f64,
+}
+
+impl EpochPosition {
+    fn new(modules: usize) -> Self {
+        Self {
+            module_sums: vec![(0.0, 0); modules],
+            ..Self::default()
+        }
+    }
+
+    fn record(&mut self, kind: StepKind, loss: f32, module_losses: &[Option<f32>]) {
+        match kind {
+            StepKind::Local => self.steps_local += 1,
+            StepKind::Global => self.steps_global += 1,
+        }
+        self.loss_sum += f64::from(loss);
+        for (sum, value) in self.module_sums.iter_mut().zip(module_losses) {
+            if let Some(v) = value {
+                sum.0 += f64::from(*v);
+                sum.1 += 1;
+            }
+        }
+        self.batches_done += 1;
+    }
+
+    fn record_peak(&mut self, kind: StepKind, peak: u64) {
+        let slot = match kind {
+            StepKind::Local => &mut self.peak_local,
+            StepKind::Global => &mut self.peak_global,
+        };
+        *slot = Some(slot.map_or(peak, |p| p.max(peak)));
+    }
 }
 
 /// Trains a [`DecoupledModel`] with one optimizer per module, following a guidance schedule.
@@ -112,6 +176,7 @@ pub struct Trainer<M: DecoupledModel> {
     iteration: u64,
     recent_losses: VecDeque<f32>,
     history: Vec<EpochMetrics>,
+    position: Option<EpochPosition>,
     probe: Option<Arc<dyn MemoryProbe>>,
 }
 
@@ -136,6 +201,7 @@ impl<M: DecoupledModel> Trainer<M> {
             iteration: 0,
             recent_losses: VecDeque::with_capacity(LOSS_HISTORY),
             history: Vec::new(),
+            position: None,
             probe: None,
         }
     }
@@ -166,6 +232,34 @@ impl<M: DecoupledModel> Trainer<M> {
     /// epoch metrics).
     pub fn set_memory_probe(&mut self, probe: Option<Arc<dyn MemoryProbe>>) {
         self.probe = probe;
+    }
+
+    /// Runs local steps through a pipeline of `workers` threads (`None`: sequentially). The
+    /// schedule must not read losses (a pipeline cannot give it the previous step's loss in
+    /// time) and there can be at most one worker per module.
+    pub fn set_pipeline(&mut self, workers: Option<usize>) -> Result<(), TrainError> {
+        if let Some(w) = workers {
+            let modules = self.model().num_modules();
+            let reason = if w == 0 {
+                Some("--pipeline needs at least 1 worker".to_string())
+            } else if w > modules {
+                Some(format!(
+                    "--pipeline {w} needs at least {w} modules, the model has K={modules}"
+                ))
+            } else if self.schedule.uses_losses() {
+                Some(format!(
+                    "schedule `{}` reads the loss of the previous step, which a pipeline has not finished yet; use an iteration- or epoch-based schedule",
+                    self.schedule.spec()
+                ))
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(TrainError::Pipeline { reason });
+            }
+        }
+        self.settings.pipeline = workers;
+        Ok(())
     }
 
     /// Changes the training augmentation (`None`: off).
@@ -230,6 +324,7 @@ impl<M: DecoupledModel> Trainer<M> {
             schedule_spec: self.schedule.spec(),
             schedule_state: self.schedule.state(),
             history: self.history.clone(),
+            epoch_position: self.position.clone(),
         }
     }
 
@@ -249,6 +344,7 @@ impl<M: DecoupledModel> Trainer<M> {
         self.iteration = progress.iteration;
         self.recent_losses = progress.recent_losses.iter().copied().collect();
         self.history = progress.history.clone();
+        self.position = progress.epoch_position.clone();
         Ok(())
     }
 
@@ -264,21 +360,15 @@ impl<M: DecoupledModel> Trainer<M> {
 
     /// One local step on a batch: every module learns from its own head, inputs detached.
     pub fn local_step(&mut self, images: Activation, labels: Tensor<1, Int>) -> StepOutcome {
-        let mut model = self.take_model();
-        let modules = model.num_modules();
-        let mut losses = Vec::with_capacity(modules);
-        let mut input = images;
-        let lr = self.settings.lr;
-        for k in 0..modules {
-            let features = model.forward_module(k, input);
-            let next_input = features.clone().detach();
-            let loss = self.cross_entropy(model.head(k, features), labels.clone());
-            let mut grads = loss.backward();
-            let module_grads = model.module_grads(k, &mut grads);
-            model = self.optimizers[k].step(lr, model, module_grads);
-            losses.push(loss.detach());
-            input = next_input;
-        }
+        let model = self.take_model();
+        let (model, _, losses) = local_pass(
+            model,
+            &mut self.optimizers,
+            images,
+            &labels,
+            self.settings.lr,
+            &self.loss_fn,
+        );
         self.model = Some(model);
         let values = read_losses(losses);
         StepOutcome {
@@ -356,13 +446,19 @@ impl<M: DecoupledModel> Trainer<M> {
 
     /// Trains one epoch over `train` (seeded order, batches made ahead on a background
     /// thread), asking the schedule before every batch, then evaluates on `test`. Reports
-    /// every step and the epoch's metrics to `sink`.
+    /// every step and the epoch's metrics to `sink`. With a pipeline, consecutive local steps
+    /// run through it and global steps run here between drained pipelines.
+    ///
+    /// Continues an epoch interrupted in the middle (see [`EpochPosition`]); stops with
+    /// [`TrainError::Interrupted`] at the next batch boundary when
+    /// [`interrupt::request`](crate::interrupt::request) was called.
     pub fn train_epoch(
         &mut self,
         data: &DatasetSplits,
         sink: &mut dyn EventSink,
     ) -> Result<EpochMetrics, TrainError> {
         let epoch = self.epochs_done;
+        let modules = self.model().num_modules();
         let plan = EpochPlan::new(
             &data.train,
             self.settings.batch_size,
@@ -370,85 +466,171 @@ impl<M: DecoupledModel> Trainer<M> {
             epoch,
             self.settings.augment,
         );
-        let per_epoch = plan.order.num_batches() as u64;
-        let modules = self.model().num_modules();
-        let mut steps = [0u64; 2];
-        let mut loss_sum = 0f64;
-        let mut module_sums = vec![(0f64, 0u64); modules];
-        let mut peaks: [Option<u64>; 2] = [None, None];
+        let per_epoch = plan.order.num_batches();
+        let mut position = self
+            .position
+            .take()
+            .unwrap_or_else(|| EpochPosition::new(modules));
+        let start = position.batches_done as usize;
         let started = Instant::now();
         let device = self.device.clone();
-        let probe = self.probe.clone();
-        let loader = for_each_batch(&data.train, &plan, self.settings.prefetch, |b, batch| {
-            let (images, labels) = batch_tensors(&batch, &device);
-            let history: Vec<f32> = self.recent_losses.iter().copied().collect();
-            let context = StepContext {
-                epoch,
-                iteration: self.iteration,
-                iteration_in_epoch: b as u64,
-                iterations_per_epoch: per_epoch,
-                recent_losses: &history,
-            };
-            let kind = self.schedule.decide(&context);
-            let slot = usize::from(kind == StepKind::Global);
-            if let Some(probe) = &probe {
-                probe.begin();
-            }
-            // A step ends by reading its losses back, which synchronises the device.
-            let outcome = self.step(kind, images, labels);
-            if let Some(probe) = &probe {
-                let peak = probe.peak();
-                peaks[slot] = Some(peaks[slot].map_or(peak, |p: u64| p.max(peak)));
-            }
-            check_finite(&outcome, epoch + 1, self.iteration + 1, b as u64 + 1)?;
-            steps[slot] += 1;
-            loss_sum += f64::from(outcome.loss);
-            for (sum, value) in module_sums.iter_mut().zip(&outcome.module_losses) {
-                if let Some(v) = value {
-                    sum.0 += f64::from(*v);
-                    sum.1 += 1;
+        let mut loader = LoaderStats::default();
+        let result = std::thread::scope(|scope| -> Result<(), TrainError> {
+            let batches = spawn_batches(scope, &data.train, &plan, self.settings.prefetch, start);
+            let mut segment: Option<Segment<'_, M>> = None;
+            let mut outcome = Ok(());
+            for b in start..per_epoch {
+                if crate::interrupt::requested() {
+                    outcome = Err(TrainError::Interrupted {
+                        epoch: epoch + 1,
+                        batches: b as u64,
+                    });
+                    break;
                 }
+                let Some(batch) = receive(&batches, &mut loader) else {
+                    break;
+                };
+                let (images, labels) = batch_tensors(&batch, &device);
+                let history: Vec<f32> = self.recent_losses.iter().copied().collect();
+                let context = StepContext {
+                    epoch,
+                    iteration: self.iteration,
+                    iteration_in_epoch: b as u64,
+                    iterations_per_epoch: per_epoch as u64,
+                    recent_losses: &history,
+                };
+                let kind = self.schedule.decide(&context);
+                if let (StepKind::Local, Some(workers)) = (kind, self.settings.pipeline) {
+                    let running = segment.get_or_insert_with(|| {
+                        let model = self
+                            .model
+                            .take()
+                            .expect("model is only taken during a step");
+                        let optimizers = std::mem::take(&mut self.optimizers);
+                        Segment::start(
+                            scope,
+                            model,
+                            optimizers,
+                            workers,
+                            2,
+                            self.settings.lr,
+                            &device,
+                        )
+                    });
+                    self.iteration += 1;
+                    let work = Work {
+                        batch: b,
+                        epoch: epoch + 1,
+                        iteration: self.iteration,
+                        input: images,
+                        labels,
+                    };
+                    if !running.send(work) {
+                        break; // a worker failed; its error comes out of `finish`
+                    }
+                    continue;
+                }
+                if let Some(running) = segment.take() {
+                    self.finish_segment(running, &mut position, epoch, sink)?;
+                }
+                let probe = self.probe.clone();
+                if let Some(probe) = &probe {
+                    probe.begin();
+                }
+                // A step ends by reading its losses back, which synchronises the device.
+                let step = self.step(kind, images, labels);
+                if let Some(probe) = &probe {
+                    position.record_peak(kind, probe.peak());
+                }
+                check_finite(&step, epoch + 1, self.iteration + 1, b as u64 + 1)?;
+                position.record(kind, step.loss, &step.module_losses);
+                self.push_loss(step.loss);
+                self.iteration += 1;
+                sink.on_event(&TrainEvent::StepFinished {
+                    epoch: epoch + 1,
+                    iteration_in_epoch: b as u64,
+                    kind,
+                    loss: step.loss,
+                });
             }
-            if self.recent_losses.len() == LOSS_HISTORY {
-                self.recent_losses.pop_front();
+            if let Some(running) = segment.take() {
+                self.finish_segment(running, &mut position, epoch, sink)?;
             }
-            self.recent_losses.push_back(outcome.loss);
-            self.iteration += 1;
-            sink.on_event(&TrainEvent::StepFinished {
-                epoch: epoch + 1,
-                iteration_in_epoch: b as u64,
-                kind,
-                loss: outcome.loss,
-            });
-            Ok::<(), TrainError>(())
-        })?;
-        let train_seconds = started.elapsed().as_secs_f64();
+            drop(batches);
+            outcome
+        });
+        position.train_seconds += started.elapsed().as_secs_f64();
+        position.data_wait_seconds += loader.wait.as_secs_f64();
+        if let Err(error) = result {
+            if matches!(error, TrainError::Interrupted { .. }) {
+                self.position = Some(position);
+            }
+            return Err(error);
+        }
         sink.on_event(&TrainEvent::EvaluationStarted { epoch: epoch + 1 });
         let eval_started = Instant::now();
         let evaluation = self.evaluate(&data.test);
         self.epochs_done += 1;
         let metrics = EpochMetrics {
             epoch: epoch + 1,
-            steps_local: steps[0],
-            steps_global: steps[1],
-            train_loss: loss_sum / per_epoch.max(1) as f64,
-            module_train_loss: module_sums
+            steps_local: position.steps_local,
+            steps_global: position.steps_global,
+            train_loss: position.loss_sum / per_epoch.max(1) as f64,
+            module_train_loss: position
+                .module_sums
                 .iter()
                 .map(|(sum, n)| (*n > 0).then(|| sum / *n as f64))
                 .collect(),
             test_loss: evaluation.loss,
             test_accuracy: evaluation.accuracy,
             module_accuracy: evaluation.module_accuracy,
-            train_seconds,
-            data_wait_seconds: loader.wait.as_secs_f64(),
-            peak_memory_bytes_local: peaks[0],
-            peak_memory_bytes_global: peaks[1],
+            train_seconds: position.train_seconds,
+            data_wait_seconds: position.data_wait_seconds,
+            peak_memory_bytes_local: position.peak_local,
+            peak_memory_bytes_global: position.peak_global,
             eval_seconds: eval_started.elapsed().as_secs_f64(),
-            images_per_second: data.train.len() as f64 / train_seconds.max(1e-9),
+            images_per_second: data.train.len() as f64 / position.train_seconds.max(1e-9),
         };
         self.history.push(metrics.clone());
         sink.on_event(&TrainEvent::EpochFinished(metrics.clone()));
         Ok(metrics)
+    }
+
+    fn push_loss(&mut self, loss: f32) {
+        if self.recent_losses.len() == LOSS_HISTORY {
+            self.recent_losses.pop_front();
+        }
+        self.recent_losses.push_back(loss);
+    }
+
+    /// Drains a pipeline segment: takes the model and optimizers back and records every
+    /// finished batch in order.
+    fn finish_segment(
+        &mut self,
+        segment: Segment<'_, M>,
+        position: &mut EpochPosition,
+        epoch: u64,
+        sink: &mut dyn EventSink,
+    ) -> Result<(), TrainError> {
+        let finished = segment.finish();
+        self.model = Some(finished.model);
+        self.optimizers = finished.optimizers;
+        if let Some(error) = finished.error {
+            return Err(error);
+        }
+        for (batch, values) in finished.losses {
+            let loss = *values.last().expect("at least one module");
+            let module_losses: Vec<Option<f32>> = values.into_iter().map(Some).collect();
+            position.record(StepKind::Local, loss, &module_losses);
+            self.push_loss(loss);
+            sink.on_event(&TrainEvent::StepFinished {
+                epoch: epoch + 1,
+                iteration_in_epoch: batch as u64,
+                kind: StepKind::Local,
+                loss,
+            });
+        }
+        Ok(())
     }
 
     /// Runs every remaining epoch of the settings; returns the metrics of every epoch of the
@@ -482,8 +664,36 @@ impl<M: DecoupledModel> Trainer<M> {
     }
 }
 
+/// The local-step work of every module of `model`, in order: forward on the detached output
+/// of the previous module, its head's cross-entropy, `backward()` at once, a step of that
+/// module's optimizer. Returns the model, the last module's detached output and the losses
+/// (detached, not yet read).
+pub(crate) fn local_pass<M: DecoupledModel>(
+    mut model: M,
+    optimizers: &mut [ModuleOptimizer],
+    images: Activation,
+    labels: &Tensor<1, Int>,
+    lr: f64,
+    loss_fn: &CrossEntropyLoss,
+) -> (M, Activation, Vec<Tensor<1>>) {
+    let modules = model.num_modules();
+    let mut losses = Vec::with_capacity(modules);
+    let mut input = images;
+    for (k, optimizer) in optimizers.iter_mut().enumerate().take(modules) {
+        let features = model.forward_module(k, input);
+        let next_input = features.clone().detach();
+        let loss = loss_fn.forward(model.head(k, features), labels.clone());
+        let mut grads = loss.backward();
+        let module_grads = model.module_grads(k, &mut grads);
+        model = optimizer.step(lr, model, module_grads);
+        losses.push(loss.detach());
+        input = next_input;
+    }
+    (model, input, losses)
+}
+
 /// Reads a list of scalar losses in one transfer.
-fn read_losses(losses: Vec<Tensor<1>>) -> Vec<f32> {
+pub(crate) fn read_losses(losses: Vec<Tensor<1>>) -> Vec<f32> {
     Tensor::cat(losses, 0).into_data().iter::<f32>().collect()
 }
 

@@ -4,8 +4,10 @@
 //! engine of `pgl-burn` on a model of `pgl-models` and data of `pgl-data`, and writes the run
 //! folder. See `pgl --help` and the README.
 
+mod bench;
 mod compare;
 mod eval;
+mod interrupt;
 mod options;
 mod output;
 mod plots;
@@ -44,6 +46,8 @@ enum Command {
     /// Run several schedules (and K values) on identical data, seeds and budgets; write a
     /// markdown/JSON table and plots.
     Compare(Box<compare::CompareArgs>),
+    /// Images/s of local, global and PGL steps, sequential and pipelined, and the speedup.
+    Bench(Box<bench::BenchArgs>),
     /// Test accuracy and per-module accuracy of a saved model (a checkpoint or a run folder).
     Eval(eval::EvalArgs),
     /// List the guidance schedules and their spec syntax.
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(*args),
         Command::Compare(args) => compare::run(*args),
         Command::Eval(args) => eval::run(args),
+        Command::Bench(args) => bench::run(*args),
         Command::Schedules => {
             print_schedules();
             Ok(())
@@ -72,7 +77,17 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            let interrupted = error.chain().any(|cause| {
+                matches!(
+                    cause.downcast_ref(),
+                    Some(pgl_burn::TrainError::Interrupted { .. })
+                )
+            });
+            if interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -71,6 +71,9 @@ pub struct CommonArgs {
     /// Compute backend: cpu (always built), wgpu or cuda (cargo features of the build) [default: cpu].
     #[arg(long)]
     pub backend: Option<String>,
+    /// Run local steps through a pipeline of W worker threads (module groups) [default: off].
+    #[arg(long, value_name = "W")]
+    pub pipeline: Option<usize>,
     /// Write a checkpoint every N epochs, and after the last [default: 1].
     #[arg(long)]
     pub checkpoint_every: Option<u64>,
@@ -144,6 +147,9 @@ impl CommonArgs {
         if self.train_limit.is_some() {
             config.train_limit = self.train_limit;
         }
+        if self.pipeline.is_some() {
+            config.pipeline = self.pipeline;
+        }
         if self.test_limit.is_some() {
             config.test_limit = self.test_limit;
         }
@@ -180,6 +186,7 @@ impl CommonArgs {
             train_limit,
             test_limit,
             backend,
+            pipeline,
             checkpoint_every,
             keep_checkpoints,
         } = self;
@@ -202,6 +209,7 @@ impl CommonArgs {
             || train_limit.is_some()
             || test_limit.is_some()
             || backend.is_some()
+            || pipeline.is_some()
             || checkpoint_every.is_some()
             || keep_checkpoints.is_some()
     }

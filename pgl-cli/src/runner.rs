@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use pgl_burn::checkpoint::{self, CheckpointStore};
-use pgl_burn::{DecoupledModel, Trainer};
+use pgl_burn::{DecoupledModel, TrainError, Trainer};
 use pgl_core::{EpochMetrics, EventSink, RunConfig};
 use serde::{Deserialize, Serialize};
 
@@ -166,6 +166,7 @@ pub fn execute(
     let memory_counted = probe.describe().to_string();
     trainer.set_augment(augment);
     trainer.set_memory_probe(Some(probe));
+    trainer.set_pipeline(config.pipeline)?;
     let mut sink = MetricsFile::create(&run_dir, sink, trainer.history())?;
     let store = CheckpointStore::new(&run_dir, config.keep_checkpoints);
     let shape = data.train.shape;
@@ -182,7 +183,19 @@ pub fn execute(
         }
         Ok(())
     };
-    let history = trainer.fit_with(&data, &mut sink, &mut save_checkpoint)?;
+    crate::interrupt::install();
+    let history = match trainer.fit_with(&data, &mut sink, &mut save_checkpoint) {
+        Ok(history) => history,
+        Err(error @ TrainError::Interrupted { .. }) => {
+            let saved = store.save(&trainer, config, input)?;
+            return Err(anyhow::Error::new(error).context(format!(
+                "stopped by Ctrl-C; checkpoint {} written; continue with `pgl train --resume {}`",
+                saved.display(),
+                run_dir.display()
+            )));
+        }
+        Err(error) => return Err(error.into()),
+    };
     if let Some(error) = sink.take_error() {
         return Err(error);
     }

@@ -169,6 +169,30 @@ fn train_then_resume_equals_an_uninterrupted_run() {
     assert!(!out.status.success() && text(&out.stderr).contains("config.json"));
 }
 
+/// Waits (up to a minute) until `ready()` holds.
+fn wait_until(mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for the run"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn has_partial_checkpoint(run: &Path) -> bool {
+    std::fs::read_dir(run.join("checkpoints"))
+        .map(|entries| {
+            entries.flatten().any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".partial-epoch-0002")
+            })
+        })
+        .unwrap_or(false)
+}
+
 #[test]
 fn a_run_killed_at_any_moment_resumes_from_its_last_complete_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
@@ -185,8 +209,9 @@ fn a_run_killed_at_any_moment_resumes_from_its_last_complete_checkpoint() {
     let expected_metrics = metrics(&reference);
     let expected_weights = final_weights(&reference);
 
-    // Kill points (ms after start) from a fixed pseudo-random sequence, two kills per trial;
-    // slow checkpoint writes make kills during a write likely.
+    // Kill points from a fixed pseudo-random sequence, measured from the first complete
+    // checkpoint; slow checkpoint writes make kills during a write likely. Trial 0 kills
+    // exactly while the second checkpoint is being written.
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut next = |range: u64| {
         state ^= state << 13;
@@ -195,7 +220,7 @@ fn a_run_killed_at_any_moment_resumes_from_its_last_complete_checkpoint() {
         state % range
     };
     let mut resumed = 0;
-    for trial in 0..4 {
+    for trial in 0..6 {
         let run = tmp.path().join(format!("trial-{trial}"));
         for kill in 0..2 {
             let mut args = vec!["train".to_string()];
@@ -213,12 +238,23 @@ fn a_run_killed_at_any_moment_resumes_from_its_last_complete_checkpoint() {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
-            std::thread::sleep(Duration::from_millis(300 + next(2500)));
+            if trial == 0 && kill == 0 {
+                wait_until(|| has_partial_checkpoint(&run));
+            } else {
+                // From the first complete checkpoint on, any moment: mid-epoch, mid-write, or
+                // after the run ended.
+                wait_until(|| {
+                    CheckpointStore::new(&run, 2)
+                        .latest()
+                        .ok()
+                        .flatten()
+                        .is_some()
+                        || child.try_wait().unwrap().is_some()
+                });
+                std::thread::sleep(Duration::from_millis(next(1200)));
+            }
             let _ = child.kill(); // SIGKILL
             let _ = child.wait();
-        }
-        if !run.join("config.json").exists() {
-            continue; // killed before the run folder was made: nothing to resume
         }
         let out = pgl(&["train", "--resume", run.to_str().unwrap()], tmp.path());
         if CheckpointStore::new(&run, 2).latest().unwrap().is_none() {
@@ -251,10 +287,7 @@ fn a_run_killed_at_any_moment_resumes_from_its_last_complete_checkpoint() {
         );
         assert!(leftovers.len() <= 2);
     }
-    assert!(
-        resumed >= 2,
-        "only {resumed} of 4 trials had a checkpoint to resume from"
-    );
+    assert_eq!(resumed, 6, "every trial had a checkpoint to resume from");
 }
 
 #[test]
@@ -428,4 +461,170 @@ fn eval_reports_the_accuracy_of_a_saved_model() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn pipelined_runs_match_sequential_runs_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sequential = tmp.path().join("seq");
+    ok(train(
+        &["--epochs", "2", "--schedule", "periodic:every=4"],
+        &sequential,
+    ));
+    let pipelined = tmp.path().join("pipe");
+    ok(train(
+        &[
+            "--epochs",
+            "2",
+            "--schedule",
+            "periodic:every=4",
+            "--pipeline",
+            "2",
+        ],
+        &pipelined,
+    ));
+    assert_eq!(metrics(&pipelined), metrics(&sequential));
+    assert!(final_weights(&pipelined) == final_weights(&sequential));
+    let out = pgl(
+        &[
+            "train",
+            "--pipeline",
+            "2",
+            "--schedule",
+            "plateau:patience=3",
+            "--epochs",
+            "1",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        !out.status.success() && text(&out.stderr).contains("reads the loss"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = pgl(&["train", "--pipeline", "9", "--epochs", "1"], tmp.path());
+    assert!(!out.status.success() && text(&out.stderr).contains("at least 9 modules"));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_drains_the_pipeline_checkpoints_and_the_run_resumes_exactly() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "--epochs",
+        "3",
+        "--schedule",
+        "periodic:every=4",
+        "--pipeline",
+        "2",
+        "--batch-size",
+        "16",
+    ];
+    let reference = tmp.path().join("reference");
+    let mut reference_args = vec![
+        "train",
+        "--out",
+        reference.to_str().unwrap(),
+        "--train-limit",
+        "640",
+        "--test-limit",
+        "100",
+    ];
+    reference_args.extend(args);
+    ok(pgl(&reference_args, tmp.path()));
+
+    let run = tmp.path().join("run");
+    let mut run_args = vec![
+        "train",
+        "--out",
+        run.to_str().unwrap(),
+        "--train-limit",
+        "640",
+        "--test-limit",
+        "100",
+    ];
+    run_args.extend(args);
+    let mut child = pgl_command(&run_args, tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first epoch's table row, then press Ctrl-C during the second epoch.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        if line.trim_start().starts_with("1 ") {
+            break;
+        }
+        line.clear();
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    if output.status.code() == Some(0) {
+        panic!("the run finished before Ctrl-C arrived; stderr: {stderr}");
+    }
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("Ctrl-C") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    let names: Vec<String> = std::fs::read_dir(run.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("epoch-0001-batch-")),
+        "{names:?}"
+    );
+    ok(pgl(
+        &["train", "--resume", run.to_str().unwrap()],
+        tmp.path(),
+    ));
+    assert_eq!(metrics(&run), metrics(&reference));
+    assert!(final_weights(&run) == final_weights(&reference));
+}
+
+#[test]
+fn bench_reports_sequential_and_pipelined_throughput_as_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ok(pgl(
+        &[
+            "bench",
+            "--steps",
+            "4",
+            "--batch-size",
+            "32",
+            "--modules",
+            "4",
+            "--workers",
+            "2",
+            "--json",
+        ],
+        tmp.path(),
+    ));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sequential = report["images_per_second"]["sequential"].as_f64().unwrap();
+    let pipelined = report["images_per_second"]["pipelined"].as_f64().unwrap();
+    assert!(sequential > 0.0 && pipelined > 0.0);
+    assert!((report["speedup"].as_f64().unwrap() - pipelined / sequential).abs() < 1e-9);
+    assert!(report["global_images_per_second"].as_f64().unwrap() > 0.0);
+    let out = ok(pgl(
+        &[
+            "bench",
+            "--steps",
+            "2",
+            "--batch-size",
+            "16",
+            "--schedule",
+            "plateau:patience=2",
+        ],
+        tmp.path(),
+    ));
+    assert!(text(&out.stdout).contains("not pipelinable"));
 }

@@ -80,6 +80,8 @@ pub struct RunConfig {
     /// Train on Burn's gradient-checkpointing autodiff device, so global steps recompute
     /// memory-bound activations during backward instead of keeping them.
     pub global_checkpointing: bool,
+    /// Run local steps through a pipeline of this many worker threads (`None`: sequentially).
+    pub pipeline: Option<usize>,
     /// Write a checkpoint every N epochs (and always after the last one).
     pub checkpoint_every: u64,
     /// How many of the newest checkpoints to keep.
@@ -111,6 +113,7 @@ impl Default for RunConfig {
             augment: "auto".to_string(),
             backend: "cpu".to_string(),
             global_checkpointing: false,
+            pipeline: None,
             checkpoint_every: 1,
             keep_checkpoints: 3,
         }
@@ -178,6 +181,9 @@ impl RunConfig {
         one_of("label", &self.label, &["fine", "coarse"])?;
         one_of("augment", &self.augment, &["auto", "on", "off"])?;
         one_of("backend", &self.backend, &["cpu", "wgpu", "cuda"])?;
+        if self.pipeline == Some(0) {
+            return bad("pipeline", "0".into(), "an integer >= 1 (worker threads)");
+        }
         if self.checkpoint_every == 0 {
             return bad("checkpoint-every", "0".into(), "an integer >= 1");
         }

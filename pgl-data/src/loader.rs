@@ -5,7 +5,7 @@
 //! Data order and augmentation are pure functions of `(seed, epoch, batch)`, never of thread
 //! timing: a run is reproducible, and resuming at an epoch boundary needs no generator state.
 
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::{Duration, Instant};
 
 use crate::augment::Augment;
@@ -81,6 +81,39 @@ pub struct LoaderStats {
     pub wait: Duration,
 }
 
+/// Starts making the batches of `plan` from batch `start` on, on a thread of `scope`; they
+/// arrive in order on the returned receiver, at most `capacity` ahead of the consumer. The
+/// thread stops when every batch is sent or when the receiver is dropped.
+pub fn spawn_batches<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    data: &'env ImageDataset,
+    plan: &'env EpochPlan,
+    capacity: usize,
+    start: usize,
+) -> Receiver<Batch> {
+    let batches = plan.order.num_batches();
+    let (sender, receiver) = sync_channel::<Batch>(capacity.max(1));
+    scope.spawn(move || {
+        for b in start..batches {
+            if sender.send(plan.make_batch(data, b)).is_err() {
+                return; // the consumer stopped
+            }
+        }
+    });
+    receiver
+}
+
+/// Receives the next batch, adding the time spent waiting for it to `stats`.
+pub fn receive(receiver: &Receiver<Batch>, stats: &mut LoaderStats) -> Option<Batch> {
+    let waited = Instant::now();
+    let batch = receiver.recv().ok();
+    stats.wait += waited.elapsed();
+    if batch.is_some() {
+        stats.batches += 1;
+    }
+    batch
+}
+
 /// Makes every batch of `plan` on a background thread (at most `capacity` ready ahead) and
 /// hands them to `consume(batch_index, batch)` in order. Stops early, and returns the error,
 /// when `consume` fails; the producer thread is always joined before returning.
@@ -90,28 +123,19 @@ pub fn for_each_batch<E>(
     capacity: usize,
     mut consume: impl FnMut(usize, Batch) -> Result<(), E>,
 ) -> Result<LoaderStats, E> {
-    let batches = plan.order.num_batches();
-    let (sender, receiver) = sync_channel::<Batch>(capacity.max(1));
     std::thread::scope(|scope| {
-        scope.spawn(move || {
-            for b in 0..batches {
-                if sender.send(plan.make_batch(data, b)).is_err() {
-                    return; // the consumer stopped
-                }
-            }
-        });
+        let receiver = spawn_batches(scope, data, plan, capacity, 0);
         let mut stats = LoaderStats::default();
-        let mut consume_all = || {
-            for b in 0..batches {
-                let waited = Instant::now();
-                let batch = receiver.recv().expect("the producer sends every batch");
-                stats.wait += waited.elapsed();
-                stats.batches += 1;
-                consume(b, batch)?;
+        let mut b = 0;
+        let result = loop {
+            let Some(batch) = receive(&receiver, &mut stats) else {
+                break Ok(());
+            };
+            if let Err(e) = consume(b, batch) {
+                break Err(e);
             }
-            Ok(())
+            b += 1;
         };
-        let result = consume_all();
         // Dropping the receiver unblocks a producer waiting on a full queue, so the scope
         // can join it even when the consumer stopped early.
         drop(receiver);

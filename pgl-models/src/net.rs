@@ -108,4 +108,25 @@ impl DecoupledModel for DecoupledNet {
     fn module_num_params(&self, k: usize) -> usize {
         self.stages[k].num_params()
     }
+
+    fn into_groups(self, sizes: &[usize]) -> Vec<Self> {
+        assert_eq!(
+            sizes.iter().sum::<usize>(),
+            self.stages.len(),
+            "group sizes must cover every module"
+        );
+        let mut stages = self.stages.into_iter();
+        sizes
+            .iter()
+            .map(|&n| Self {
+                stages: stages.by_ref().take(n).collect(),
+            })
+            .collect()
+    }
+
+    fn from_groups(groups: Vec<Self>) -> Self {
+        Self {
+            stages: groups.into_iter().flat_map(|g| g.stages).collect(),
+        }
+    }
 }

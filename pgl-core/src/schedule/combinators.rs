@@ -69,6 +69,9 @@ impl GuidanceSchedule for Any {
     fn clone_box(&self) -> Box<dyn GuidanceSchedule> {
         Box::new(self.clone())
     }
+    fn uses_losses(&self) -> bool {
+        self.inner.iter().any(|s| s.uses_losses())
+    }
 }
 
 /// Global only when every inner schedule says global (logical and).
@@ -106,5 +109,8 @@ impl GuidanceSchedule for All {
     }
     fn clone_box(&self) -> Box<dyn GuidanceSchedule> {
         Box::new(self.clone())
+    }
+    fn uses_losses(&self) -> bool {
+        self.inner.iter().any(|s| s.uses_losses())
     }
 }

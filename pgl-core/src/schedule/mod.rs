@@ -79,6 +79,12 @@ pub trait GuidanceSchedule: Send + std::fmt::Debug {
 
     /// A boxed copy of this schedule, state included.
     fn clone_box(&self) -> Box<dyn GuidanceSchedule>;
+
+    /// Whether decisions read `StepContext::recent_losses`. A pipelined trainer cannot give
+    /// such a schedule the loss of the previous step in time, so it refuses it.
+    fn uses_losses(&self) -> bool {
+        false
+    }
 }
 
 impl GuidanceSchedule for Box<dyn GuidanceSchedule> {
@@ -96,6 +102,9 @@ impl GuidanceSchedule for Box<dyn GuidanceSchedule> {
     }
     fn clone_box(&self) -> Box<dyn GuidanceSchedule> {
         (**self).clone_box()
+    }
+    fn uses_losses(&self) -> bool {
+        (**self).uses_losses()
     }
 }
 

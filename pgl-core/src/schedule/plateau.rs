@@ -114,4 +114,7 @@ impl GuidanceSchedule for Plateau {
     fn clone_box(&self) -> Box<dyn GuidanceSchedule> {
         Box::new(self.clone())
     }
+    fn uses_losses(&self) -> bool {
+        true
+    }
 }

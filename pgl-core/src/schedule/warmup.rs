@@ -40,6 +40,9 @@ impl GuidanceSchedule for Warmup {
     fn restore(&mut self, state: &ScheduleState) -> Result<(), CoreError> {
         self.then.restore(&state.child("then"))
     }
+    fn uses_losses(&self) -> bool {
+        self.then.uses_losses()
+    }
     fn clone_box(&self) -> Box<dyn GuidanceSchedule> {
         Box::new(Warmup {
             epochs: self.epochs,

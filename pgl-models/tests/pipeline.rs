@@ -1,0 +1,191 @@
+//! Pipelined local steps compute exactly what sequential local steps compute: every module
+//! sees the same (input, label) batches with the same weights.
+
+use pgl_burn::burn::prelude::*;
+use pgl_burn::inspect::param_values;
+use pgl_burn::{TrainError, Trainer};
+use pgl_core::{EpochMetrics, NullSink, OptimizerKind, RunConfig, ScheduleRegistry};
+use pgl_data::{DatasetKind, DatasetSplits, load_dataset};
+use pgl_models::{DecoupledNet, ModelInput, ModelOptions, build_model};
+
+static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn data() -> DatasetSplits {
+    let mut d = load_dataset(DatasetKind::Digits, None).unwrap();
+    d.train = d.train.truncated(400);
+    d.test = d.test.truncated(100);
+    d
+}
+
+fn trainer(
+    model: &str,
+    modules: usize,
+    schedule: &str,
+    config: &RunConfig,
+) -> Trainer<DecoupledNet> {
+    let device = Device::flex().autodiff();
+    let input = ModelInput {
+        channels: 1,
+        height: 8,
+        width: 8,
+        classes: 10,
+    };
+    let net = {
+        let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
+        device.seed(3);
+        build_model(model, input, &ModelOptions::even(modules), &device).unwrap()
+    };
+    let schedule = ScheduleRegistry::with_builtins().build(schedule).unwrap();
+    Trainer::new(net, config, schedule, &device)
+}
+
+fn fingerprint(
+    t: &Trainer<DecoupledNet>,
+    history: &[EpochMetrics],
+) -> (Vec<Vec<u32>>, Vec<String>) {
+    let weights = param_values(t.model())
+        .into_iter()
+        .map(|p| p.values.iter().map(|v| v.to_bits()).collect())
+        .collect();
+    let metrics = history
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} {} {:?} {} {:?}",
+                m.steps_local,
+                m.steps_global,
+                m.train_loss.to_bits(),
+                m.module_train_loss,
+                m.test_loss.to_bits(),
+                m.module_accuracy
+            )
+        })
+        .collect();
+    (weights, metrics)
+}
+
+#[test]
+fn pipelined_training_is_bit_identical_to_sequential_training() {
+    let data = data();
+    let config = RunConfig {
+        epochs: 2,
+        batch_size: 32,
+        optimizer: OptimizerKind::Adam,
+        ..RunConfig::default()
+    };
+    for (model, modules, schedule) in [
+        ("cnn", 4, "periodic:every=5"),
+        ("mlp", 8, "warmup:epochs=1,then=periodic:every=3,len=2"),
+    ] {
+        let mut sequential = trainer(model, modules, schedule, &config);
+        let history = sequential.fit(&data, &mut NullSink).unwrap();
+        let expected = fingerprint(&sequential, &history);
+        assert!(history.iter().map(|m| m.steps_global).sum::<u64>() > 0);
+        for workers in [1, 2, modules] {
+            let mut pipelined = trainer(model, modules, schedule, &config);
+            pipelined.set_pipeline(Some(workers)).unwrap();
+            let history = pipelined.fit(&data, &mut NullSink).unwrap();
+            assert!(
+                fingerprint(&pipelined, &history) == expected,
+                "{model} K={modules} with {workers} workers differs from sequential"
+            );
+        }
+    }
+}
+
+#[test]
+fn pipelines_refuse_loss_based_schedules_and_too_many_workers() {
+    let config = RunConfig::default();
+    let mut t = trainer(
+        "cnn",
+        4,
+        "any(periodic:every=5,plateau:patience=3)",
+        &config,
+    );
+    let e = t.set_pipeline(Some(2)).unwrap_err().to_string();
+    assert!(e.contains("plateau") && e.contains("loss"), "{e}");
+    let mut t = trainer("cnn", 4, "periodic:every=5", &config);
+    assert!(
+        t.set_pipeline(Some(5))
+            .unwrap_err()
+            .to_string()
+            .contains("at least 5 modules")
+    );
+    assert!(t.set_pipeline(Some(0)).is_err());
+    assert!(t.set_pipeline(Some(4)).is_ok());
+}
+
+#[test]
+fn a_failing_worker_stops_the_pipeline_and_names_its_module() {
+    let data = data();
+    let config = RunConfig {
+        epochs: 1,
+        batch_size: 32,
+        optimizer: OptimizerKind::Sgd,
+        momentum: 0.0,
+        lr: 1e38,
+        ..RunConfig::default()
+    };
+    let mut t = trainer("mlp", 4, "local-only", &config);
+    t.set_pipeline(Some(2)).unwrap();
+    match t.fit(&data, &mut NullSink) {
+        Err(TrainError::NonFiniteLoss {
+            epoch, location, ..
+        }) => {
+            assert_eq!(epoch, 1);
+            assert!(location.contains("module"), "{location}");
+        }
+        other => panic!("expected a non-finite loss, got {other:?}"),
+    }
+    // The trainer got its model back and can still evaluate.
+    let _ = t.evaluate(&data.test);
+}
+
+#[test]
+fn an_interrupted_epoch_continues_exactly_from_where_it_stopped() {
+    let data = data();
+    let config = RunConfig {
+        epochs: 2,
+        batch_size: 32,
+        ..RunConfig::default()
+    };
+    let mut whole = trainer("cnn", 4, "periodic:every=4", &config);
+    let expected_history = whole.fit(&data, &mut NullSink).unwrap();
+    let expected = fingerprint(&whole, &expected_history);
+
+    for workers in [None, Some(2)] {
+        let mut t = trainer("cnn", 4, "periodic:every=4", &config);
+        t.set_pipeline(workers).unwrap();
+        // Ask for a stop after 5 steps of the second epoch.
+        let mut steps = 0;
+        let mut sink = |event: &pgl_core::TrainEvent| {
+            if let pgl_core::TrainEvent::StepFinished { epoch: 2, .. } = event {
+                steps += 1;
+                if steps == 5 {
+                    pgl_burn::interrupt::request();
+                }
+            }
+        };
+        let result = t.fit(&data, &mut sink);
+        pgl_burn::interrupt::clear();
+        match result {
+            Err(TrainError::Interrupted { epoch: 2, batches }) => {
+                assert!(batches >= 5, "{batches}")
+            }
+            other => panic!("expected an interruption, got {other:?}"),
+        }
+        let progress = t.progress();
+        assert!(progress.epoch_position.is_some());
+        // A new trainer continues from the saved progress and weights.
+        let mut resumed = trainer("cnn", 4, "periodic:every=4", &config);
+        resumed.set_pipeline(workers).unwrap();
+        resumed.restore_progress(&progress).unwrap();
+        resumed.set_model(t.model().clone());
+        resumed.set_optimizers(t.optimizers().to_vec());
+        let history = resumed.fit(&data, &mut NullSink).unwrap();
+        assert!(
+            fingerprint(&resumed, &history) == expected,
+            "{workers:?}: interrupted run differs"
+        );
+    }
+}
