@@ -7,6 +7,11 @@
 //! exactly as in a sequential local step, and queues are first-in first-out. A pipelined run
 //! is therefore the same computation as a sequential one, only overlapped in time.
 //!
+//! Groups are cut so that the slowest worker is as fast as possible: the first
+//! [`CALIBRATION_STEPS`](crate::trainer::CALIBRATION_STEPS) local steps run sequentially and
+//! time every module, then [`balanced_groups`](crate::trainer::balanced_groups) chooses the
+//! contiguous groups.
+//!
 //! A [`Segment`] is one stretch of consecutive local steps. The trainer starts one at the first
 //! local step after a global step (or at the start of an epoch) and finishes it before the
 //! next global step: the pipeline drains, every worker hands its modules and optimizers back,
@@ -71,15 +76,6 @@ pub(crate) struct Segment<'scope, M> {
     handles: Vec<ScopedJoinHandle<'scope, GroupResult<M>>>,
 }
 
-/// Sizes of `workers` contiguous groups of `modules` modules, as equal as possible.
-pub(crate) fn group_sizes(modules: usize, workers: usize) -> Vec<usize> {
-    let base = modules / workers;
-    let extra = modules % workers;
-    (0..workers)
-        .map(|g| base + usize::from(g < extra))
-        .collect()
-}
-
 #[allow(clippy::too_many_arguments)]
 fn run_group<M: DecoupledModel>(
     mut model: M,
@@ -141,23 +137,24 @@ fn run_group<M: DecoupledModel>(
 }
 
 impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
-    /// Splits `model` and `optimizers` into `workers` groups and starts one thread per group.
+    /// Splits `model` and `optimizers` into groups of `sizes` modules and starts one thread
+    /// per group.
     pub fn start<'env>(
         scope: &'scope Scope<'scope, 'env>,
         model: M,
         optimizers: Vec<ModuleOptimizer>,
-        workers: usize,
+        sizes: &[usize],
         capacity: usize,
         lr: f64,
         device: &Device,
     ) -> Self {
         settle_running_stats(&model);
         let total = model.num_modules();
-        let sizes = group_sizes(total, workers);
+        let sizes = sizes.to_vec();
         let groups = model.into_groups(&sizes);
         let mut optimizers = optimizers.into_iter();
         let (first, mut receiver) = sync_channel::<Work>(capacity);
-        let mut handles = Vec::with_capacity(workers);
+        let mut handles = Vec::with_capacity(sizes.len());
         let mut first_module = 0;
         let last = sizes.len() - 1;
         for (g, (group, size)) in groups.into_iter().zip(sizes.iter().copied()).enumerate() {

@@ -178,7 +178,16 @@ pub struct Trainer<M: DecoupledModel> {
     history: Vec<EpochMetrics>,
     position: Option<EpochPosition>,
     probe: Option<Arc<dyn MemoryProbe>>,
+    /// Seconds per module measured by the first local steps of a pipelined run.
+    module_costs: Vec<f64>,
+    /// Timed local steps still to run before the pipeline's groups are chosen.
+    calibration_left: usize,
+    /// Module counts of the pipeline's worker groups, once chosen.
+    groups: Option<Vec<usize>>,
 }
+
+/// Local steps timed module by module before a pipeline chooses its groups.
+pub const CALIBRATION_STEPS: usize = 2;
 
 impl<M: DecoupledModel> Trainer<M> {
     /// A trainer for `model` (already on the autodiff `device`), with one fresh optimizer per
@@ -203,6 +212,9 @@ impl<M: DecoupledModel> Trainer<M> {
             history: Vec::new(),
             position: None,
             probe: None,
+            module_costs: Vec::new(),
+            calibration_left: CALIBRATION_STEPS,
+            groups: None,
         }
     }
 
@@ -259,7 +271,16 @@ impl<M: DecoupledModel> Trainer<M> {
             }
         }
         self.settings.pipeline = workers;
+        self.groups = None;
+        self.module_costs.clear();
+        self.calibration_left = CALIBRATION_STEPS;
         Ok(())
+    }
+
+    /// Module counts of the pipeline's groups, once the first local steps have measured each
+    /// module's cost (`None` before, or without a pipeline).
+    pub fn pipeline_groups(&self) -> Option<&[usize]> {
+        self.groups.as_deref()
     }
 
     /// Changes the training augmentation (`None`: off).
@@ -360,14 +381,24 @@ impl<M: DecoupledModel> Trainer<M> {
 
     /// One local step on a batch: every module learns from its own head, inputs detached.
     pub fn local_step(&mut self, images: Activation, labels: Tensor<1, Int>) -> StepOutcome {
+        self.local_step_timed(images, labels, None)
+    }
+
+    fn local_step_timed(
+        &mut self,
+        images: Activation,
+        labels: Tensor<1, Int>,
+        timings: Option<&mut Vec<f64>>,
+    ) -> StepOutcome {
         let model = self.take_model();
-        let (model, _, losses) = local_pass(
+        let (model, _, losses) = local_pass_timed(
             model,
             &mut self.optimizers,
             images,
             &labels,
             self.settings.lr,
             &self.loss_fn,
+            timings,
         );
         self.model = Some(model);
         let values = read_losses(losses);
@@ -500,7 +531,7 @@ impl<M: DecoupledModel> Trainer<M> {
                     recent_losses: &history,
                 };
                 let kind = self.schedule.decide(&context);
-                if let (StepKind::Local, Some(workers)) = (kind, self.settings.pipeline) {
+                if let (StepKind::Local, Some(groups)) = (kind, self.groups.clone()) {
                     let running = segment.get_or_insert_with(|| {
                         let model = self
                             .model
@@ -511,7 +542,7 @@ impl<M: DecoupledModel> Trainer<M> {
                             scope,
                             model,
                             optimizers,
-                            workers,
+                            &groups,
                             2,
                             self.settings.lr,
                             &device,
@@ -538,7 +569,27 @@ impl<M: DecoupledModel> Trainer<M> {
                     probe.begin();
                 }
                 // A step ends by reading its losses back, which synchronises the device.
-                let step = self.step(kind, images, labels);
+                let step = match (kind, self.settings.pipeline) {
+                    (StepKind::Local, Some(workers)) => {
+                        // Calibration: time each module, then cut the pipeline's groups.
+                        let mut timings = Vec::new();
+                        let step = self.local_step_timed(images, labels, Some(&mut timings));
+                        if self.module_costs.is_empty() {
+                            self.module_costs = timings;
+                        } else {
+                            self.module_costs
+                                .iter_mut()
+                                .zip(timings)
+                                .for_each(|(c, t)| *c += t);
+                        }
+                        self.calibration_left = self.calibration_left.saturating_sub(1);
+                        if self.calibration_left == 0 {
+                            self.groups = Some(balanced_groups(&self.module_costs, workers));
+                        }
+                        step
+                    }
+                    _ => self.step(kind, images, labels),
+                };
                 if let Some(probe) = &probe {
                     position.record_peak(kind, probe.peak());
                 }
@@ -669,27 +720,84 @@ impl<M: DecoupledModel> Trainer<M> {
 /// module's optimizer. Returns the model, the last module's detached output and the losses
 /// (detached, not yet read).
 pub(crate) fn local_pass<M: DecoupledModel>(
-    mut model: M,
+    model: M,
     optimizers: &mut [ModuleOptimizer],
     images: Activation,
     labels: &Tensor<1, Int>,
     lr: f64,
     loss_fn: &CrossEntropyLoss,
 ) -> (M, Activation, Vec<Tensor<1>>) {
+    local_pass_timed(model, optimizers, images, labels, lr, loss_fn, None)
+}
+
+/// [`local_pass`], optionally recording each module's wall-clock seconds into `timings`
+/// (which synchronises the device after every module).
+pub(crate) fn local_pass_timed<M: DecoupledModel>(
+    mut model: M,
+    optimizers: &mut [ModuleOptimizer],
+    images: Activation,
+    labels: &Tensor<1, Int>,
+    lr: f64,
+    loss_fn: &CrossEntropyLoss,
+    mut timings: Option<&mut Vec<f64>>,
+) -> (M, Activation, Vec<Tensor<1>>) {
     let modules = model.num_modules();
     let mut losses = Vec::with_capacity(modules);
     let mut input = images;
     for (k, optimizer) in optimizers.iter_mut().enumerate().take(modules) {
+        let started = Instant::now();
         let features = model.forward_module(k, input);
         let next_input = features.clone().detach();
         let loss = loss_fn.forward(model.head(k, features), labels.clone());
         let mut grads = loss.backward();
         let module_grads = model.module_grads(k, &mut grads);
         model = optimizer.step(lr, model, module_grads);
+        if let Some(timings) = timings.as_deref_mut() {
+            // Reading a value waits for the module's work to finish.
+            let _ = loss.clone().into_scalar::<f32>();
+            timings.push(started.elapsed().as_secs_f64());
+        }
         losses.push(loss.detach());
         input = next_input;
     }
     (model, input, losses)
+}
+
+/// Sizes of `workers` contiguous groups of modules whose costs `costs` (seconds per module)
+/// make the slowest group as fast as possible: the pipeline runs at the pace of its slowest
+/// worker.
+pub fn balanced_groups(costs: &[f64], workers: usize) -> Vec<usize> {
+    let k = costs.len();
+    let w = workers.clamp(1, k.max(1));
+    let prefix: Vec<f64> = std::iter::once(0.0)
+        .chain(costs.iter().scan(0.0, |sum, c| {
+            *sum += c;
+            Some(*sum)
+        }))
+        .collect();
+    // best[g][i]: the smallest possible slowest-group cost of the first i modules in g groups.
+    let mut best = vec![vec![f64::INFINITY; k + 1]; w + 1];
+    let mut cut = vec![vec![0usize; k + 1]; w + 1];
+    best[0][0] = 0.0;
+    for g in 1..=w {
+        for i in g..=k {
+            for j in (g - 1)..i {
+                let cost = best[g - 1][j].max(prefix[i] - prefix[j]);
+                if cost < best[g][i] {
+                    best[g][i] = cost;
+                    cut[g][i] = j;
+                }
+            }
+        }
+    }
+    let mut sizes = vec![0; w];
+    let mut end = k;
+    for g in (1..=w).rev() {
+        let start = cut[g][end];
+        sizes[g - 1] = end - start;
+        end = start;
+    }
+    sizes
 }
 
 /// Reads a list of scalar losses in one transfer.
@@ -723,4 +831,21 @@ fn check_finite(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balanced_groups;
+
+    #[test]
+    fn balanced_groups_minimise_the_slowest_group() {
+        assert_eq!(balanced_groups(&[1.0, 1.0, 1.0, 1.0], 2), vec![2, 2]);
+        assert_eq!(balanced_groups(&[6.0, 1.0, 1.0, 1.0], 2), vec![1, 3]);
+        assert_eq!(balanced_groups(&[1.0, 1.0, 1.0, 6.0], 2), vec![3, 1]);
+        assert_eq!(balanced_groups(&[3.0, 3.0, 2.0, 2.0, 2.0], 3), vec![1, 2, 2], "3 | 3+2 | 2+2");
+        assert_eq!(balanced_groups(&[1.0, 2.0, 3.0], 3), vec![1, 1, 1]);
+        assert_eq!(balanced_groups(&[1.0, 2.0], 5), vec![1, 1], "at most one worker per module");
+        let sizes = balanced_groups(&[0.5; 16], 4);
+        assert_eq!(sizes, vec![4, 4, 4, 4]);
+    }
 }
