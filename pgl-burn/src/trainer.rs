@@ -842,9 +842,17 @@ mod tests {
         assert_eq!(balanced_groups(&[1.0, 1.0, 1.0, 1.0], 2), vec![2, 2]);
         assert_eq!(balanced_groups(&[6.0, 1.0, 1.0, 1.0], 2), vec![1, 3]);
         assert_eq!(balanced_groups(&[1.0, 1.0, 1.0, 6.0], 2), vec![3, 1]);
-        assert_eq!(balanced_groups(&[3.0, 3.0, 2.0, 2.0, 2.0], 3), vec![1, 2, 2], "3 | 3+2 | 2+2");
+        assert_eq!(
+            balanced_groups(&[3.0, 3.0, 2.0, 2.0, 2.0], 3),
+            vec![1, 2, 2],
+            "3 | 3+2 | 2+2"
+        );
         assert_eq!(balanced_groups(&[1.0, 2.0, 3.0], 3), vec![1, 1, 1]);
-        assert_eq!(balanced_groups(&[1.0, 2.0], 5), vec![1, 1], "at most one worker per module");
+        assert_eq!(
+            balanced_groups(&[1.0, 2.0], 5),
+            vec![1, 1],
+            "at most one worker per module"
+        );
         let sizes = balanced_groups(&[0.5; 16], 4);
         assert_eq!(sizes, vec![4, 4, 4, 4]);
     }

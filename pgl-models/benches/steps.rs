@@ -5,6 +5,10 @@
 //!   seeded random pixels (CIFAR-10 itself is not available here; timing does not depend on
 //!   pixel values).
 //!
+//! - pipelined against sequential local steps: one epoch of 8 batches of 128 MNIST images
+//!   (CNN, K = 4) and of 4 batches of 128 CIFAR-shaped images (ResNet-32, K = 16), local-only,
+//!   with 2 pipeline workers.
+//!
 //! Run: `cargo xtask bench` (or `cargo bench -p pgl-models --bench steps`). Every timed step
 //! ends by reading its losses back to the host, which synchronises the device.
 
@@ -103,5 +107,98 @@ fn cifar_resnet32(c: &mut Criterion) {
     bench_steps(c, "cifar-resnet32-k16-b128", model, &batch, &device);
 }
 
-criterion_group!(benches, mnist_cnn, cifar_resnet32);
+/// Times one local-only epoch over `train`, sequential and with a 2-worker pipeline.
+fn bench_pipeline(
+    c: &mut Criterion,
+    group_name: &str,
+    build: &dyn Fn(&Device) -> pgl_models::DecoupledNet,
+    train: ImageDataset,
+) {
+    let test = train.clone().truncated(1);
+    let data = pgl_data::DatasetSplits { train, test };
+    let device = Device::flex().autodiff();
+    let config = RunConfig {
+        batch_size: BATCH,
+        epochs: u64::MAX,
+        ..RunConfig::default()
+    };
+    let mut group = c.benchmark_group(group_name);
+    group.throughput(Throughput::Elements(data.train.len() as u64));
+    group.sample_size(10);
+    for workers in [None, Some(2)] {
+        let schedule = ScheduleRegistry::with_builtins()
+            .build("local-only")
+            .unwrap();
+        let mut trainer = Trainer::new(build(&device), &config, schedule, &device);
+        trainer.set_pipeline(workers).unwrap();
+        // One epoch first: the pipeline measures module costs on its first local steps.
+        trainer.train_epoch(&data, &mut pgl_core::NullSink).unwrap();
+        let name = match workers {
+            None => "epoch-sequential".to_string(),
+            Some(w) => format!("epoch-pipelined-{w}"),
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| trainer.train_epoch(&data, &mut pgl_core::NullSink).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn pipelines(c: &mut Criterion) {
+    let root = pgl_data::data_root_or(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
+    let mnist = load_dataset(DatasetKind::Mnist, Some(&root.join("mnist")))
+        .expect("MNIST in $PGL_DATA_DIR/mnist");
+    let cnn = |device: &Device| {
+        let input = ModelInput {
+            channels: 1,
+            height: 28,
+            width: 28,
+            classes: 10,
+        };
+        build_model("cnn", input, &ModelOptions::even(MODULES), device).unwrap()
+    };
+    bench_pipeline(
+        c,
+        "pipeline-mnist-cnn-k4-b128",
+        &cnn,
+        mnist.train.truncated(8 * BATCH),
+    );
+
+    let mut rng = SplitMix64::new(3);
+    let images = 4 * BATCH;
+    let pixels: Vec<u8> = (0..images * 3072).map(|_| rng.next_u64() as u8).collect();
+    let labels: Vec<u8> = (0..images).map(|i| (i % 10) as u8).collect();
+    let shape = ImageShape {
+        channels: 3,
+        height: 32,
+        width: 32,
+    };
+    let cifar = ImageDataset::new(
+        "cifar10",
+        shape,
+        10,
+        255.0,
+        vec![0.5; 3],
+        vec![0.25; 3],
+        pixels,
+        labels,
+    );
+    let resnet = |device: &Device| {
+        let input = ModelInput {
+            channels: 3,
+            height: 32,
+            width: 32,
+            classes: 10,
+        };
+        let options = ModelOptions {
+            modules: 16,
+            split: SplitKind::InfoPro,
+            aux_head: Some(AuxHead::OneConvTwoFc),
+        };
+        build_model("resnet32", input, &options, device).unwrap()
+    };
+    bench_pipeline(c, "pipeline-cifar-resnet32-k16-b128", &resnet, cifar);
+}
+
+criterion_group!(benches, mnist_cnn, cifar_resnet32, pipelines);
 criterion_main!(benches);
