@@ -28,6 +28,7 @@ pub use activation::Activation;
 pub use backend::BackendKind;
 pub use error::TrainError;
 pub use eval::Evaluation;
+pub use interrupt::StopHandle;
 pub use model::DecoupledModel;
 pub use trainer::{StepOutcome, TrainSettings, Trainer, TrainerProgress};
 

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::activation::{Activation, batch_tensors};
 use crate::error::TrainError;
 use crate::eval::{Evaluation, evaluate};
+use crate::interrupt::StopHandle;
 use crate::memory::MemoryProbe;
 use crate::model::DecoupledModel;
 use crate::optim::build_module_optimizers;
@@ -182,6 +183,8 @@ pub struct Trainer<M: DecoupledModel> {
     module_costs: Vec<f64>,
     /// Timed local steps still to run before the pipeline's groups are chosen.
     calibration_left: usize,
+    /// Stops this trainer at the next batch boundary when requested.
+    stop: StopHandle,
     /// Module counts of the pipeline's worker groups, once chosen.
     groups: Option<Vec<usize>>,
 }
@@ -214,8 +217,15 @@ impl<M: DecoupledModel> Trainer<M> {
             probe: None,
             module_costs: Vec::new(),
             calibration_left: CALIBRATION_STEPS,
+            stop: StopHandle::default(),
             groups: None,
         }
+    }
+
+    /// A handle that stops this trainer (and no other) at the next batch boundary, with
+    /// [`TrainError::Interrupted`]; usable from another thread or an event sink.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
     }
 
     /// The model being trained.
@@ -481,8 +491,9 @@ impl<M: DecoupledModel> Trainer<M> {
     /// run through it and global steps run here between drained pipelines.
     ///
     /// Continues an epoch interrupted in the middle (see [`EpochPosition`]); stops with
-    /// [`TrainError::Interrupted`] at the next batch boundary when
-    /// [`interrupt::request`](crate::interrupt::request) was called.
+    /// [`TrainError::Interrupted`] at the next batch boundary when this trainer's
+    /// [`stop_handle`](Self::stop_handle) or the process-wide
+    /// [`interrupt::request`](crate::interrupt::request) asked for it.
     pub fn train_epoch(
         &mut self,
         data: &DatasetSplits,
@@ -506,12 +517,13 @@ impl<M: DecoupledModel> Trainer<M> {
         let started = Instant::now();
         let device = self.device.clone();
         let mut loader = LoaderStats::default();
+        let stop = self.stop.clone();
         let result = std::thread::scope(|scope| -> Result<(), TrainError> {
             let batches = spawn_batches(scope, &data.train, &plan, self.settings.prefetch, start);
             let mut segment: Option<Segment<'_, M>> = None;
             let mut outcome = Ok(());
             for b in start..per_epoch {
-                if crate::interrupt::requested() {
+                if stop.is_requested() {
                     outcome = Err(TrainError::Interrupted {
                         epoch: epoch + 1,
                         batches: b as u64,

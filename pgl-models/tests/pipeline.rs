@@ -156,18 +156,19 @@ fn an_interrupted_epoch_continues_exactly_from_where_it_stopped() {
     for workers in [None, Some(2)] {
         let mut t = trainer("cnn", 4, "periodic:every=4", &config);
         t.set_pipeline(workers).unwrap();
-        // Ask for a stop after 5 steps of the second epoch.
+        // Ask for a stop after 5 steps of the second epoch. The trainer's own handle, not the
+        // process-wide flag, so that trainers of other tests running in parallel go on.
+        let stop = t.stop_handle();
         let mut steps = 0;
         let mut sink = |event: &pgl_core::TrainEvent| {
             if let pgl_core::TrainEvent::StepFinished { epoch: 2, .. } = event {
                 steps += 1;
                 if steps == 5 {
-                    pgl_burn::interrupt::request();
+                    stop.request();
                 }
             }
         };
         let result = t.fit(&data, &mut sink);
-        pgl_burn::interrupt::clear();
         match result {
             Err(TrainError::Interrupted { epoch: 2, batches }) => {
                 assert!(batches >= 5, "{batches}")
