@@ -40,26 +40,96 @@ impl BackendKind {
         }
     }
 
-    /// The plain (non-autodiff) device of this backend.
-    pub fn device(self) -> Result<Device, TrainError> {
-        let not_compiled = || TrainError::BackendNotCompiled {
-            backend: self.name().to_string(),
-            feature: self.name().to_string(),
-        };
+    /// Whether this binary was built with this backend.
+    pub fn is_compiled(self) -> bool {
         match self {
-            BackendKind::Cpu => Ok(Device::flex()),
-            BackendKind::Wgpu | BackendKind::Cuda => Err(not_compiled()),
+            BackendKind::Cpu => true,
+            BackendKind::Wgpu => cfg!(feature = "wgpu"),
+            BackendKind::Cuda => cfg!(feature = "cuda"),
+        }
+    }
+
+    /// The plain (non-autodiff) device of this backend. `index` picks a GPU (the N-th
+    /// discrete GPU for wgpu, CUDA device N for cuda); `None` is the backend's default device.
+    /// The CPU backend has a single device and refuses an index.
+    pub fn device(self, index: Option<usize>) -> Result<Device, TrainError> {
+        if !self.is_compiled() {
+            return Err(TrainError::BackendNotCompiled {
+                backend: self.name().to_string(),
+                feature: self.name().to_string(),
+            });
+        }
+        match self {
+            BackendKind::Cpu => match index {
+                None => Ok(Device::flex()),
+                Some(index) => Err(TrainError::NoDeviceIndex {
+                    backend: self.name().to_string(),
+                    index,
+                }),
+            },
+            BackendKind::Wgpu => wgpu_device(index),
+            BackendKind::Cuda => cuda_device(index),
         }
     }
 
     /// The autodiff device used for training on this backend; with `checkpointing`, Burn's
     /// gradient-checkpointing strategy (memory-bound activations are recomputed in backward).
-    pub fn training_device(self, checkpointing: bool) -> Result<Device, TrainError> {
-        let device = self.device()?.autodiff();
+    pub fn training_device(
+        self,
+        index: Option<usize>,
+        checkpointing: bool,
+    ) -> Result<Device, TrainError> {
+        let device = self.device(index)?.autodiff();
         Ok(if checkpointing {
             device.gradient_checkpointing()
         } else {
             device
         })
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_device(index: Option<usize>) -> Result<Device, TrainError> {
+    Ok(Device::wgpu(match index {
+        None => DeviceKind::DefaultDevice,
+        Some(index) => DeviceKind::DiscreteGpu(index),
+    }))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_device(_index: Option<usize>) -> Result<Device, TrainError> {
+    unreachable!("checked by BackendKind::is_compiled")
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device(index: Option<usize>) -> Result<Device, TrainError> {
+    Ok(Device::cuda(index.unwrap_or(0)))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device(_index: Option<usize>) -> Result<Device, TrainError> {
+    unreachable!("checked by BackendKind::is_compiled")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cpu_backend_is_always_there_and_has_one_device() {
+        assert!(BackendKind::Cpu.device(None).is_ok());
+        let e = BackendKind::Cpu.device(Some(1)).unwrap_err().to_string();
+        assert!(e.contains("--device") && e.contains("cpu"), "{e}");
+    }
+
+    #[test]
+    fn a_backend_left_out_of_the_build_names_its_feature() {
+        for kind in [BackendKind::Wgpu, BackendKind::Cuda] {
+            if kind.is_compiled() {
+                continue;
+            }
+            let e = kind.device(None).unwrap_err().to_string();
+            assert!(e.contains(&format!("--features {}", kind.name())), "{e}");
+        }
     }
 }

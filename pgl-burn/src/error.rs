@@ -35,13 +35,23 @@ pub enum TrainError {
     },
     /// A backend was asked for that this binary was built without.
     #[error(
-        "backend `{backend}` is not compiled into this binary; rebuild with `cargo build --release --features {feature}`"
+        "backend `{backend}` is not compiled into this binary; rebuild with `cargo build --release -p pgl-cli --features {feature}`"
     )]
     BackendNotCompiled {
         /// The backend asked for.
         backend: String,
         /// The cargo feature that enables it.
         feature: String,
+    },
+    /// A device index was given to a backend with a single device.
+    #[error(
+        "--device {index}: the `{backend}` backend has a single device; device indices are for wgpu and cuda"
+    )]
+    NoDeviceIndex {
+        /// The backend asked for.
+        backend: String,
+        /// The index given.
+        index: usize,
     },
     /// An unknown backend name.
     #[error("unknown backend `{name}`; expected one of: cpu, wgpu, cuda")]

@@ -24,10 +24,14 @@ pub struct BenchArgs {
     /// Worker threads of the pipelined runs [default: 2].
     #[arg(long, value_name = "W")]
     workers: Option<usize>,
-    /// Timed steps per measurement [default: 20].
+    /// Timed steps per measurement.
     #[arg(long, default_value_t = 20)]
     steps: usize,
-    /// The PGL schedule to time besides local-only and end-to-end [default: periodic:every=10].
+    /// Untimed steps before each measurement (GPU backends compile and autotune kernels on
+    /// their first steps); at most `--steps`.
+    #[arg(long, default_value_t = 1)]
+    warmup_steps: usize,
+    /// The PGL schedule to time besides local-only and end-to-end.
     #[arg(long, default_value = "periodic:every=10")]
     schedule: String,
     /// Print JSON.
@@ -73,14 +77,23 @@ pub struct BenchReport {
     pub dataset: String,
 }
 
-/// Images per second of one epoch of `config` over `data` (after a one-batch warm-up epoch).
-fn time_run(config: &RunConfig, data: &DatasetSplits, pipeline: Option<usize>) -> Result<f64> {
+/// Images per second of one epoch of `config` over `data`, after a warm-up epoch of
+/// `warmup_steps` batches.
+fn time_run(
+    config: &RunConfig,
+    data: &DatasetSplits,
+    pipeline: Option<usize>,
+    warmup_steps: usize,
+) -> Result<f64> {
     let setup = RunSetup::prepare(config)?;
     let mut trainer = Trainer::new(setup.model, config, setup.schedule, &setup.device);
     trainer.set_augment(setup.augment);
     trainer.set_pipeline(pipeline)?;
     let warmup = DatasetSplits {
-        train: data.train.clone().truncated(config.batch_size),
+        train: data
+            .train
+            .clone()
+            .truncated(config.batch_size * warmup_steps.max(1)), // never past `data`
         test: data.test.clone().truncated(1),
     };
     trainer.set_epochs(1);
@@ -111,12 +124,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         base.model, base.modules, base.batch_size, base.dataset, args.steps
     );
     let local = with("local-only");
-    let local_seq = time_run(&local, &data, None)?;
-    let local_pipe = time_run(&local, &data, Some(workers))?;
-    let global = time_run(&with("end-to-end"), &data, None)?;
+    let warmup = args.warmup_steps;
+    let local_seq = time_run(&local, &data, None, warmup)?;
+    let local_pipe = time_run(&local, &data, Some(workers), warmup)?;
+    let global = time_run(&with("end-to-end"), &data, None, warmup)?;
     let pgl = with(&args.schedule);
-    let pgl_seq = time_run(&pgl, &data, None)?;
-    let pgl_pipe = time_run(&pgl, &data, Some(workers)).ok();
+    let pgl_seq = time_run(&pgl, &data, None, warmup)?;
+    let pgl_pipe = time_run(&pgl, &data, Some(workers), warmup).ok();
     let report = BenchReport {
         images_per_second: Throughput {
             sequential: local_seq,

@@ -87,7 +87,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             found[3]
         );
     }
-    let device = BackendKind::parse(&config.backend)?.device()?;
+    let device = BackendKind::parse(&config.backend)?.device(config.device)?;
     let skeleton = build_configured_model(&config, model_input(&data), &device.clone().autodiff())?;
     let model = load_model(&dir, skeleton).with_context(|| {
         format!(

@@ -71,6 +71,9 @@ pub struct CommonArgs {
     /// Compute backend: cpu (always built), wgpu or cuda (cargo features of the build) [default: cpu].
     #[arg(long)]
     pub backend: Option<String>,
+    /// GPU index for --backend wgpu (N-th discrete GPU) or cuda (CUDA device N) [default: the backend's default device].
+    #[arg(long, value_name = "N")]
+    pub device: Option<usize>,
     /// Run local steps through a pipeline of W worker threads (module groups) [default: off].
     #[arg(long, value_name = "W")]
     pub pipeline: Option<usize>,
@@ -150,6 +153,9 @@ impl CommonArgs {
         if self.pipeline.is_some() {
             config.pipeline = self.pipeline;
         }
+        if self.device.is_some() {
+            config.device = self.device;
+        }
         if self.test_limit.is_some() {
             config.test_limit = self.test_limit;
         }
@@ -186,6 +192,7 @@ impl CommonArgs {
             train_limit,
             test_limit,
             backend,
+            device,
             pipeline,
             checkpoint_every,
             keep_checkpoints,
@@ -209,6 +216,7 @@ impl CommonArgs {
             || train_limit.is_some()
             || test_limit.is_some()
             || backend.is_some()
+            || device.is_some()
             || pipeline.is_some()
             || checkpoint_every.is_some()
             || keep_checkpoints.is_some()

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use pgl_burn::checkpoint::{self, CheckpointStore};
-use pgl_burn::{DecoupledModel, TrainError, Trainer};
+use pgl_burn::{BackendKind, DecoupledModel, TrainError, Trainer};
 use pgl_core::{EpochMetrics, EventSink, RunConfig};
 use serde::{Deserialize, Serialize};
 
@@ -162,10 +162,15 @@ pub fn execute(
             );
         }
     }
-    let probe = crate::memory_probe();
-    let memory_counted = probe.describe().to_string();
+    // The heap counter sees the CPU backend's tensors only; on a GPU backend it would report
+    // host bookkeeping as if it were the step's memory, so no figure is better than that one.
+    let probe = (backend == BackendKind::Cpu).then(crate::memory_probe);
+    let memory_counted = probe.as_ref().map_or_else(
+        || format!("not measured on the {} backend", backend.name()),
+        |probe| probe.describe().to_string(),
+    );
     trainer.set_augment(augment);
-    trainer.set_memory_probe(Some(probe));
+    trainer.set_memory_probe(probe);
     trainer.set_pipeline(config.pipeline)?;
     let mut sink = MetricsFile::create(&run_dir, sink, trainer.history())?;
     let store = CheckpointStore::new(&run_dir, config.keep_checkpoints);

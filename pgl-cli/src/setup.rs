@@ -74,7 +74,7 @@ impl RunSetup {
     /// Prepares a run: backend, schedule, data, model (in that order, so cheap checks fail first).
     pub fn prepare(config: &RunConfig) -> Result<Self> {
         let backend = BackendKind::parse(&config.backend)?;
-        let device = backend.training_device(config.global_checkpointing)?;
+        let device = backend.training_device(config.device, config.global_checkpointing)?;
         let schedule = ScheduleRegistry::with_builtins()
             .build(&config.schedule)
             .context("invalid --schedule")?;

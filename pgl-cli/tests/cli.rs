@@ -199,7 +199,7 @@ fn bad_input_is_a_clear_error_without_a_panic() {
     let existing = tmp.path().join("existing");
     std::fs::create_dir_all(&existing).unwrap();
     std::fs::write(existing.join("summary.json"), "{}").unwrap();
-    let cases: Vec<(Vec<&str>, &str)> = vec![
+    let mut cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--schedule", "periodic:every=0"], "every=0"),
         (vec!["--schedule", "periodic:every=4,len=9"], "len=9"),
         (
@@ -249,7 +249,7 @@ fn bad_input_is_a_clear_error_without_a_panic() {
         (vec!["--lr=-1"], "lr"),
         (vec!["--lr", "0"], "`lr` = 0"),
         (vec!["--batch-size", "0"], "batch-size"),
-        (vec!["--backend", "cuda"], "--features cuda"),
+        (vec!["--device", "1"], "no device index with backend cpu"),
         (
             vec!["--backend", "tpu"],
             "`backend` = `tpu`: expected one of cpu, wgpu, cuda",
@@ -259,6 +259,20 @@ fn bad_input_is_a_clear_error_without_a_panic() {
             "already holds a run",
         ),
     ];
+    for backend in ["wgpu", "cuda"] {
+        let compiled = match backend {
+            "wgpu" => cfg!(feature = "wgpu"),
+            _ => cfg!(feature = "cuda"),
+        };
+        if !compiled {
+            let needle = if backend == "wgpu" {
+                "--features wgpu"
+            } else {
+                "--features cuda"
+            };
+            cases.push((vec!["--backend", backend], needle));
+        }
+    }
     for (extra, needle) in cases {
         let mut args = vec!["train", "--epochs", "1", "--train-limit", "64"];
         args.extend(&extra);
@@ -277,6 +291,34 @@ fn bad_input_is_a_clear_error_without_a_panic() {
         "{}",
         "an existing run is never overwritten"
     );
+}
+
+/// The whole CLI path on the wgpu backend (in CI: Mesa's lavapipe, a software Vulkan driver).
+#[cfg(feature = "wgpu")]
+#[test]
+fn train_on_the_wgpu_backend_learns_the_digits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = pgl(
+        &[
+            "train",
+            "--backend",
+            "wgpu",
+            "--model",
+            "mlp",
+            "--epochs",
+            "3",
+            "--out",
+            "wgpu-run",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("backend wgpu"));
+    let s = summary(&tmp.path().join("wgpu-run"));
+    let accuracy = s["test_accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.85, "wgpu run reached only {accuracy}");
+    assert!(s["steps_global"].as_u64().unwrap() > 0);
+    assert!(s["peak_memory_bytes"]["local"].is_null());
 }
 
 #[test]

@@ -77,6 +77,8 @@ pub struct RunConfig {
     pub augment: String,
     /// Compute backend: `cpu`, `wgpu` or `cuda`.
     pub backend: String,
+    /// Device index for the `wgpu` and `cuda` backends (`None`: the backend's default device).
+    pub device: Option<usize>,
     /// Train on Burn's gradient-checkpointing autodiff device, so global steps recompute
     /// memory-bound activations during backward instead of keeping them.
     pub global_checkpointing: bool,
@@ -112,6 +114,7 @@ impl Default for RunConfig {
             label: "fine".to_string(),
             augment: "auto".to_string(),
             backend: "cpu".to_string(),
+            device: None,
             global_checkpointing: false,
             pipeline: None,
             checkpoint_every: 1,
@@ -181,6 +184,13 @@ impl RunConfig {
         one_of("label", &self.label, &["fine", "coarse"])?;
         one_of("augment", &self.augment, &["auto", "on", "off"])?;
         one_of("backend", &self.backend, &["cpu", "wgpu", "cuda"])?;
+        if let (Some(index), "cpu") = (self.device, self.backend.as_str()) {
+            return bad(
+                "device",
+                index.to_string(),
+                "no device index with backend cpu (it has a single device; indices are for wgpu and cuda)",
+            );
+        }
         if self.pipeline == Some(0) {
             return bad("pipeline", "0".into(), "an integer >= 1 (worker threads)");
         }

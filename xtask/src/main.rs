@@ -1,7 +1,12 @@
 //! `cargo xtask`: development automation for the pgl workspace.
 //!
 //! - `cargo xtask ci`: the checks CI runs, cheapest first: `cargo fmt --check`,
-//!   `cargo clippy --workspace --all-targets -D warnings`, `cargo test --workspace`.
+//!   `cargo clippy --workspace --all-targets -D warnings` with the `wgpu` and `cuda` backends
+//!   compiled in (so they cannot rot; `cuda` builds offline), `cargo test --workspace` with
+//!   `wgpu` compiled in. The backend-generic tests then run on the CPU and on wgpu when a
+//!   Vulkan driver is installed (Mesa's lavapipe runs them on a CPU-only machine). Without a
+//!   driver the wgpu tests are skipped with a message, unless `PGL_REQUIRE_WGPU=1` (set by
+//!   `.ci/run`) makes that an error.
 //! - `cargo xtask bench [ARGS..]`: every criterion benchmark (extra arguments go to criterion,
 //!   e.g. a name filter).
 //! - `cargo xtask fuzz [SECONDS] [TARGET..]`: runs each coverage-guided fuzz target of `fuzz/`
@@ -37,15 +42,62 @@ fn cargo(args: &[&str]) -> Result<(), String> {
 
 fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--check"])?;
+    // One check build with both GPU backends compiled in: lints every line, including the
+    // backend-specific ones, and proves `cuda` builds offline.
     cargo(&[
         "clippy",
         "--workspace",
         "--all-targets",
+        "--features",
+        GPU_FEATURES,
         "--",
         "-D",
         "warnings",
     ])?;
-    cargo(&["test", "--workspace"])
+    // One test build with wgpu compiled in (it shares every dependency with the CPU tests);
+    // the wgpu tests need a Vulkan driver.
+    let mut test = vec!["test", "--workspace", "--features", WGPU_FEATURES];
+    match vulkan_driver() {
+        Some(driver) => {
+            eprintln!(
+                "xtask: Vulkan driver {}: the wgpu tests run",
+                driver.display()
+            );
+        }
+        None if std::env::var_os("PGL_REQUIRE_WGPU").is_some_and(|v| v == "1") => {
+            return Err("PGL_REQUIRE_WGPU=1 but no Vulkan driver is installed \
+                 (apt-get install mesa-vulkan-drivers libvulkan1)"
+                .to_string());
+        }
+        None => {
+            eprintln!(
+                "xtask: SKIPPING the wgpu tests: no Vulkan driver in {VULKAN_ICD_DIRS:?} \
+                 (apt-get install mesa-vulkan-drivers libvulkan1 to run them)"
+            );
+            test.extend(["--", "--skip", "wgpu"]);
+        }
+    }
+    cargo(&test)
+}
+
+/// Both GPU backends, for clippy (a check build: no GPU toolchain needed).
+const GPU_FEATURES: &str = "pgl-cli/wgpu,pgl-cli/cuda,pgl-models/wgpu,pgl-models/cuda";
+
+/// The wgpu backend, for its tests.
+const WGPU_FEATURES: &str = "pgl-cli/wgpu,pgl-models/wgpu";
+
+/// Where the Vulkan loader finds installed drivers (ICD manifests).
+const VULKAN_ICD_DIRS: [&str; 2] = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"];
+
+/// The first installed Vulkan driver manifest, if any.
+fn vulkan_driver() -> Option<PathBuf> {
+    VULKAN_ICD_DIRS.iter().find_map(|dir| {
+        std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .find(|path| path.extension().is_some_and(|e| e == "json"))
+    })
 }
 
 /// Every criterion benchmark of the workspace: `(package, bench target)`.
