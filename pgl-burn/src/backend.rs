@@ -67,8 +67,8 @@ impl BackendKind {
                     index,
                 }),
             },
-            BackendKind::Wgpu => wgpu_device(index),
-            BackendKind::Cuda => cuda_device(index),
+            BackendKind::Wgpu => started(self, wgpu_device(index)?),
+            BackendKind::Cuda => started(self, cuda_device(index)?),
         }
     }
 
@@ -86,6 +86,32 @@ impl BackendKind {
             device
         })
     }
+}
+
+/// Runs a tiny computation on a GPU `device`. A GPU backend that cannot start (no driver, no
+/// adapter, no NVRTC) panics inside Burn on first use; this turns that into an error naming
+/// the backend before any data is loaded or any run folder is made. Burn's panic message is
+/// kept as the reason (and not printed: the panic hook is silenced for the probe).
+fn started(backend: BackendKind, device: Device) -> Result<Device, TrainError> {
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Tensor::<1>::ones([4], &device).sum().into_scalar::<f32>()
+    }));
+    std::panic::set_hook(previous_hook);
+    let reason = match outcome {
+        Ok(4.0) => return Ok(device),
+        Ok(sum) => format!("a test computation (sum of four ones) gave {sum}"),
+        Err(payload) => payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the device panicked while starting".to_string()),
+    };
+    Err(TrainError::BackendUnavailable {
+        backend: backend.name().to_string(),
+        reason,
+    })
 }
 
 #[cfg(feature = "wgpu")]

@@ -43,6 +43,16 @@ pub enum TrainError {
         /// The cargo feature that enables it.
         feature: String,
     },
+    /// A compiled-in GPU backend could not start on this machine.
+    #[error(
+        "backend `{backend}` could not start on this machine: {reason}. Check the GPU driver (wgpu: a Vulkan, Metal or DX12 driver; cuda: NVIDIA driver >= 580 and a CUDA 13 toolkit's NVRTC in CUDA_PATH), or use --backend cpu"
+    )]
+    BackendUnavailable {
+        /// The backend asked for.
+        backend: String,
+        /// What went wrong, as the backend reported it.
+        reason: String,
+    },
     /// A device index was given to a backend with a single device.
     #[error(
         "--device {index}: the `{backend}` backend has a single device; device indices are for wgpu and cuda"

@@ -321,6 +321,33 @@ fn train_on_the_wgpu_backend_learns_the_digits() {
     assert!(s["peak_memory_bytes"]["local"].is_null());
 }
 
+/// A GPU that is not there is a clear error before any work, not a panic inside Burn.
+#[cfg(feature = "wgpu")]
+#[test]
+fn a_missing_wgpu_device_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = pgl(
+        &[
+            "train",
+            "--backend",
+            "wgpu",
+            "--device",
+            "7",
+            "--epochs",
+            "1",
+        ],
+        tmp.path(),
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("backend `wgpu` could not start"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!tmp.path().join("runs").exists(), "no run folder is made");
+}
+
 #[test]
 fn schedules_lists_every_builtin() {
     let out = pgl(&["schedules"], Path::new("."));
