@@ -57,25 +57,23 @@ fn ci() -> Result<(), String> {
     // One test build with wgpu compiled in (it shares every dependency with the CPU tests);
     // the wgpu tests need a Vulkan driver.
     let mut test = vec!["test", "--workspace", "--features", WGPU_FEATURES];
-    match vulkan_driver() {
-        Some(driver) => {
-            eprintln!(
-                "xtask: Vulkan driver {}: the wgpu tests run",
-                driver.display()
-            );
-        }
-        None if std::env::var_os("PGL_REQUIRE_WGPU").is_some_and(|v| v == "1") => {
-            return Err("PGL_REQUIRE_WGPU=1 but no Vulkan driver is installed \
-                 (apt-get install mesa-vulkan-drivers libvulkan1)"
-                .to_string());
-        }
-        None => {
-            eprintln!(
-                "xtask: SKIPPING the wgpu tests: no Vulkan driver in {VULKAN_ICD_DIRS:?} \
-                 (apt-get install mesa-vulkan-drivers libvulkan1 to run them)"
-            );
-            test.extend(["--", "--skip", "wgpu"]);
-        }
+    let drivers = vulkan_drivers();
+    let required = std::env::var_os("PGL_REQUIRE_WGPU").is_some_and(|v| v == "1");
+    if !drivers.is_empty() {
+        eprintln!(
+            "xtask: Vulkan drivers installed ({}): the wgpu tests run",
+            drivers.join(", ")
+        );
+    } else if required {
+        return Err("PGL_REQUIRE_WGPU=1 but no Vulkan driver is installed \
+             (apt-get install mesa-vulkan-drivers libvulkan1)"
+            .to_string());
+    } else {
+        eprintln!(
+            "xtask: SKIPPING the wgpu tests: no Vulkan driver in {VULKAN_ICD_DIRS:?} \
+             (apt-get install mesa-vulkan-drivers libvulkan1 to run them)"
+        );
+        test.extend(["--", "--skip", "wgpu"]);
     }
     cargo(&test)
 }
@@ -89,15 +87,18 @@ const WGPU_FEATURES: &str = "pgl-cli/wgpu,pgl-models/wgpu";
 /// Where the Vulkan loader finds installed drivers (ICD manifests).
 const VULKAN_ICD_DIRS: [&str; 2] = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"];
 
-/// The first installed Vulkan driver manifest, if any.
-fn vulkan_driver() -> Option<PathBuf> {
-    VULKAN_ICD_DIRS.iter().find_map(|dir| {
-        std::fs::read_dir(dir)
-            .ok()?
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .find(|path| path.extension().is_some_and(|e| e == "json"))
-    })
+/// File names of the installed Vulkan driver manifests (`lvp_icd…` is Mesa's lavapipe).
+fn vulkan_drivers() -> Vec<String> {
+    let mut drivers: Vec<String> = VULKAN_ICD_DIRS
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    drivers.sort();
+    drivers
 }
 
 /// Every criterion benchmark of the workspace: `(package, bench target)`.
