@@ -166,6 +166,11 @@ fn bad_specs_are_errors_that_quote_the_offending_part() {
         ("", &["empty"]),
         ("sometimes", &["unknown schedule `sometimes`", "periodic"]),
         ("periodic:every=0", &["every=0", ">= 1"]),
+        // Checkpointed schedule state is f64: integers past 2^53 could not be restored.
+        (
+            "plateau:patience=2,len=9007199254740992",
+            &["len=9007199254740992", "at most 9007199254740991"],
+        ),
         (
             "periodic:every=3,len=4",
             &["len=4", "between 1 and every=3"],

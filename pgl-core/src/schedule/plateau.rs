@@ -29,11 +29,14 @@ impl Plateau {
             value,
             expected: expected.to_string(),
         };
-        if patience == 0 {
-            return Err(bad("patience", "0".into(), "an integer >= 1"));
+        // Counters are saved as f64 in checkpoints: keep them exact.
+        let max = crate::schedule::spec::MAX_SPEC_INTEGER;
+        let expected = format!("an integer >= 1 (at most {max})");
+        if patience == 0 || patience > max {
+            return Err(bad("patience", patience.to_string(), &expected));
         }
-        if len == 0 {
-            return Err(bad("len", "0".into(), "an integer >= 1"));
+        if len == 0 || len > max {
+            return Err(bad("len", len.to_string(), &expected));
         }
         if !(min_delta.is_finite() && min_delta >= 0.0) {
             return Err(bad(

@@ -14,6 +14,11 @@
 
 use crate::error::CoreError;
 
+/// The largest integer a spec accepts: schedule state is saved as JSON numbers (`f64`) in
+/// checkpoints, which hold integers exactly only up to 2^53 − 1, so larger counters could not
+/// be restored (found by the `schedule_spec` fuzz target).
+pub const MAX_SPEC_INTEGER: u64 = (1 << 53) - 1;
+
 /// A parsed spec: a schedule name, positional inner specs and `key=value` parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecNode {
@@ -329,15 +334,16 @@ impl<'a> SpecArgs<'a> {
 
     /// An integer parameter `>= min`, or `default` when absent (`None`: required).
     pub fn u64(&self, key: &str, default: Option<u64>, min: u64) -> Result<u64, CoreError> {
+        let expected = || format!("an integer >= {min} (at most {MAX_SPEC_INTEGER})");
         match self.raw(key) {
             None => default.ok_or_else(|| CoreError::MissingKey {
                 schedule: self.node.name.clone(),
                 key: key.to_string(),
-                expected: format!("an integer >= {min}"),
+                expected: expected(),
             }),
             Some(raw) => match raw.parse::<u64>() {
-                Ok(v) if v >= min => Ok(v),
-                _ => Err(self.bad(key, raw, &format!("an integer >= {min}"))),
+                Ok(v) if (min..=MAX_SPEC_INTEGER).contains(&v) => Ok(v),
+                _ => Err(self.bad(key, raw, &expected())),
             },
         }
     }
