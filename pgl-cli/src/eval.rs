@@ -8,7 +8,7 @@ use pgl_burn::checkpoint::{CheckpointStore, MANIFEST, load_model, read_manifest}
 use pgl_burn::eval::evaluate;
 use pgl_burn::{BackendKind, DecoupledModel};
 
-use crate::setup::{build_configured_model, load_data, model_input};
+use crate::setup::{build_configured_model, checkpoint_input, load_data, model_input};
 
 /// Options of `pgl eval`.
 #[derive(Debug, Args)]
@@ -68,13 +68,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     config.test_limit = args.test_limit.or(config.test_limit);
     config.validate()?;
     let data = load_data(&config)?;
-    let shape = data.test.shape;
-    let found = [
-        shape.channels,
-        shape.height,
-        shape.width,
-        data.test.num_classes,
-    ];
+    let found = checkpoint_input(&data);
     if found != manifest.input {
         let [c, h, w, k] = manifest.input;
         anyhow::bail!(

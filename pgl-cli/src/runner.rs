@@ -11,7 +11,7 @@ use pgl_core::{EpochMetrics, EventSink, RunConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::output::{MetricsFile, write_json_atomic};
-use crate::setup::RunSetup;
+use crate::setup::{RunSetup, checkpoint_input};
 
 /// Highest transient memory of a local and of a global step over a run, in bytes.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
@@ -174,13 +174,7 @@ pub fn execute(
     trainer.set_pipeline(config.pipeline)?;
     let mut sink = MetricsFile::create(&run_dir, sink, trainer.history())?;
     let store = CheckpointStore::new(&run_dir, config.keep_checkpoints);
-    let shape = data.train.shape;
-    let input = [
-        shape.channels,
-        shape.height,
-        shape.width,
-        data.train.num_classes,
-    ];
+    let input = checkpoint_input(&data);
     let mut save_checkpoint = |t: &Trainer<_>| {
         let done = t.epochs_done();
         if done % config.checkpoint_every == 0 || done == config.epochs {

@@ -55,6 +55,12 @@ pub fn model_input(data: &DatasetSplits) -> ModelInput {
     }
 }
 
+/// The `[channels, height, width, classes]` a checkpoint manifest records for `data`.
+pub fn checkpoint_input(data: &DatasetSplits) -> [usize; 4] {
+    let input = model_input(data);
+    [input.channels, input.height, input.width, input.classes]
+}
+
 /// Builds the config's model for `input`, seeded with the config's seed, on `device`.
 pub fn build_configured_model(
     config: &RunConfig,
