@@ -7,6 +7,9 @@
 //!   Vulkan driver is installed (Mesa's lavapipe runs them on a CPU-only machine). Without a
 //!   driver the wgpu tests are skipped with a message, unless `PGL_REQUIRE_WGPU=1` (set by
 //!   `.ci/run`) makes that an error.
+//! - `cargo xtask tidy`: the architecture rules of [`tidy`] (no tensor library below
+//!   pgl-burn, no circular module imports, documented public items, files of at most 500
+//!   lines, a true ARCHITECTURE.md); the same checks run as tests in `cargo test --workspace`.
 //! - `cargo xtask bench [ARGS..]`: every criterion benchmark (extra arguments go to criterion,
 //!   e.g. a name filter).
 //! - `cargo xtask fuzz [SECONDS] [TARGET..]`: runs each coverage-guided fuzz target of `fuzz/`
@@ -14,8 +17,10 @@
 //!   SECONDS (default 600), after seeding its corpus with valid inputs. Needs
 //!   `cargo install cargo-fuzz`. Crashes land in `fuzz/artifacts/<target>/`.
 
+mod tidy;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
 fn cargo_in(dir: Option<&Path>, args: &[&str]) -> Result<(), String> {
@@ -124,13 +129,6 @@ const FUZZ_TARGETS: [(&str, usize); 4] = [
     ("schedule_spec", 512),
 ];
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
-}
-
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).expect("writing to memory");
@@ -205,7 +203,7 @@ fn fuzz(args: &[String]) -> Result<(), String> {
             ));
         }
     }
-    let fuzz_dir = workspace_root().join("fuzz");
+    let fuzz_dir = tidy::workspace_root().join("fuzz");
     for (target, max_len) in FUZZ_TARGETS {
         if !chosen.is_empty() && !chosen.contains(&target) {
             continue;
@@ -242,14 +240,26 @@ fn fuzz(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo xtask tidy`: the tidy checks of [`tidy`], with every problem listed.
+fn tidy_check() -> Result<(), String> {
+    let problems = tidy::problems(&tidy::workspace_root());
+    if problems.is_empty() {
+        eprintln!("xtask: tidy: no problems");
+        Ok(())
+    } else {
+        Err(format!("tidy:\n{}", problems.join("\n")))
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("tidy") => tidy_check(),
         _ => Err(
-            "usage: cargo xtask <ci | bench [criterion args..] | fuzz [SECONDS] [TARGET..]>"
+            "usage: cargo xtask <ci | tidy | bench [criterion args..] | fuzz [SECONDS] [TARGET..]>"
                 .to_string(),
         ),
     };
