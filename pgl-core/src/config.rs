@@ -55,6 +55,13 @@ pub struct RunConfig {
     pub batch_size: usize,
     /// Learning rate.
     pub lr: f64,
+    /// Learning-rate schedule spec (see [`crate::lr`]): the factor the base `lr` is multiplied
+    /// by before every iteration, e.g. `cosine`, `multistep:at=(80,120),gamma=0.1` or
+    /// `linear-warmup:iters=500,then=cosine`. Default `constant`; config files written before
+    /// this field existed read as `constant`. Not checked by [`validate`](Self::validate): the
+    /// runner builds it through an [`LrScheduleRegistry`](crate::LrScheduleRegistry) (which user
+    /// schedules can extend), and that names what is wrong with a bad spec.
+    pub lr_schedule: String,
     /// Optimizer of every module.
     pub optimizer: OptimizerKind,
     /// SGD momentum (0 disables it); ignored by Adam.
@@ -103,6 +110,7 @@ impl Default for RunConfig {
             epochs: 10,
             batch_size: 64,
             lr: 1e-3,
+            lr_schedule: "constant".to_string(),
             optimizer: OptimizerKind::Adam,
             momentum: 0.9,
             nesterov: false,

@@ -6,6 +6,8 @@
 //!   whether the trainer takes a *local* step (each module learns from its own auxiliary head,
 //!   gradients stopped between modules) or a *global* step (end-to-end backprop), the built-in
 //!   schedules and combinators, and a [`ScheduleRegistry`] that builds them from spec strings.
+//! - [`lr`]: the [`LrSchedule`] plugin trait that scales the base learning rate before every
+//!   mini-batch, its built-ins and the [`LrScheduleRegistry`] that builds them from spec strings.
 //! - [`split`]: [`SplitPlan`], how N layers become K contiguous modules.
 //! - [`config`]: [`RunConfig`], the resolved, serialisable configuration of one training run.
 //! - [`events`]: training metrics and the [`EventSink`] trait the trainer reports to.
@@ -27,6 +29,7 @@
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod lr;
 pub mod schedule;
 pub mod split;
 pub mod step;
@@ -34,6 +37,7 @@ pub mod step;
 pub use config::{OptimizerKind, RunConfig};
 pub use error::CoreError;
 pub use events::{EpochMetrics, EventSink, NullSink, TrainEvent};
+pub use lr::{LrContext, LrSchedule, LrScheduleRegistry, LrState};
 pub use schedule::{GuidanceSchedule, ScheduleRegistry, ScheduleState};
 pub use split::SplitPlan;
 pub use step::{StepContext, StepKind};
