@@ -1,13 +1,13 @@
 //! [`LrScheduleRegistry`]: builds learning-rate schedules from spec strings; user schedules
 //! register here.
 //!
-//! The built-ins are the one table [`BUILTINS`], one line each: adding a built-in is a new
+//! The built-ins are the one table [`BUILTINS`](super::BUILTINS) in the parent module, one line each: adding a built-in is a new
 //! file exporting an [`LrScheduleEntry`] plus one line there.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{LrSchedule, constant, cosine, linear_warmup, multistep};
+use super::{BUILTINS, LrSchedule};
 use crate::error::CoreError;
 use crate::schedule::{MAX_NESTING, SpecNode};
 
@@ -16,15 +16,6 @@ use crate::schedule::{MAX_NESTING, SpecNode};
 pub type LrScheduleBuilder = Arc<
     dyn Fn(&SpecNode, &LrScheduleRegistry) -> Result<Box<dyn LrSchedule>, CoreError> + Send + Sync,
 >;
-
-/// Every built-in learning-rate schedule, one line each. Adding a built-in is one new file
-/// exporting an [`LrScheduleEntry`] beside its schedule, plus one line here.
-pub const BUILTINS: &[LrScheduleEntry] = &[
-    constant::ENTRY,
-    cosine::ENTRY,
-    multistep::ENTRY,
-    linear_warmup::ENTRY,
-];
 
 /// A builder as a plain function: what an [`LrScheduleEntry`] holds.
 pub type LrBuildFn = fn(&SpecNode, &LrScheduleRegistry) -> Result<Box<dyn LrSchedule>, CoreError>;
@@ -143,7 +134,7 @@ impl LrScheduleRegistry {
         Self::default()
     }
 
-    /// A registry with every built-in LR schedule ([`BUILTINS`]).
+    /// A registry with every built-in LR schedule ([`BUILTINS`](super::BUILTINS)).
     pub fn with_builtins() -> Self {
         let mut registry = Self::new();
         for entry in BUILTINS {
@@ -274,7 +265,7 @@ mod tests {
     #[test]
     fn registering_a_taken_or_malformed_name_is_an_error() {
         let mut registry = LrScheduleRegistry::with_builtins();
-        let build = constant::ENTRY.build;
+        let build = super::super::constant::ENTRY.build;
         assert!(matches!(
             registry.register("cosine", "again", build),
             Err(CoreError::DuplicateSchedule { .. })
