@@ -12,6 +12,7 @@
 //! - [`config`]: [`RunConfig`], the resolved, serialisable configuration of one training run.
 //! - [`events`]: training metrics and the [`EventSink`] trait the trainer reports to.
 //! - [`error`]: the error type, [`CoreError`].
+//! - [`json_float`]: serde helpers that write NaN and ±inf as JSON strings and read them back.
 //!
 //! ```
 //! use pgl_core::{ScheduleRegistry, StepContext, StepKind};
@@ -29,6 +30,7 @@
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod json_float;
 pub mod lr;
 pub mod schedule;
 pub mod split;
