@@ -1,8 +1,8 @@
 //! Schedule behaviour: conformance kit on every built-in, exact counts, spec errors.
 
-use pgl_core::schedule::conformance::{check_schedule, count_global, drive};
-use pgl_core::schedule::{EndToEnd, GuidanceSchedule, SpecArgs};
-use pgl_core::{CoreError, ScheduleRegistry, StepContext, StepKind};
+use pgl_core::schedule::conformance::{check_schedule, count_global, drive, through_json};
+use pgl_core::schedule::{BUILTINS, EndToEnd, GuidanceSchedule, SpecArgs};
+use pgl_core::{CoreError, ScheduleRegistry, ScheduleState, StepContext, StepKind};
 use proptest::prelude::*;
 
 fn registry() -> ScheduleRegistry {
@@ -21,6 +21,9 @@ const EXAMPLE_SPECS: &[&str] = &[
     "any(periodic:every=50,plateau:patience=20)",
     "all(periodic:every=3,warmup:epochs=1,then=local-only)",
     "warmup:epochs=1,then=any(periodic:every=4,plateau:patience=3,len=2)",
+    "warmup:epochs=2,then=plateau:patience=5",
+    "warmup:epochs=1,clock=switch,then=periodic:every=7,len=2",
+    "warmup:epochs=2,clock=switch,then=any(periodic:every=5,plateau:patience=3)",
 ];
 
 #[test]
@@ -48,6 +51,22 @@ fn the_registry_knows_every_builtin() {
 }
 
 #[test]
+fn the_builtin_table_is_what_the_registry_knows() {
+    let described = registry().describe();
+    assert_eq!(described.len(), BUILTINS.len());
+    for entry in BUILTINS {
+        assert!(
+            described
+                .iter()
+                .any(|(n, s)| n == entry.name && s == entry.summary),
+            "`{}` is in BUILTINS but not registered with its summary",
+            entry.name
+        );
+        assert!(!entry.summary.contains('\n'), "`{}`: one line", entry.name);
+    }
+}
+
+#[test]
 fn canonical_specs_are_explicit() {
     let r = registry();
     let canonical = |s: &str| r.build(s).unwrap().spec();
@@ -66,6 +85,15 @@ fn canonical_specs_are_explicit() {
     assert_eq!(
         canonical("warmup:then=(periodic:every=4),epochs=3"),
         "warmup:epochs=3,then=periodic:every=4,len=1,unit=iters"
+    );
+    // The default clock is left out, so specs (and checkpoints) from before `clock` match.
+    assert_eq!(
+        canonical("warmup:epochs=1,clock=run"),
+        "warmup:epochs=1,then=local-only"
+    );
+    assert_eq!(
+        canonical("warmup:then=(periodic:every=4),clock=switch,epochs=3"),
+        "warmup:epochs=3,clock=switch,then=periodic:every=4,len=1,unit=iters"
     );
 }
 
@@ -90,6 +118,111 @@ fn warmup_is_global_for_its_epochs_then_delegates() {
     assert_eq!(count_global(&kinds[..50]), 50);
     assert_eq!(count_global(&kinds[50..]), 5);
     assert_eq!(kinds[59], StepKind::Global);
+}
+
+/// Issue 11 item 1: `plateau` starts with `best = +inf`, which serde_json used to write as
+/// `null` and then refuse to read, so a checkpoint taken before `plateau`'s first step (here:
+/// during the warm-up) could not be resumed.
+#[test]
+fn plateau_state_survives_the_manifest_json() {
+    let spec = "warmup:epochs=2,then=plateau:patience=5";
+    let r = registry();
+    let mut first = r.build(spec).unwrap();
+    let mut decisions = drive(&mut *first, 0, 13, 13);
+    let text = serde_json::to_string(&first.state()).unwrap();
+    let state: ScheduleState = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the state {text} does not read back: {e}"));
+    assert_eq!(state.values["then.best"], f64::INFINITY);
+    let mut resumed = r.build(spec).unwrap();
+    resumed.restore(&state).unwrap();
+    decisions.extend(drive(&mut *resumed, 13, 200, 13));
+    assert_eq!(decisions, drive(&mut *r.build(spec).unwrap(), 0, 200, 13));
+    // Finite numbers are written as before.
+    let finite = ScheduleState::default().with("since_best", 3.0);
+    assert_eq!(
+        serde_json::to_string(&finite).unwrap(),
+        r#"{"values":{"since_best":3.0}}"#
+    );
+}
+
+#[test]
+fn the_conformance_kit_round_trips_state_through_json() {
+    // The same property, through the kit every schedule's tests call.
+    check_schedule(
+        &registry(),
+        "warmup:epochs=2,then=plateau:patience=5",
+        13,
+        60,
+        5,
+    );
+    assert_eq!(
+        through_json(&ScheduleState::default().with("x", f64::NEG_INFINITY))
+            .unwrap()
+            .values["x"],
+        f64::NEG_INFINITY
+    );
+}
+
+/// Issue 11 item 5: which clock `then` reads after the warm-up.
+#[test]
+fn warmup_clocks_run_and_switch() {
+    let r = registry();
+    let global_after_warmup = |spec: &str| -> Vec<u64> {
+        let kinds = drive(&mut *r.build(spec).unwrap(), 0, 200, 50);
+        (100..200)
+            .filter(|&i| kinds[i as usize] == StepKind::Global)
+            .collect()
+    };
+    // Warm-up = iterations 0..100. The run's clock: periodic counted from iteration 0.
+    assert_eq!(
+        global_after_warmup("warmup:epochs=2,then=periodic:every=30"),
+        [119, 149, 179]
+    );
+    assert_eq!(
+        global_after_warmup("warmup:epochs=2,clock=run,then=periodic:every=30"),
+        [119, 149, 179]
+    );
+    // The switch's clock: periodic counted from the first step after the warm-up.
+    assert_eq!(
+        global_after_warmup("warmup:epochs=2,clock=switch,then=periodic:every=30"),
+        [129, 159, 189]
+    );
+    // Epoch units: the switch's clock makes epoch 2 of the run epoch 0 of `then`.
+    let epochs = |spec: &str| -> Vec<bool> {
+        let kinds = drive(&mut *r.build(spec).unwrap(), 0, 60, 10);
+        kinds.chunks(10).map(|c| c[0] == StepKind::Global).collect()
+    };
+    let then = "then=periodic:every=3,unit=epochs";
+    assert_eq!(
+        epochs(&format!("warmup:epochs=1,{then}")),
+        [true, false, true, false, false, true]
+    );
+    assert_eq!(
+        epochs(&format!("warmup:epochs=1,clock=switch,{then}")),
+        [true, false, false, true, false, false]
+    );
+}
+
+#[test]
+fn a_switch_clock_resumes_from_its_state() {
+    let r = registry();
+    let spec = "warmup:epochs=1,clock=switch,then=periodic:every=6";
+    let mut s = r.build(spec).unwrap();
+    assert!(s.state().is_empty(), "nothing to save before the switch");
+    drive(&mut *s, 0, 15, 10);
+    assert_eq!(s.state().values["switch_iteration"], 10.0);
+    // A clock=run warm-up refuses a switch clock's state, and a bad value is refused.
+    let mut run_clock = r.build("warmup:epochs=1,then=periodic:every=6").unwrap();
+    assert!(run_clock.restore(&s.state()).is_err());
+    let mut fresh = r.build(spec).unwrap();
+    let bad = ScheduleState::default().with("switch_iteration", 2.5);
+    assert!(
+        fresh
+            .restore(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("switch_iteration")
+    );
 }
 
 #[test]
@@ -199,6 +332,12 @@ fn bad_specs_are_errors_that_quote_the_offending_part() {
         ("local-only(end-to-end)", &["takes no inner schedules"]),
         ("plateau:patience=3,min_delta=nan", &["min_delta=nan"]),
         ("periodic every=3", &["unexpected"]),
+        ("warmup:epochs=1,clock=wall", &["clock=wall", "run, switch"]),
+        // `then=` takes the rest of the list: `clock` after it belongs to the inner spec.
+        (
+            "warmup:epochs=1,then=periodic:every=3,clock=switch",
+            &["`periodic` has no parameter `clock`"],
+        ),
     ];
     for (spec, needles) in cases {
         let message = error_of(spec);
@@ -283,6 +422,50 @@ proptest! {
         let built = r.build(&spec).unwrap();
         prop_assert_eq!(r.build(&built.spec()).unwrap().spec(), built.spec());
         check_schedule(&r, &spec, 17, 200, 61);
+    }
+
+    /// With `clock=run`, the steps after the warm-up decide as the inner schedule alone does
+    /// at the same run iterations; with `clock=switch`, as the inner schedule alone does from
+    /// iteration 0. Both resume exactly from any step.
+    #[test]
+    fn warmup_clocks_hand_the_inner_schedule_the_right_time(
+        warm in 0u64..4, every in 1u64..40, len_frac in 0.0f64..1.0, epochs_unit in any::<bool>(),
+        per_epoch in 1u64..30, extra in 0u64..300, cut in 0u64..400,
+    ) {
+        let len = 1 + ((every - 1) as f64 * len_frac) as u64;
+        let unit = if epochs_unit { "epochs" } else { "iters" };
+        let inner = format!("periodic:every={every},len={len},unit={unit}");
+        let switch = warm * per_epoch;
+        let total = switch + extra;
+        let r = registry();
+        let alone = drive(&mut *r.build(&inner).unwrap(), 0, total, per_epoch);
+        let run = drive(
+            &mut *r.build(&format!("warmup:epochs={warm},then={inner}")).unwrap(),
+            0, total, per_epoch,
+        );
+        let since = drive(
+            &mut *r.build(&format!("warmup:epochs={warm},clock=switch,then={inner}")).unwrap(),
+            0, total, per_epoch,
+        );
+        let s = switch as usize;
+        prop_assert!(run[..s].iter().chain(&since[..s]).all(|k| *k == StepKind::Global));
+        prop_assert_eq!(&run[s..], &alone[s..]);
+        prop_assert_eq!(&since[s..], &alone[..total as usize - s]);
+        if !epochs_unit {
+            prop_assert_eq!(
+                count_global(&since[s..]) as u64,
+                expected_periodic_count(extra, every, len)
+            );
+        }
+        for clock in ["run", "switch"] {
+            check_schedule(
+                &r,
+                &format!("warmup:epochs={warm},clock={clock},then={inner}"),
+                per_epoch,
+                total.min(120),
+                cut,
+            );
+        }
     }
 
     #[test]

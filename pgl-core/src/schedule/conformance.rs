@@ -2,11 +2,41 @@
 //!
 //! [`check_schedule`] runs the properties every [`GuidanceSchedule`] must have: it is
 //! deterministic, its spec round-trips through the registry, a clone continues exactly like the
-//! original, and saving its state mid-run then restoring it into a freshly built schedule
-//! reproduces every later decision. Use it for your own schedules too.
+//! original, its state at every step survives the checkpoint manifest's JSON encoding exactly,
+//! and saving its state mid-run (through that JSON) then restoring it into a freshly built
+//! schedule reproduces every later decision. Use it for your own schedules too.
 
-use super::{GuidanceSchedule, ScheduleRegistry};
+use super::{GuidanceSchedule, ScheduleRegistry, ScheduleState};
 use crate::step::{StepContext, StepKind};
+
+/// `state` written and read back the way a checkpoint manifest does it (`serde_json`), or the
+/// error a resume would meet.
+pub fn through_json(state: &ScheduleState) -> Result<ScheduleState, serde_json::Error> {
+    serde_json::from_str(&serde_json::to_string(state)?)
+}
+
+/// True when `a` and `b` hold the same keys with bit-identical values (any NaN equals any NaN:
+/// JSON keeps a NaN, not its payload).
+pub fn same_state(a: &ScheduleState, b: &ScheduleState) -> bool {
+    a.values.len() == b.values.len()
+        && a.values.iter().zip(&b.values).all(|((ka, va), (kb, vb))| {
+            ka == kb && (va.to_bits() == vb.to_bits() || (va.is_nan() && vb.is_nan()))
+        })
+}
+
+/// `state` through JSON, panicking (naming `spec` and `step`) unless it comes back the same.
+fn json_checked(state: &ScheduleState, spec: &str, step: u64) -> ScheduleState {
+    let text = serde_json::to_string(state)
+        .unwrap_or_else(|e| panic!("`{spec}`: state at step {step} cannot be written: {e}"));
+    let back: ScheduleState = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!("`{spec}`: state at step {step} does not read back from its JSON {text}: {e}")
+    });
+    assert!(
+        same_state(&back, state),
+        "`{spec}`: state at step {step} changes through JSON: {state:?} -> {text} -> {back:?}"
+    );
+    back
+}
 
 /// How many recent losses [`drive`] hands to the schedule.
 pub const LOSS_WINDOW: usize = 16;
@@ -76,15 +106,35 @@ pub fn check_schedule(
         "`{canonical}` (canonical form of `{spec}`) decides differently"
     );
 
-    // Save at `cut`, restore into a fresh schedule, continue: same decisions.
+    // At every step, the state survives the manifest's JSON and restores into a fresh build.
+    let mut walker = build(spec);
+    for step in 0..=total {
+        let back = json_checked(&walker.state(), spec, step);
+        let mut fresh = build(spec);
+        fresh.restore(&back).unwrap_or_else(|e| {
+            panic!("`{spec}` cannot restore its own state of step {step} read from JSON: {e}")
+        });
+        assert!(
+            same_state(&fresh.state(), &back),
+            "`{spec}`: state of step {step} differs after restoring it"
+        );
+        if step < total {
+            drive(&mut *walker, step, step + 1, per_epoch);
+        }
+    }
+
+    // Save at `cut` through JSON, restore into a fresh schedule, continue: same decisions.
     let mut first = build(spec);
     let mut decisions = drive(&mut *first, 0, cut, per_epoch);
-    let saved = first.state();
+    let saved = json_checked(&first.state(), spec, cut);
     let mut resumed = build(spec);
     resumed
         .restore(&saved)
         .unwrap_or_else(|e| panic!("`{spec}` cannot restore its own state: {e}"));
-    assert_eq!(resumed.state(), saved, "`{spec}`: restored state differs");
+    assert!(
+        same_state(&resumed.state(), &saved),
+        "`{spec}`: restored state differs"
+    );
     decisions.extend(drive(&mut *resumed, cut, total, per_epoch));
     assert_eq!(
         decisions, reference,

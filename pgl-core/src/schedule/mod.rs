@@ -4,19 +4,21 @@
 //! A schedule reads a [`StepContext`] and returns a [`StepKind`]; it never touches tensors, so
 //! every schedule is tested exhaustively on plain numbers (see [`conformance`]).
 //!
-//! Built-ins (one file each, registered in [`registry`]):
+//! Built-ins (one file each, exporting its [`ScheduleEntry`] beside the schedule; the table
+//! [`BUILTINS`] lists them one line each):
 //!
 //! | spec | meaning |
 //! |---|---|
 //! | `local-only` | never global: greedy local learning (DGL / InfoPro baseline) |
 //! | `end-to-end` | always global: plain backprop baseline |
 //! | `periodic:every=N,len=L,unit=iters\|epochs` | the last `L` steps (or epochs) of every period of `N` are global |
-//! | `warmup:epochs=E,then=SPEC` | end-to-end for the first `E` epochs, then `SPEC` |
+//! | `warmup:epochs=E,clock=run\|switch,then=SPEC` | end-to-end for the first `E` epochs, then `SPEC`, which reads the run's clock (`run`, default) or time since the switch (`switch`) |
 //! | `plateau:patience=P,len=L,min_delta=D` | adaptive: `L` global steps whenever the loss has not improved by `D` for `P` steps |
 //! | `any(A,B,..)` / `all(A,B,..)` | global when any / all of the inner schedules say global |
 //!
-//! Adding a schedule is one file implementing [`GuidanceSchedule`] plus one
-//! [`ScheduleRegistry::register`] call; see `ARCHITECTURE.md`.
+//! Adding a schedule is one file implementing [`GuidanceSchedule`] and exporting a
+//! [`ScheduleEntry`], plus one line: in [`BUILTINS`] for a built-in, or a
+//! [`ScheduleRegistry::register_entry`] call from your own crate; see `ARCHITECTURE.md`.
 
 pub mod combinators;
 pub mod conformance;
@@ -35,14 +37,28 @@ use serde::{Deserialize, Serialize};
 use crate::error::CoreError;
 use crate::step::{StepContext, StepKind};
 
-pub use combinators::{All, Any};
+pub use combinators::{All, Any, Combinator, Join};
 pub use end_to_end::EndToEnd;
 pub use local_only::LocalOnly;
 pub use periodic::{PeriodUnit, Periodic};
 pub use plateau::Plateau;
-pub use registry::{MAX_NESTING, ScheduleBuilder, ScheduleRegistry};
+pub use registry::{BuildFn, MAX_NESTING, ScheduleBuilder, ScheduleEntry, ScheduleRegistry};
 pub use spec::{SpecArgs, SpecNode};
-pub use warmup::Warmup;
+pub use warmup::{Warmup, WarmupClock};
+
+/// Every built-in schedule, one line each: the one table of this plugin kind. Adding a
+/// built-in is one new file exporting a [`ScheduleEntry`] beside its schedule, plus one line
+/// here. (The table sits here, above the plugins and the registry, so that neither imports
+/// the other.)
+pub const BUILTINS: &[ScheduleEntry] = &[
+    local_only::ENTRY,
+    end_to_end::ENTRY,
+    periodic::ENTRY,
+    warmup::ENTRY,
+    plateau::ENTRY,
+    combinators::ANY_ENTRY,
+    combinators::ALL_ENTRY,
+];
 
 /// Decides, before each mini-batch, between a local and a global step.
 ///
@@ -118,9 +134,13 @@ impl Clone for Box<dyn GuidanceSchedule> {
 ///
 /// Combinators store the states of their inner schedules under a prefix (`"0."`, `"1."`, ...)
 /// with [`ScheduleState::nest`] and read them back with [`ScheduleState::child`].
+///
+/// Any `f64` may be stored: in JSON, finite values are plain numbers and `NaN`, `inf`, `-inf`
+/// are strings ([`crate::json_float`]), so every state survives the checkpoint manifest.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScheduleState {
     /// The state's values by name.
+    #[serde(with = "crate::json_float::map")]
     pub values: BTreeMap<String, f64>,
 }
 

@@ -5,8 +5,28 @@
 //! `floor(T / every)` of `T` iterations are global.
 
 use super::GuidanceSchedule;
+use super::registry::{ScheduleEntry, ScheduleRegistry};
+use super::spec::{SpecArgs, SpecNode};
 use crate::error::CoreError;
 use crate::step::{StepContext, StepKind};
+
+/// `periodic` in the schedule table.
+pub const ENTRY: ScheduleEntry = ScheduleEntry {
+    name: "periodic",
+    summary: "every=N[,len=L][,unit=iters|epochs]: the last L of every N steps/epochs are global",
+    build,
+};
+
+fn build(node: &SpecNode, _: &ScheduleRegistry) -> Result<Box<dyn GuidanceSchedule>, CoreError> {
+    let args = SpecArgs::new(node, &["every", "len", "unit"])?;
+    let every = args.u64("every", None, 1)?;
+    let len = args.u64("len", Some(1), 1)?;
+    let unit = match args.choice("unit", &["iters", "epochs"], "iters")? {
+        "epochs" => PeriodUnit::Epochs,
+        _ => PeriodUnit::Iterations,
+    };
+    Ok(Box::new(Periodic::new(every, len, unit)?))
+}
 
 /// What a [`Periodic`] schedule counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +59,7 @@ impl Periodic {
     /// A periodic schedule; `every >= 1` and `1 <= len <= every`, else an error quoting the value.
     pub fn new(every: u64, len: u64, unit: PeriodUnit) -> Result<Self, CoreError> {
         let bad = |key: &str, value: u64, expected: String| CoreError::BadValue {
-            schedule: "periodic".to_string(),
+            schedule: ENTRY.name.to_string(),
             key: key.to_string(),
             value: value.to_string(),
             expected,
@@ -87,7 +107,8 @@ impl GuidanceSchedule for Periodic {
     }
     fn spec(&self) -> String {
         format!(
-            "periodic:every={},len={},unit={}",
+            "{}:every={},len={},unit={}",
+            ENTRY.name,
             self.every,
             self.len,
             self.unit.as_str()

@@ -5,9 +5,27 @@
 //! reset to the latest one and counting starts again. This is the "adaptive trigger" of the
 //! design: local learning runs freely until it stalls, then the global objective pulls it back.
 
+use super::registry::{ScheduleEntry, ScheduleRegistry};
+use super::spec::{SpecArgs, SpecNode};
 use super::{GuidanceSchedule, ScheduleState};
 use crate::error::CoreError;
 use crate::step::{StepContext, StepKind};
+
+/// `plateau` in the schedule table.
+pub const ENTRY: ScheduleEntry = ScheduleEntry {
+    name: "plateau",
+    summary: "patience=P[,len=L][,min_delta=D]: L global steps when the loss stalls for P steps",
+    build,
+};
+
+fn build(node: &SpecNode, _: &ScheduleRegistry) -> Result<Box<dyn GuidanceSchedule>, CoreError> {
+    let args = SpecArgs::new(node, &["patience", "len", "min_delta"])?;
+    Ok(Box::new(Plateau::new(
+        args.u64("patience", None, 1)?,
+        args.u64("len", Some(1), 1)?,
+        args.non_negative_f64("min_delta", 0.0)?,
+    )?))
+}
 
 /// Global guidance triggered when the loss stops improving.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +42,7 @@ impl Plateau {
     /// A plateau trigger; `patience >= 1`, `len >= 1`, `min_delta >= 0` (finite).
     pub fn new(patience: u64, len: u64, min_delta: f64) -> Result<Self, CoreError> {
         let bad = |key: &str, value: String, expected: &str| CoreError::BadValue {
-            schedule: "plateau".to_string(),
+            schedule: ENTRY.name.to_string(),
             key: key.to_string(),
             value,
             expected: expected.to_string(),
@@ -85,8 +103,8 @@ impl GuidanceSchedule for Plateau {
     }
     fn spec(&self) -> String {
         format!(
-            "plateau:patience={},len={},min_delta={}",
-            self.patience, self.len, self.min_delta
+            "{}:patience={},len={},min_delta={}",
+            ENTRY.name, self.patience, self.len, self.min_delta
         )
     }
     fn state(&self) -> ScheduleState {

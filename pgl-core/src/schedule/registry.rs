@@ -3,15 +3,44 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::GuidanceSchedule;
-use super::combinators::{All, Any};
-use super::end_to_end::EndToEnd;
-use super::local_only::LocalOnly;
-use super::periodic::{PeriodUnit, Periodic};
-use super::plateau::Plateau;
-use super::spec::{SpecArgs, SpecNode};
-use super::warmup::Warmup;
+use super::spec::SpecNode;
+use super::{BUILTINS, GuidanceSchedule};
 use crate::error::CoreError;
+
+/// A builder as a plain function: what a [`ScheduleEntry`] holds.
+pub type BuildFn = fn(&SpecNode, &ScheduleRegistry) -> Result<Box<dyn GuidanceSchedule>, CoreError>;
+
+/// One row of the schedule table: the name used in specs, the one-line summary `pgl schedules`
+/// prints (parameters first, then what the schedule does), and the builder.
+///
+/// Each schedule's file exports its entry beside the schedule, so the table lives next to the
+/// plugins; [`ScheduleRegistry::register_entry`] adds one from any crate.
+///
+/// ```
+/// use pgl_core::schedule::{EndToEnd, ScheduleEntry, SpecArgs};
+/// use pgl_core::ScheduleRegistry;
+///
+/// const ALWAYS: ScheduleEntry = ScheduleEntry {
+///     name: "always-global",
+///     summary: "every step is global",
+///     build: |node, _| {
+///         SpecArgs::new(node, &[])?;
+///         Ok(Box::new(EndToEnd))
+///     },
+/// };
+/// let mut registry = ScheduleRegistry::with_builtins();
+/// registry.register_entry(ALWAYS).unwrap();
+/// assert!(registry.build("always-global").is_ok());
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduleEntry {
+    /// The schedule's name in specs, e.g. `periodic`.
+    pub name: &'static str,
+    /// One line for `pgl schedules`: the parameters, then what the schedule does.
+    pub summary: &'static str,
+    /// Builds the schedule from its parsed spec (inner specs through the registry).
+    pub build: BuildFn,
+}
 
 /// Builds one schedule from its parsed spec; the registry is passed in to build inner specs.
 pub type ScheduleBuilder = Arc<
@@ -94,78 +123,19 @@ impl ScheduleRegistry {
         Self::default()
     }
 
-    /// A registry with every built-in schedule.
+    /// A registry with every built-in schedule ([`BUILTINS`]).
     pub fn with_builtins() -> Self {
         let mut r = Self::new();
-        let builtins: [(&str, &str, ScheduleBuilder); 7] = [
-            (
-                "local-only",
-                "never global: greedy local learning (DGL/InfoPro baseline)",
-                Arc::new(|node, _| {
-                    SpecArgs::new(node, &[])?;
-                    Ok(Box::new(LocalOnly))
-                }),
-            ),
-            (
-                "end-to-end",
-                "always global: plain end-to-end backprop",
-                Arc::new(|node, _| {
-                    SpecArgs::new(node, &[])?;
-                    Ok(Box::new(EndToEnd))
-                }),
-            ),
-            (
-                "periodic",
-                "every=N[,len=L][,unit=iters|epochs]: the last L of every N steps/epochs are global",
-                Arc::new(|node, _| {
-                    let args = SpecArgs::new(node, &["every", "len", "unit"])?;
-                    let every = args.u64("every", None, 1)?;
-                    let len = args.u64("len", Some(1), 1)?;
-                    let unit = match args.choice("unit", &["iters", "epochs"], "iters")? {
-                        "epochs" => PeriodUnit::Epochs,
-                        _ => PeriodUnit::Iterations,
-                    };
-                    Ok(Box::new(Periodic::new(every, len, unit)?))
-                }),
-            ),
-            (
-                "warmup",
-                "epochs=E[,then=SPEC]: end-to-end for E epochs, then SPEC (default local-only)",
-                Arc::new(|node, registry| {
-                    let args = SpecArgs::new(node, &["epochs", "then"])?;
-                    let epochs = args.u64("epochs", None, 0)?;
-                    let then = registry.build(args.raw("then").unwrap_or("local-only"))?;
-                    Ok(Box::new(Warmup::new(epochs, then)))
-                }),
-            ),
-            (
-                "plateau",
-                "patience=P[,len=L][,min_delta=D]: L global steps when the loss stalls for P steps",
-                Arc::new(|node, _| {
-                    let args = SpecArgs::new(node, &["patience", "len", "min_delta"])?;
-                    Ok(Box::new(Plateau::new(
-                        args.u64("patience", None, 1)?,
-                        args.u64("len", Some(1), 1)?,
-                        args.non_negative_f64("min_delta", 0.0)?,
-                    )?))
-                }),
-            ),
-            (
-                "any",
-                "any(A,B,..): global when any inner schedule says global",
-                Arc::new(|node, registry| Ok(Box::new(Any::new(registry.build_args(node)?)))),
-            ),
-            (
-                "all",
-                "all(A,B,..): global when every inner schedule says global",
-                Arc::new(|node, registry| Ok(Box::new(All::new(registry.build_args(node)?)))),
-            ),
-        ];
-        for (name, summary, builder) in builtins {
-            r.register_builder(name, summary, builder)
+        for entry in BUILTINS {
+            r.register_entry(*entry)
                 .expect("built-in names are distinct");
         }
         r
+    }
+
+    /// Registers a schedule from its table row (see [`ScheduleEntry`]).
+    pub fn register_entry(&mut self, entry: ScheduleEntry) -> Result<(), CoreError> {
+        self.register_builder(entry.name, entry.summary, Arc::new(entry.build))
     }
 
     /// Registers a schedule under a new `name`; `summary` is shown by `pgl schedules`.
