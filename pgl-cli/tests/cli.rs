@@ -249,10 +249,10 @@ fn bad_input_is_a_clear_error_without_a_panic() {
         (vec!["--lr=-1"], "lr"),
         (vec!["--lr", "0"], "`lr` = 0"),
         (vec!["--batch-size", "0"], "batch-size"),
-        (vec!["--device", "1"], "no device index with backend cpu"),
+        (vec!["--device", "1"], "the `cpu` backend has a single device"),
         (
             vec!["--backend", "tpu"],
-            "`backend` = `tpu`: expected one of cpu, wgpu, cuda",
+            "unknown backend `tpu`; expected one of: cpu",
         ),
         (
             vec!["--out", existing.to_str().unwrap()],
