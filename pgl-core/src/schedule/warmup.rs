@@ -27,8 +27,7 @@ use crate::step::{StepContext, StepKind};
 pub const ENTRY: ScheduleEntry = ScheduleEntry {
     name: "warmup",
     summary: "epochs=E[,clock=run|switch][,then=SPEC]: end-to-end for E epochs, then SPEC \
-              (default local-only); SPEC counts time from the run's start (clock=run, default) \
-              or from the switch (clock=switch)",
+              (default local-only) timed from the run's start (run, default) or the switch",
     build,
 };
 
