@@ -1,39 +1,19 @@
-//! The data pipeline: making CIFAR-shaped batches of 128 with and without augmentation (pad 4,
-//! random crop and flip, then normalisation), and a whole 10 000-image epoch through the
-//! background loader. Throughput is in images per second.
+//! The data pipeline: making CIFAR-shaped batches of 128 (seeded random pixels from
+//! `pgl_data::synthetic`) with and without augmentation (pad 4, random crop and flip, then
+//! normalisation), and a whole 10 000-image epoch through the background loader. Throughput
+//! is in images per second.
 //!
 //! Run: `cargo xtask bench` (or `cargo bench -p pgl-data --bench pipeline`).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pgl_data::dataset::ImageShape;
-use pgl_data::{Augment, EpochPlan, ImageDataset, SplitMix64, for_each_batch};
+use pgl_data::synthetic::random_images;
+use pgl_data::{Augment, EpochPlan, ImageShape, for_each_batch};
 
 const IMAGES: usize = 10_000;
 const BATCH: usize = 128;
 
-fn cifar_shaped() -> ImageDataset {
-    let mut rng = SplitMix64::new(1);
-    let pixels: Vec<u8> = (0..IMAGES * 3072).map(|_| rng.next_u64() as u8).collect();
-    let labels: Vec<u8> = (0..IMAGES).map(|i| (i % 10) as u8).collect();
-    let shape = ImageShape {
-        channels: 3,
-        height: 32,
-        width: 32,
-    };
-    ImageDataset::new(
-        "cifar10",
-        shape,
-        10,
-        255.0,
-        vec![0.49, 0.48, 0.45],
-        vec![0.25, 0.24, 0.26],
-        pixels,
-        labels,
-    )
-}
-
 fn pipeline(c: &mut Criterion) {
-    let data = cifar_shaped();
+    let data = random_images(ImageShape::new(3, 32, 32), 10, IMAGES, 1);
     let plan = EpochPlan::new(&data, BATCH, 7, 0, Some(Augment::CIFAR));
     let plain = EpochPlan::new(&data, BATCH, 7, 0, None);
     let mut group = c.benchmark_group("cifar-pipeline");

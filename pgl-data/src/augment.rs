@@ -1,9 +1,22 @@
 //! Training augmentation, seeded: random crop with zero padding and horizontal flip, the
 //! standard CIFAR recipe (pad 4, crop back to the original size, flip with probability ½).
 //! Applied to raw pixels before normalisation, so padding is black, as in torchvision.
+//!
+//! The `--augment` option is parsed here, once, into an [`AugmentChoice`]: `auto`, `on`,
+//! `off`, or an explicit recipe such as `crop:pad=4,flip`. Which recipe `auto` and `on` mean,
+//! and whether a flip is allowed, is a property of each dataset
+//! ([`DatasetEntry::resolve_augment`](crate::entry::DatasetEntry::resolve_augment)).
 
+use std::fmt;
+use std::str::FromStr;
+
+use crate::batch::Batch;
 use crate::dataset::{ImageDataset, ImageShape};
+use crate::error::DataError;
 use crate::rng::SplitMix64;
+
+/// The largest `crop:pad=N` a recipe may ask for.
+pub const MAX_PAD: usize = 4096;
 
 /// What augmentation to apply to training images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +30,19 @@ pub struct Augment {
 impl Augment {
     /// The standard CIFAR recipe: pad 4, random crop, horizontal flip.
     pub const CIFAR: Augment = Augment { pad: 4, flip: true };
+
+    /// A random crop of the image zero-padded by `pad` on each side, without flip.
+    pub const fn crop(pad: usize) -> Self {
+        Self { pad, flip: false }
+    }
+
+    /// The same recipe with a horizontal flip (probability ½) added.
+    pub const fn with_flip(self) -> Self {
+        Self {
+            pad: self.pad,
+            flip: true,
+        }
+    }
 
     /// Writes an augmented copy of `image` (shape `shape`, channels first) into `out`.
     pub fn apply(&self, image: &[u8], shape: ImageShape, rng: &mut SplitMix64, out: &mut Vec<u8>) {
@@ -59,12 +85,131 @@ impl ImageDataset {
         indices: &[usize],
         augment: &Augment,
         rng: &mut SplitMix64,
-    ) -> crate::Batch {
+    ) -> Batch {
         let mut scratch = Vec::with_capacity(indices.len() * self.shape.numel());
         for &i in indices {
             augment.apply(self.image(i), self.shape, rng, &mut scratch);
         }
         let labels: Vec<u8> = indices.iter().map(|&i| self.labels()[i]).collect();
         self.normalise(&scratch, &labels)
+    }
+}
+
+/// The canonical recipe string: `crop:pad=N,flip`, `crop:pad=N`, `flip`, or `off` for the
+/// recipe that changes nothing. [`AugmentChoice::parse`] reads it back.
+impl fmt::Display for Augment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.pad, self.flip) {
+            (0, false) => f.write_str("off"),
+            (0, true) => f.write_str("flip"),
+            (pad, false) => write!(f, "crop:pad={pad}"),
+            (pad, true) => write!(f, "crop:pad={pad},flip"),
+        }
+    }
+}
+
+/// What the `--augment` option (the config's `augment` field) asks for, parsed once.
+///
+/// `auto` and `on` name no recipe: the dataset decides
+/// ([`DatasetEntry::resolve_augment`](crate::entry::DatasetEntry::resolve_augment)).
+///
+/// ```
+/// use pgl_data::{Augment, AugmentChoice};
+///
+/// let choice = AugmentChoice::parse("flip,crop:pad=4").unwrap();
+/// assert_eq!(choice, AugmentChoice::Recipe(Augment { pad: 4, flip: true }));
+/// assert_eq!(choice.to_string(), "crop:pad=4,flip");
+/// assert!(AugmentChoice::parse("crop:pad=x").is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AugmentChoice {
+    /// `auto`: the dataset's standard recipe where the dataset applies it by default (CIFAR,
+    /// STL-10), nothing elsewhere.
+    #[default]
+    Auto,
+    /// `on`: the dataset's standard recipe, also where `auto` applies none (for digit datasets
+    /// a crop without flip).
+    On,
+    /// `off`: no augmentation.
+    Off,
+    /// An explicit recipe, e.g. `crop:pad=4,flip` or `crop:pad=2`.
+    Recipe(Augment),
+}
+
+impl AugmentChoice {
+    /// Every keyword, in the order shown to users (recipes come on top of these).
+    pub const KEYWORDS: [&'static str; 3] = ["auto", "on", "off"];
+
+    /// The syntax of the option, for help texts and error messages.
+    pub const SYNTAX: &'static str = "auto, on, off, or a recipe: crop:pad=N and/or flip, joined by a comma (e.g. crop:pad=4,flip)";
+
+    /// Parses the option: `auto`, `on`, `off`, or a recipe made of `crop:pad=N` (N in
+    /// `1..=`[`MAX_PAD`]) and `flip`, joined by a comma in any order, each at most once.
+    /// Errors name the option and the value.
+    pub fn parse(text: &str) -> Result<Self, DataError> {
+        let bad = |reason: String| DataError::BadAugment {
+            value: text.to_string(),
+            reason,
+            expected: Self::SYNTAX,
+        };
+        match text {
+            "auto" => return Ok(Self::Auto),
+            "on" => return Ok(Self::On),
+            "off" => return Ok(Self::Off),
+            _ => {}
+        }
+        let mut pad = None;
+        let mut flip = false;
+        for item in text.split(',') {
+            if item == "flip" {
+                if flip {
+                    return Err(bad("`flip` is given twice".to_string()));
+                }
+                flip = true;
+            } else if let Some(value) = item.strip_prefix("crop:pad=") {
+                if pad.is_some() {
+                    return Err(bad("`crop` is given twice".to_string()));
+                }
+                let n: usize = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAD).contains(n))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "crop padding `{value}` is not an integer in 1..={MAX_PAD}"
+                        ))
+                    })?;
+                pad = Some(n);
+            } else if item.is_empty() {
+                return Err(bad("empty recipe item".to_string()));
+            } else {
+                return Err(bad(format!("unknown item `{item}`")));
+            }
+        }
+        Ok(Self::Recipe(Augment {
+            pad: pad.unwrap_or(0),
+            flip,
+        }))
+    }
+}
+
+/// The canonical form: `auto`, `on`, `off` or the recipe's canonical string.
+impl fmt::Display for AugmentChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Auto => f.write_str("auto"),
+            Self::On => f.write_str("on"),
+            Self::Off => f.write_str("off"),
+            Self::Recipe(recipe) => recipe.fmt(f),
+        }
+    }
+}
+
+/// [`AugmentChoice::parse`].
+impl FromStr for AugmentChoice {
+    type Err = DataError;
+
+    fn from_str(text: &str) -> Result<Self, DataError> {
+        Self::parse(text)
     }
 }

@@ -7,11 +7,51 @@
 //! extracted archive's inner folder (`cifar-10-batches-bin/`, `cifar-100-binary/`) or its
 //! parent.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::augment::Augment;
 use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+pub use crate::entry::Cifar100Label;
+use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
+use crate::files::{RecordFormat, nested_folder, required_file};
 use crate::idx::read_maybe_gz;
+
+/// CIFAR-10, `--dataset cifar10`. `--augment auto` applies the standard recipe (pad 4,
+/// random crop, flip).
+pub const CIFAR10: DatasetEntry = DatasetEntry {
+    name: "cifar10",
+    summary: "CIFAR-10, 32x32 colour images, 10 classes, binary format",
+    shape: SHAPE,
+    classes: 10,
+    source: DatasetSource::Folder {
+        files: "data_batch_1.bin .. data_batch_5.bin, test_batch.bin",
+        load: load_cifar10,
+    },
+    augment: CIFAR_AUGMENT,
+};
+
+/// CIFAR-100, `--dataset cifar100`: 100 fine classes, or 20 coarse ones with
+/// [`Cifar100Label::Coarse`] (`--label coarse`). Augmented like CIFAR-10.
+pub const CIFAR100: DatasetEntry = DatasetEntry {
+    name: "cifar100",
+    summary: "CIFAR-100, 32x32 colour images, 100 classes (20 with --label coarse), binary format",
+    shape: SHAPE,
+    classes: 100,
+    source: DatasetSource::Folder {
+        files: "train.bin, test.bin",
+        load: load_cifar100,
+    },
+    augment: CIFAR_AUGMENT,
+};
+
+const SHAPE: ImageShape = ImageShape::new(3, 32, 32);
+
+const CIFAR_AUGMENT: AugmentPolicy = AugmentPolicy {
+    standard: Augment::CIFAR,
+    by_default: true,
+    flips_preserve_labels: true,
+};
 
 /// Bytes of one 32×32 RGB image.
 pub const IMAGE_BYTES: usize = 3 * 32 * 32;
@@ -34,27 +74,6 @@ pub const CIFAR100_MEAN: [f32; 3] = [0.5071, 0.4865, 0.4409];
 /// Per-channel standard deviation of CIFAR-100's training images.
 pub const CIFAR100_STD: [f32; 3] = [0.2673, 0.2564, 0.2762];
 
-/// Which CIFAR-100 label to train on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Cifar100Label {
-    /// The 100 fine classes.
-    Fine,
-    /// The 20 coarse superclasses.
-    Coarse,
-}
-
-impl Cifar100Label {
-    /// Parses `fine` or `coarse`.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "fine" => Some(Cifar100Label::Fine),
-            "coarse" => Some(Cifar100Label::Coarse),
-            _ => None,
-        }
-    }
-}
-
 /// Parses a file of fixed-size records `[labels.., image]`: returns the pixels and the label
 /// at `label_offset` of every record, checking it against `max_label`.
 fn parse_records(
@@ -66,25 +85,14 @@ fn parse_records(
     what: &str,
 ) -> Result<(Vec<u8>, Vec<u8>), DataError> {
     let record = label_bytes + IMAGE_BYTES;
-    if bytes.is_empty() {
-        return Err(DataError::Empty {
-            path: path.to_path_buf(),
-            expected: format!("{what} records of {record} bytes"),
-        });
+    let layout = format!("{label_bytes} label byte(s) + {IMAGE_BYTES} pixels");
+    let count = RecordFormat {
+        format: what,
+        unit: "record",
+        layout: &layout,
+        bytes: record,
     }
-    if !bytes.len().is_multiple_of(record) {
-        return Err(DataError::WrongLength {
-            path: path.to_path_buf(),
-            reason: format!(
-                "{what} files hold whole {record}-byte records ({label_bytes} label byte(s) + 3072 pixels); {} records and {} stray bytes",
-                bytes.len() / record,
-                bytes.len() % record
-            ),
-            expected: (bytes.len() / record * record) as u64,
-            found: bytes.len() as u64,
-        });
-    }
-    let count = bytes.len() / record;
+    .count(bytes, path)?;
     let mut pixels = Vec::with_capacity(count * IMAGE_BYTES);
     let mut labels = Vec::with_capacity(count);
     for (index, chunk) in bytes.chunks_exact(record).enumerate() {
@@ -127,33 +135,6 @@ pub fn parse_cifar100(
     ))
 }
 
-/// `dir/inner` when `dir` holds the archive's inner folder, else `dir`.
-fn resolve(dir: &Path, inner: &str, probe: &str) -> PathBuf {
-    let nested = dir.join(inner);
-    if !dir.join(probe).exists() && nested.join(probe).exists() {
-        nested
-    } else {
-        dir.to_path_buf()
-    }
-}
-
-fn required(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
-    let path = dir.join(name);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(DataError::MissingFile {
-            path,
-            alternatives: "(no other name)".to_string(),
-            hint: if dir.is_dir() {
-                format!("the folder {} exists but lacks this file", dir.display())
-            } else {
-                format!("the folder {} does not exist", dir.display())
-            },
-        })
-    }
-}
-
 fn rgb32(
     name: &str,
     classes: usize,
@@ -161,14 +142,9 @@ fn rgb32(
     std: [f32; 3],
     parts: (Vec<u8>, Vec<u8>),
 ) -> ImageDataset {
-    let shape = ImageShape {
-        channels: 3,
-        height: 32,
-        width: 32,
-    };
     ImageDataset::new(
         name,
-        shape,
+        SHAPE,
         classes,
         255.0,
         mean.to_vec(),
@@ -180,35 +156,35 @@ fn rgb32(
 
 /// Loads CIFAR-10 (50 000 training and 10 000 test images in the full set) from `dir`.
 pub fn load_cifar10_dir(dir: &Path) -> Result<DatasetSplits, DataError> {
-    let dir = resolve(dir, "cifar-10-batches-bin", CIFAR10_TEST_FILE);
+    let dir = nested_folder(dir, "cifar-10-batches-bin", CIFAR10_TEST_FILE);
     let mut train = (Vec::new(), Vec::new());
     for name in CIFAR10_TRAIN_FILES {
-        let path = required(&dir, name)?;
+        let path = required_file(&dir, name)?;
         let (pixels, labels) = parse_cifar10(&read_maybe_gz(&path)?, &path)?;
         train.0.extend(pixels);
         train.1.extend(labels);
     }
-    let test_path = required(&dir, CIFAR10_TEST_FILE)?;
+    let test_path = required_file(&dir, CIFAR10_TEST_FILE)?;
     let test = parse_cifar10(&read_maybe_gz(&test_path)?, &test_path)?;
     Ok(DatasetSplits {
-        train: rgb32("cifar10", 10, CIFAR10_MEAN, CIFAR10_STD, train),
-        test: rgb32("cifar10", 10, CIFAR10_MEAN, CIFAR10_STD, test),
+        train: rgb32(CIFAR10.name, 10, CIFAR10_MEAN, CIFAR10_STD, train),
+        test: rgb32(CIFAR10.name, 10, CIFAR10_MEAN, CIFAR10_STD, test),
     })
 }
 
 /// Loads CIFAR-100 with the chosen labels from `dir`.
 pub fn load_cifar100_dir(dir: &Path, label: Cifar100Label) -> Result<DatasetSplits, DataError> {
-    let dir = resolve(dir, "cifar-100-binary", "test.bin");
+    let dir = nested_folder(dir, "cifar-100-binary", "test.bin");
     let classes = if label == Cifar100Label::Fine {
         100
     } else {
         20
     };
     let load = |name: &str| -> Result<ImageDataset, DataError> {
-        let path = required(&dir, name)?;
+        let path = required_file(&dir, name)?;
         let parts = parse_cifar100(&read_maybe_gz(&path)?, &path, label)?;
         Ok(rgb32(
-            "cifar100",
+            CIFAR100.name,
             classes,
             CIFAR100_MEAN,
             CIFAR100_STD,
@@ -219,6 +195,14 @@ pub fn load_cifar100_dir(dir: &Path, label: Cifar100Label) -> Result<DatasetSpli
         train: load("train.bin")?,
         test: load("test.bin")?,
     })
+}
+
+fn load_cifar10(dir: &Path, _: &LoadOptions) -> Result<DatasetSplits, DataError> {
+    load_cifar10_dir(dir)
+}
+
+fn load_cifar100(dir: &Path, options: &LoadOptions) -> Result<DatasetSplits, DataError> {
+    load_cifar100_dir(dir, options.label)
 }
 
 /// Encodes CIFAR-10 records (for tests and subsets): `pixels` holds whole 3072-byte images.

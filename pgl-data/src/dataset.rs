@@ -1,12 +1,6 @@
-//! [`ImageDataset`]: images as `u8` pixels plus labels and normalisation constants, and the
-//! [`DatasetKind`]s pgl can load.
-
-use std::path::{Path, PathBuf};
-
-use crate::augment::Augment;
-use crate::cifar::Cifar100Label;
-use crate::error::DataError;
-use crate::{cifar, digits, idx, stl10};
+//! [`ImageDataset`]: images as `u8` pixels plus labels and normalisation constants, and
+//! [`DatasetSplits`]. A leaf module: the parsers, augmentation and batching build on it, and it
+//! imports none of them.
 
 /// Shape of one image, channels first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -20,6 +14,15 @@ pub struct ImageShape {
 }
 
 impl ImageShape {
+    /// The shape `channels`×`height`×`width`.
+    pub const fn new(channels: usize, height: usize, width: usize) -> Self {
+        Self {
+            channels,
+            height,
+            width,
+        }
+    }
+
     /// Number of values in one image.
     pub fn numel(&self) -> usize {
         self.channels * self.height * self.width
@@ -150,138 +153,4 @@ pub struct DatasetSplits {
     pub train: ImageDataset,
     /// Test samples.
     pub test: ImageDataset,
-}
-
-/// The datasets pgl can load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DatasetKind {
-    /// scikit-learn's 8×8 digits, embedded in the binary (1797 images, 10 classes).
-    Digits,
-    /// MNIST, 28×28 grey digits, IDX files.
-    Mnist,
-    /// Fashion-MNIST, 28×28 grey clothing images, IDX files with MNIST's names.
-    FashionMnist,
-    /// CIFAR-10, 32×32 colour images, binary format.
-    Cifar10,
-    /// CIFAR-100 with fine (100) or coarse (20) labels, binary format.
-    Cifar100(Cifar100Label),
-    /// STL-10, 96×96 colour images (labelled splits), binary format.
-    Stl10,
-}
-
-impl DatasetKind {
-    /// Every dataset name, in the order shown to users.
-    pub const NAMES: [&'static str; 6] = [
-        "digits",
-        "mnist",
-        "fashion-mnist",
-        "cifar10",
-        "cifar100",
-        "stl10",
-    ];
-
-    /// The name used on the command line and in configs.
-    pub fn name(self) -> &'static str {
-        match self {
-            DatasetKind::Digits => "digits",
-            DatasetKind::Mnist => "mnist",
-            DatasetKind::FashionMnist => "fashion-mnist",
-            DatasetKind::Cifar10 => "cifar10",
-            DatasetKind::Cifar100(_) => "cifar100",
-            DatasetKind::Stl10 => "stl10",
-        }
-    }
-
-    /// The kind called `name` (CIFAR-100 with fine labels; see [`with_label`](Self::with_label)).
-    pub fn parse(name: &str) -> Result<Self, DataError> {
-        Ok(match name {
-            "digits" => DatasetKind::Digits,
-            "mnist" => DatasetKind::Mnist,
-            "fashion-mnist" => DatasetKind::FashionMnist,
-            "cifar10" => DatasetKind::Cifar10,
-            "cifar100" => DatasetKind::Cifar100(Cifar100Label::Fine),
-            "stl10" => DatasetKind::Stl10,
-            _ => {
-                return Err(DataError::UnknownDataset {
-                    name: name.to_string(),
-                    known: Self::NAMES.join(", "),
-                });
-            }
-        })
-    }
-
-    /// The same dataset with CIFAR-100 labels `label` (other datasets are unchanged).
-    pub fn with_label(self, label: Cifar100Label) -> Self {
-        match self {
-            DatasetKind::Cifar100(_) => DatasetKind::Cifar100(label),
-            other => other,
-        }
-    }
-
-    /// Whether the dataset is read from a directory (all but the embedded digits).
-    pub fn needs_data_dir(self) -> bool {
-        !matches!(self, DatasetKind::Digits)
-    }
-
-    /// The standard training augmentation of the dataset: pad-and-crop plus flip for the
-    /// colour datasets (pad 4 on 32×32, 12 on 96×96), none for digits and (Fashion-)MNIST.
-    pub fn default_augment(self) -> Option<Augment> {
-        match self {
-            DatasetKind::Cifar10 | DatasetKind::Cifar100(_) => Some(Augment::CIFAR),
-            DatasetKind::Stl10 => Some(Augment {
-                pad: 12,
-                flip: true,
-            }),
-            _ => None,
-        }
-    }
-
-    /// The files a directory of this dataset must hold, for messages.
-    pub fn expected_files(self) -> String {
-        match self {
-            DatasetKind::Digits => "(embedded)".to_string(),
-            DatasetKind::Mnist | DatasetKind::FashionMnist => {
-                idx::MNIST_FILES.join(", ") + " (each optionally .gz)"
-            }
-            DatasetKind::Cifar10 => {
-                "data_batch_1.bin .. data_batch_5.bin, test_batch.bin".to_string()
-            }
-            DatasetKind::Cifar100(_) => "train.bin, test.bin".to_string(),
-            DatasetKind::Stl10 => "train_X.bin, train_y.bin, test_X.bin, test_y.bin".to_string(),
-        }
-    }
-}
-
-/// Loads `kind`'s train and test splits; `data_dir` is the folder holding its files.
-///
-/// When `data_dir` is `None` for a dataset that needs one, `$PGL_DATA_DIR/<name>` is used if
-/// that variable is set.
-pub fn load_dataset(
-    kind: DatasetKind,
-    data_dir: Option<&Path>,
-) -> Result<DatasetSplits, DataError> {
-    if !kind.needs_data_dir() {
-        return digits::load_embedded();
-    }
-    let dir: PathBuf = match data_dir {
-        Some(d) => d.to_path_buf(),
-        None => match std::env::var_os(crate::DATA_DIR_ENV) {
-            Some(root) => Path::new(&root).join(kind.name()),
-            None => {
-                return Err(DataError::NoDataDir {
-                    name: kind.name().to_string(),
-                    files: kind.expected_files(),
-                    env: crate::DATA_DIR_ENV.to_string(),
-                });
-            }
-        },
-    };
-    match kind {
-        DatasetKind::Digits => digits::load_embedded(),
-        DatasetKind::Mnist => idx::load_mnist_dir(&dir, kind.name(), 0.1307, 0.3081),
-        DatasetKind::FashionMnist => idx::load_mnist_dir(&dir, kind.name(), 0.2860, 0.3530),
-        DatasetKind::Cifar10 => cifar::load_cifar10_dir(&dir),
-        DatasetKind::Cifar100(label) => cifar::load_cifar100_dir(&dir, label),
-        DatasetKind::Stl10 => stl10::load_stl10_dir(&dir),
-    }
 }

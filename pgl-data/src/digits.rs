@@ -7,10 +7,27 @@
 
 use std::path::Path;
 
+use crate::augment::Augment;
 use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
 use crate::idx::decompress_if_gz;
 use crate::rng::SplitMix64;
+
+/// The embedded digits, `--dataset digits` (the default). `--augment on` crops with one pixel
+/// of padding (an eighth of the side) and never flips: a mirrored digit is not the same digit.
+pub const DIGITS: DatasetEntry = DatasetEntry {
+    name: "digits",
+    summary: "scikit-learn's 8x8 grey digits, embedded (1437 train / 360 test)",
+    shape: ImageShape::new(1, SIDE, SIDE),
+    classes: 10,
+    source: DatasetSource::Embedded(load),
+    augment: AugmentPolicy {
+        standard: Augment::crop(1),
+        by_default: false,
+        flips_preserve_labels: false,
+    },
+};
 
 /// The embedded `digits.csv.gz`.
 pub const DIGITS_CSV_GZ: &[u8] = include_bytes!("../data/digits/digits.csv.gz");
@@ -88,16 +105,16 @@ pub fn load_embedded() -> Result<DatasetSplits, DataError> {
     Ok(split(pixels, labels))
 }
 
+fn load(_: &LoadOptions) -> Result<DatasetSplits, DataError> {
+    load_embedded()
+}
+
 fn split(pixels: Vec<u8>, labels: Vec<u8>) -> DatasetSplits {
     let n = labels.len();
     let test_size = TEST_SIZE.min(n / 2);
     let mut order: Vec<usize> = (0..n).collect();
     SplitMix64::new(SPLIT_SEED).shuffle(&mut order);
-    let shape = ImageShape {
-        channels: 1,
-        height: SIDE,
-        width: SIDE,
-    };
+    let shape = DIGITS.shape;
     let (train_idx, test_idx) = order.split_at(n - test_size);
     let all = ImageDataset::new(
         "digits",

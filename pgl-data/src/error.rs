@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-/// Everything that can be wrong with a dataset file. Every variant names the file.
+/// Everything that can be wrong with a dataset file (every such variant names the file), a
+/// dataset name, a dataset entry or the `--augment` option.
 #[derive(Debug, Error)]
 pub enum DataError {
     /// A file could not be opened or read.
@@ -122,6 +123,42 @@ pub enum DataError {
         name: String,
         /// The known names.
         known: String,
+    },
+    /// The `--augment` option (config field `augment`) is malformed.
+    #[error("--augment `{value}`: {reason}; expected {expected}")]
+    BadAugment {
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+        /// What the option accepts.
+        expected: &'static str,
+    },
+    /// A well-formed `--augment` recipe does not suit the dataset (a flip where flips change
+    /// labels, a crop padding as large as the image).
+    #[error("--augment `{value}` does not suit dataset `{dataset}`: {reason}")]
+    AugmentForDataset {
+        /// The dataset.
+        dataset: String,
+        /// The recipe given, in canonical form.
+        value: String,
+        /// Why it does not suit, and what would.
+        reason: String,
+    },
+    /// A dataset name is registered twice.
+    #[error("dataset `{name}` is already registered")]
+    DuplicateDataset {
+        /// The name.
+        name: String,
+    },
+    /// A dataset entry contradicts itself (e.g. a standard recipe that flips images of a
+    /// dataset whose labels flips change).
+    #[error("dataset entry `{name}`: {reason}")]
+    BadDatasetEntry {
+        /// The entry's name.
+        name: String,
+        /// What is inconsistent.
+        reason: String,
     },
     /// A dataset needs a directory and none was given.
     #[error(

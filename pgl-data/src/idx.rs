@@ -8,8 +8,50 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::augment::Augment;
 use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
+use crate::files::missing_file_hint;
+
+/// Files of an MNIST-style folder, for messages and help.
+const MNIST_FILES_TEXT: &str = "train-images-idx3-ubyte, train-labels-idx1-ubyte, \
+t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each optionally .gz)";
+
+/// MNIST, `--dataset mnist`. `--augment on` crops with two pixels of padding and never flips.
+pub const MNIST: DatasetEntry = DatasetEntry {
+    name: "mnist",
+    summary: "MNIST, 28x28 grey digits, IDX files",
+    shape: ImageShape::new(1, 28, 28),
+    classes: 10,
+    source: DatasetSource::Folder {
+        files: MNIST_FILES_TEXT,
+        load: load_mnist,
+    },
+    augment: AugmentPolicy {
+        standard: Augment::crop(2),
+        by_default: false,
+        flips_preserve_labels: false,
+    },
+};
+
+/// Fashion-MNIST, `--dataset fashion-mnist` (MNIST's file names). Mirrored clothes keep their
+/// class, so `--augment on` crops with two pixels of padding and flips.
+pub const FASHION_MNIST: DatasetEntry = DatasetEntry {
+    name: "fashion-mnist",
+    summary: "Fashion-MNIST, 28x28 grey clothing images, IDX files with MNIST's names",
+    shape: ImageShape::new(1, 28, 28),
+    classes: 10,
+    source: DatasetSource::Folder {
+        files: MNIST_FILES_TEXT,
+        load: load_fashion_mnist,
+    },
+    augment: AugmentPolicy {
+        standard: Augment::crop(2).with_flip(),
+        by_default: false,
+        flips_preserve_labels: true,
+    },
+};
 
 /// Magic number of an IDX file of unsigned bytes with 3 dimensions (images).
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -228,11 +270,7 @@ pub fn find_file(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
         Err(DataError::MissingFile {
             path: raw,
             alternatives: gz.display().to_string(),
-            hint: if dir.is_dir() {
-                format!("the folder {} exists but lacks this file", dir.display())
-            } else {
-                format!("the folder {} does not exist", dir.display())
-            },
+            hint: missing_file_hint(dir),
         })
     }
 }
@@ -294,6 +332,14 @@ pub fn load_mnist_dir(
         train: load_mnist_split(dir, "train", name, mean, std)?,
         test: load_mnist_split(dir, "t10k", name, mean, std)?,
     })
+}
+
+fn load_mnist(dir: &Path, _: &LoadOptions) -> Result<DatasetSplits, DataError> {
+    load_mnist_dir(dir, MNIST.name, 0.1307, 0.3081)
+}
+
+fn load_fashion_mnist(dir: &Path, _: &LoadOptions) -> Result<DatasetSplits, DataError> {
+    load_mnist_dir(dir, FASHION_MNIST.name, 0.2860, 0.3530)
 }
 
 /// Encodes images as an IDX images file (the inverse of [`parse_images`]): used by tests and

@@ -1,44 +1,49 @@
 //! Datasets for **pgl**, as plain bytes and `Vec<f32>` batches; no tensor library.
 //!
+//! - [`catalog`]: the dataset table ([`BUILTIN_DATASETS`], [`DatasetCatalog`]): names, help
+//!   texts, loading; each [`DatasetEntry`] is defined in its parser's file.
+//! - [`entry`]: [`DatasetEntry`] (name, shape, files, loader, augmentation policy).
 //! - [`idx`]: MNIST / Fashion-MNIST IDX files, raw or gzip-compressed.
 //! - [`cifar`], [`stl10`]: CIFAR-10/100 and STL-10 in their standard binary formats.
-//! - [`augment`]: seeded random crop with zero padding and horizontal flip.
-//! - [`loader`]: seeded epoch order and a background thread that makes batches ahead.
 //! - [`digits`]: the scikit-learn 8×8 digits set, embedded in the binary (the default dataset).
+//! - [`synthetic`]: seeded random images of any shape, for benches and tests.
+//! - [`augment`]: seeded random crop with zero padding and horizontal flip, and the
+//!   `--augment` option ([`AugmentChoice`]).
+//! - [`loader`]: seeded epoch order and a background thread that makes batches ahead.
 //! - [`dataset`]: [`ImageDataset`] (u8 pixels + labels + normalisation constants) and
 //!   [`DatasetSplits`].
 //! - [`batch`]: seeded shuffling, normalisation and batching into [`Batch`].
+//! - [`files`]: the data root, required files, fixed-size record files.
 //! - [`rng`]: the small, portable, serialisable random generator used for data order.
 //!
 //! Parsing is separate from fetching: every loader reads files that already exist. Every bad
 //! input is a [`DataError`] that names the file and says what was expected.
+//!
+//! Modules import each other in one direction only: `error`, `rng`, `dataset` and `files` are
+//! leaves; `batch` and `augment` build on them; `entry` on `augment`; the parsers on `entry`;
+//! `catalog` on the parsers.
 
 pub mod augment;
 pub mod batch;
+pub mod catalog;
 pub mod cifar;
 pub mod dataset;
 pub mod digits;
+pub mod entry;
 pub mod error;
+pub mod files;
 pub mod idx;
 pub mod loader;
 pub mod rng;
 pub mod stl10;
+pub mod synthetic;
 
-pub use augment::Augment;
+pub use augment::{Augment, AugmentChoice};
 pub use batch::{Batch, BatchOrder};
-pub use cifar::Cifar100Label;
-pub use dataset::{DatasetKind, DatasetSplits, ImageDataset, ImageShape, load_dataset};
+pub use catalog::{BUILTIN_DATASETS, DatasetCatalog, dataset_names, load_dataset};
+pub use dataset::{DatasetSplits, ImageDataset, ImageShape};
+pub use entry::{AugmentPolicy, Cifar100Label, DatasetEntry, DatasetSource, LoadOptions};
 pub use error::DataError;
+pub use files::{DATA_DIR_ENV, data_root_or};
 pub use loader::{EpochPlan, LoaderStats, for_each_batch};
 pub use rng::SplitMix64;
-
-/// Environment variable naming the folder that holds the real datasets
-/// (`mnist/`, `fashion-mnist/`, `digits/`).
-pub const DATA_DIR_ENV: &str = "PGL_DATA_DIR";
-
-/// The dataset root: `$PGL_DATA_DIR` when set, else `fallback`.
-pub fn data_root_or(fallback: impl Into<std::path::PathBuf>) -> std::path::PathBuf {
-    std::env::var_os(DATA_DIR_ENV)
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| fallback.into())
-}

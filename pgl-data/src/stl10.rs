@@ -4,11 +4,32 @@
 //! images to row-major and the labels to 0..=9. The folder may be `stl10_binary/` or its
 //! parent. The unlabeled split is not used.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::augment::Augment;
 use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
+use crate::files::{RecordFormat, nested_folder, required_file};
 use crate::idx::read_maybe_gz;
+
+/// STL-10's labelled splits, `--dataset stl10`. `--augment auto` applies pad 12 (an eighth of
+/// the side, as pad 4 on CIFAR's 32), random crop and flip.
+pub const STL10: DatasetEntry = DatasetEntry {
+    name: "stl10",
+    summary: "STL-10, 96x96 colour images, 10 classes (labelled splits), binary format",
+    shape: ImageShape::new(3, SIDE, SIDE),
+    classes: 10,
+    source: DatasetSource::Folder {
+        files: "train_X.bin, train_y.bin, test_X.bin, test_y.bin",
+        load: load_stl10,
+    },
+    augment: AugmentPolicy {
+        standard: Augment::crop(12).with_flip(),
+        by_default: true,
+        flips_preserve_labels: true,
+    },
+};
 
 /// Side of an STL-10 image.
 pub const SIDE: usize = 96;
@@ -21,24 +42,13 @@ pub const STL10_STD: [f32; 3] = [0.2603, 0.2566, 0.2713];
 
 /// Parses an STL-10 images file into row-major images.
 pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
-    if bytes.is_empty() {
-        return Err(DataError::Empty {
-            path: path.to_path_buf(),
-            expected: format!("STL-10 images of {IMAGE_BYTES} bytes"),
-        });
+    RecordFormat {
+        format: "STL-10",
+        unit: "image",
+        layout: "3x96x96 pixels, column-major",
+        bytes: IMAGE_BYTES,
     }
-    if !bytes.len().is_multiple_of(IMAGE_BYTES) {
-        return Err(DataError::WrongLength {
-            path: path.to_path_buf(),
-            reason: format!(
-                "STL-10 image files hold whole 3x96x96 images ({IMAGE_BYTES} bytes); {} images and {} stray bytes",
-                bytes.len() / IMAGE_BYTES,
-                bytes.len() % IMAGE_BYTES
-            ),
-            expected: (bytes.len() / IMAGE_BYTES * IMAGE_BYTES) as u64,
-            found: bytes.len() as u64,
-        });
-    }
+    .count(bytes, path)?;
     let mut out = vec![0u8; bytes.len()];
     let plane = SIDE * SIDE;
     for (src, dst) in bytes.chunks_exact(plane).zip(out.chunks_exact_mut(plane)) {
@@ -80,23 +90,8 @@ pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
 }
 
 fn split(dir: &Path, prefix: &str) -> Result<ImageDataset, DataError> {
-    let file = |name: String| -> Result<PathBuf, DataError> {
-        let path = dir.join(&name);
-        if path.is_file() {
-            Ok(path)
-        } else {
-            Err(DataError::MissingFile {
-                path,
-                alternatives: "(no other name)".to_string(),
-                hint: format!(
-                    "STL-10 folders hold train_X.bin, train_y.bin, test_X.bin, test_y.bin ({})",
-                    dir.display()
-                ),
-            })
-        }
-    };
-    let images_path = file(format!("{prefix}_X.bin"))?;
-    let labels_path = file(format!("{prefix}_y.bin"))?;
+    let images_path = required_file(dir, &format!("{prefix}_X.bin"))?;
+    let labels_path = required_file(dir, &format!("{prefix}_y.bin"))?;
     let pixels = parse_images(&read_maybe_gz(&images_path)?, &images_path)?;
     let labels = parse_labels(&read_maybe_gz(&labels_path)?, &labels_path)?;
     let image_count = pixels.len() / IMAGE_BYTES;
@@ -108,14 +103,9 @@ fn split(dir: &Path, prefix: &str) -> Result<ImageDataset, DataError> {
             label_count: labels.len() as u64,
         });
     }
-    let shape = ImageShape {
-        channels: 3,
-        height: SIDE,
-        width: SIDE,
-    };
     Ok(ImageDataset::new(
-        "stl10",
-        shape,
+        STL10.name,
+        STL10.shape,
         10,
         255.0,
         STL10_MEAN.to_vec(),
@@ -127,16 +117,15 @@ fn split(dir: &Path, prefix: &str) -> Result<ImageDataset, DataError> {
 
 /// Loads STL-10's labelled train (5000) and test (8000) splits from `dir`.
 pub fn load_stl10_dir(dir: &Path) -> Result<DatasetSplits, DataError> {
-    let nested = dir.join("stl10_binary");
-    let dir = if !dir.join("test_X.bin").exists() && nested.join("test_X.bin").exists() {
-        nested
-    } else {
-        dir.to_path_buf()
-    };
+    let dir = nested_folder(dir, "stl10_binary", "test_X.bin");
     Ok(DatasetSplits {
         train: split(&dir, "train")?,
         test: split(&dir, "test")?,
     })
+}
+
+fn load_stl10(dir: &Path, _: &LoadOptions) -> Result<DatasetSplits, DataError> {
+    load_stl10_dir(dir)
 }
 
 /// Encodes row-major images in STL-10's column-major layout (for tests and subsets).

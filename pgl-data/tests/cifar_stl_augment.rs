@@ -5,7 +5,7 @@ use std::path::Path;
 use pgl_data::cifar::{self, Cifar100Label, encode_cifar10, encode_cifar100};
 use pgl_data::dataset::ImageShape;
 use pgl_data::loader::{EpochPlan, epoch_order, for_each_batch};
-use pgl_data::{Augment, DatasetKind, SplitMix64, load_dataset, stl10};
+use pgl_data::{Augment, DatasetCatalog, LoadOptions, SplitMix64, load_dataset, stl10};
 use proptest::prelude::*;
 
 /// `n` distinct 32x32 RGB images: image i has pixel value (i * 31 + c * 7 + p) % 256.
@@ -37,7 +37,7 @@ fn cifar10_loads_every_batch_in_order() {
     write_cifar10(&dir, 3, 4);
     // The archive's parent folder works as well as the inner one.
     for root in [tmp.path(), dir.as_path()] {
-        let splits = load_dataset(DatasetKind::Cifar10, Some(root)).unwrap();
+        let splits = load_dataset("cifar10", Some(root)).unwrap();
         assert_eq!(splits.train.len(), 15);
         assert_eq!(splits.test.len(), 4);
         assert_eq!(
@@ -65,13 +65,18 @@ fn cifar100_keeps_fine_or_coarse_labels() {
         )
         .unwrap();
     }
-    let fine = load_dataset(DatasetKind::parse("cifar100").unwrap(), Some(tmp.path())).unwrap();
+    let fine = load_dataset("cifar100", Some(tmp.path())).unwrap();
     assert_eq!(fine.train.labels(), &[77, 99, 0]);
     assert_eq!(fine.train.num_classes, 100);
-    let coarse_kind = DatasetKind::parse("cifar100")
-        .unwrap()
-        .with_label(Cifar100Label::Coarse);
-    let coarse = load_dataset(coarse_kind, Some(tmp.path())).unwrap();
+    let coarse = DatasetCatalog::with_builtins()
+        .load(
+            "cifar100",
+            Some(tmp.path()),
+            &LoadOptions {
+                label: Cifar100Label::Coarse,
+            },
+        )
+        .unwrap();
     assert_eq!(coarse.test.labels(), &[3, 19, 0]);
     assert_eq!(coarse.test.num_classes, 20);
     assert_eq!(coarse.test.image(1), fine.test.image(1));
@@ -103,7 +108,7 @@ fn malformed_cifar_files_are_named_errors() {
     ];
     for (bytes, needle) in cases {
         std::fs::write(&batch3, &bytes).unwrap();
-        let message = error_text(load_dataset(DatasetKind::Cifar10, Some(dir)));
+        let message = error_text(load_dataset("cifar10", Some(dir)));
         assert!(message.contains("data_batch_3.bin"), "{message}");
         assert!(
             message.contains(needle),
@@ -111,7 +116,7 @@ fn malformed_cifar_files_are_named_errors() {
         );
     }
     std::fs::remove_file(&batch3).unwrap();
-    let message = error_text(load_dataset(DatasetKind::Cifar10, Some(dir)));
+    let message = error_text(load_dataset("cifar10", Some(dir)));
     assert!(
         message.contains("data_batch_3.bin") && message.contains("lacks this file"),
         "{message}"
@@ -130,10 +135,7 @@ fn malformed_cifar_files_are_named_errors() {
             encode_cifar100(&images(1, 3072), &[labels]),
         )
         .unwrap();
-        let message = error_text(load_dataset(
-            DatasetKind::parse("cifar100").unwrap(),
-            Some(&c100),
-        ));
+        let message = error_text(load_dataset("cifar100", Some(&c100)));
         assert!(
             message.contains("train.bin") && message.contains(needle),
             "{message}"
@@ -163,7 +165,7 @@ fn write_stl(dir: &Path, train: usize, test: usize) -> Vec<u8> {
 fn stl10_images_are_transposed_to_row_major_and_labels_shifted() {
     let tmp = tempfile::tempdir().unwrap();
     let row_major = write_stl(&tmp.path().join("stl10_binary"), 3, 2);
-    let splits = load_dataset(DatasetKind::Stl10, Some(tmp.path())).unwrap();
+    let splits = load_dataset("stl10", Some(tmp.path())).unwrap();
     assert_eq!(splits.train.len(), 3);
     assert_eq!(splits.train.labels(), &[0, 1, 2]);
     assert_eq!(splits.test.labels(), &[9, 9]);
@@ -188,7 +190,7 @@ fn malformed_stl10_files_are_named_errors() {
     for (file, bytes, needle) in cases {
         write_stl(dir, 2, 1);
         std::fs::write(dir.join(file), bytes).unwrap();
-        let message = error_text(load_dataset(DatasetKind::Stl10, Some(dir)));
+        let message = error_text(load_dataset("stl10", Some(dir)));
         assert!(message.contains(file), "{message}");
         assert!(
             message.contains(needle),
@@ -264,7 +266,7 @@ fn augmentation_is_a_padded_crop_and_flip_covering_every_offset() {
 
 #[test]
 fn the_loader_delivers_the_planned_batches_in_order_and_stops_on_error() {
-    let data = load_dataset(DatasetKind::Digits, None).unwrap().train;
+    let data = load_dataset("digits", None).unwrap().train;
     let plan = EpochPlan::new(&data, 100, 7, 3, Some(Augment { pad: 1, flip: true }));
     let mut delivered = Vec::new();
     let stats = for_each_batch(&data, &plan, 2, |b, batch| {

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use pgl_data::idx::{self, encode_images, encode_labels, write_mnist_dir};
-use pgl_data::{DataError, DatasetKind, load_dataset};
+use pgl_data::{DataError, DatasetCatalog, load_dataset};
 
 fn mnist_dir() -> PathBuf {
     pgl_data::data_root_or(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")).join("mnist")
@@ -12,7 +12,7 @@ fn mnist_dir() -> PathBuf {
 
 #[test]
 fn real_mnist_loads_completely() {
-    let splits = load_dataset(DatasetKind::Mnist, Some(&mnist_dir())).unwrap();
+    let splits = load_dataset("mnist", Some(&mnist_dir())).unwrap();
     assert_eq!(splits.train.len(), 60_000);
     assert_eq!(splits.test.len(), 10_000);
     assert_eq!(splits.train.shape.numel(), 784);
@@ -52,7 +52,7 @@ fn small_dir(dir: &Path) -> PathBuf {
 }
 
 fn load_error(dir: &Path) -> String {
-    let err = load_dataset(DatasetKind::FashionMnist, Some(dir)).unwrap_err();
+    let err = load_dataset("fashion-mnist", Some(dir)).unwrap_err();
     err.to_string()
 }
 
@@ -66,7 +66,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 fn small_written_directories_load_as_fashion_mnist() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = small_dir(tmp.path());
-    let splits = load_dataset(DatasetKind::FashionMnist, Some(&dir)).unwrap();
+    let splits = load_dataset("fashion-mnist", Some(&dir)).unwrap();
     assert_eq!(splits.train.labels(), &[1, 2, 3]);
     assert_eq!(splits.test.labels(), &[9, 0]);
     assert_eq!(splits.train.name, "fashion-mnist");
@@ -76,7 +76,7 @@ fn small_written_directories_load_as_fashion_mnist() {
     std::fs::remove_file(&labels).unwrap();
     std::fs::write(dir.join("t10k-labels-idx1-ubyte.gz"), gzip(&bytes)).unwrap();
     assert_eq!(
-        load_dataset(DatasetKind::FashionMnist, Some(&dir))
+        load_dataset("fashion-mnist", Some(&dir))
             .unwrap()
             .test
             .labels(),
@@ -191,14 +191,17 @@ fn a_directory_in_place_of_a_file_is_an_error() {
     std::fs::remove_file(dir.join("train-labels-idx1-ubyte")).unwrap();
     std::fs::create_dir(dir.join("train-labels-idx1-ubyte.gz")).unwrap();
     assert!(matches!(
-        load_dataset(DatasetKind::Mnist, Some(&dir)),
+        load_dataset("mnist", Some(&dir)),
         Err(DataError::MissingFile { .. })
     ));
 }
 
 #[test]
 fn unknown_dataset_names_list_the_known_ones() {
-    let e = DatasetKind::parse("cifar").unwrap_err().to_string();
+    let e = DatasetCatalog::with_builtins()
+        .get("cifar")
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("digits, mnist, fashion-mnist, cifar10, cifar100, stl10"),
         "{e}"
