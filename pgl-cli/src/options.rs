@@ -14,8 +14,11 @@ pub struct CommonArgs {
     /// A TOML (or JSON, e.g. a run's config.json) file with any `pgl train` option; flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Dataset: digits (embedded), mnist, fashion-mnist, cifar10, cifar100, stl10 [default: digits].
-    #[arg(long)]
+    /// Dataset [default: digits]; the help lists pgl-data's dataset table.
+    #[arg(long, help = format!(
+        "{} [default: digits].",
+        pgl_data::DatasetCatalog::with_builtins().dataset_help()
+    ))]
     pub dataset: Option<String>,
     /// Folder with the dataset's files [default: $PGL_DATA_DIR/<dataset>].
     #[arg(long)]
@@ -23,8 +26,12 @@ pub struct CommonArgs {
     /// CIFAR-100 labels: fine or coarse [default: fine].
     #[arg(long)]
     pub label: Option<String>,
-    /// Training augmentation: auto (pad+crop and flip for CIFAR/STL-10, none otherwise), on, off [default: auto].
-    #[arg(long)]
+    /// Training augmentation: auto, on, off or a recipe [default: auto]; the help says what
+    /// each dataset's table entry makes of them.
+    #[arg(long, value_name = "auto|on|off|RECIPE", help = format!(
+        "{} [default: auto].",
+        pgl_data::DatasetCatalog::with_builtins().augment_help()
+    ))]
     pub augment: Option<String>,
     /// Model: mlp, cnn, resnet32, resnet56, resnet110, vgg11, vgg13 (see `pgl models`) [default: cnn].
     #[arg(long)]
@@ -226,5 +233,7 @@ impl CommonArgs {
 /// Validates a finished configuration.
 pub fn validated(config: RunConfig) -> Result<RunConfig> {
     config.validate()?;
+    // The dataset name and `--augment`, by pgl-data's dataset table (pgl-core checks numbers).
+    crate::setup::augmentation(&config)?;
     Ok(config)
 }

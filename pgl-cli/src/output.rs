@@ -1,4 +1,5 @@
-//! The run folder: `config.json`, `metrics.jsonl`, `summary.json`.
+//! The run folder (`config.json`, `metrics.jsonl`, `summary.json`) and atomic writes of
+//! every output file: temporary file, fsync, rename, fsync of the folder.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -9,18 +10,62 @@ use anyhow::{Context, Result, bail};
 use pgl_core::{EpochMetrics, EventSink, TrainEvent};
 use serde::Serialize;
 
-/// Writes `value` as pretty JSON to `path` atomically (temporary file, fsync, rename).
-pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value)?;
-    let tmp = path.with_extension("json.tmp");
-    {
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder (`<name>.tmp`),
+/// fsync, rename over `path`, fsync of the folder, so that `path` holds either its old content
+/// or all of the new one, also after a crash.
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temporary_path(path, "tmp");
+    let written = (|| -> Result<()> {
         let mut file =
             File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        file.write_all(text.as_bytes())?;
-        file.write_all(b"\n")?;
-        file.sync_all()?;
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write {}", tmp.display()))
+    })();
+    if let Err(error) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(error);
     }
-    fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    publish(&tmp, path)
+}
+
+/// Writes `value` as pretty JSON (with a final newline) to `path` atomically, as
+/// [`write_bytes_atomic`] does.
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    write_bytes_atomic(path, text.as_bytes())
+}
+
+/// A name beside `path` for its content while it is being written: `<name>.<suffix>`.
+pub fn temporary_path(path: &Path, suffix: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!("{name}.{suffix}"))
+}
+
+/// Renames the finished, fsynced file `tmp` to `path` and fsyncs their folder, so that the
+/// rename itself survives a crash. Removes `tmp` when the rename fails.
+pub fn publish(tmp: &Path, path: &Path) -> Result<()> {
+    if let Err(error) = fs::rename(tmp, path) {
+        let _ = fs::remove_file(tmp);
+        return Err(error).with_context(|| format!("cannot write {}", path.display()));
+    }
+    sync_parent(path)
+}
+
+/// Fsyncs the folder holding `path` (a no-op where folders cannot be opened, as on Windows).
+pub fn sync_parent(path: &Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if cfg!(unix) {
+        File::open(parent)
+            .and_then(|dir| dir.sync_all())
+            .with_context(|| format!("cannot sync folder {}", parent.display()))?;
+    }
     Ok(())
 }
 
@@ -104,7 +149,7 @@ impl<S: EventSink> MetricsFile<S> {
             }
             file.sync_all()?;
         }
-        fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+        publish(&tmp, &path)?;
         Ok(Self {
             path,
             inner,

@@ -1,13 +1,17 @@
-//! Line charts as SVG and PNG, drawn with plotters. Text in PNGs uses the DejaVu Sans font
-//! embedded in the binary (`assets/`), so plots look the same on machines without fonts.
+//! Line charts as SVG and PNG, drawn with plotters, with optional error bars. Text in PNGs
+//! uses the DejaVu Sans font embedded in the binary (`assets/`), so plots look the same on
+//! machines without fonts. Both files are written atomically (temporary file, fsync, rename).
 
+use std::fs::File;
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+
+use crate::output::{publish, temporary_path, write_bytes_atomic};
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
@@ -26,6 +30,17 @@ pub struct Series {
     pub label: String,
     /// `(x, y)` points, in x order.
     pub points: Vec<(f64, f64)>,
+    /// Half-length of each point's error bar (e.g. a standard deviation over seeds), in the
+    /// order of `points`; empty for a line without error bars.
+    pub errors: Vec<f64>,
+}
+
+impl Series {
+    /// Each point with its error (0 where the series has none).
+    fn with_errors(&self) -> impl Iterator<Item = ((f64, f64), f64)> + '_ {
+        let errors = self.errors.iter().copied().chain(std::iter::repeat(0.0));
+        self.points.iter().copied().zip(errors)
+    }
 }
 
 /// What a chart shows.
@@ -56,7 +71,9 @@ const COLORS: [RGBColor; 8] = [
 
 fn bounds(series: &[Series]) -> ((f64, f64), (f64, f64)) {
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-    let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    let ys = series
+        .iter()
+        .flat_map(|s| s.with_errors().flat_map(|((_, y), e)| [y - e, y + e]));
     let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
         (a.min(x), b.max(x))
     });
@@ -149,6 +166,21 @@ where
             });
         ctx.draw_series(s.points.iter().map(|&p| Circle::new(p, 5, color.filled())))
             .map_err(err)?;
+        // Error bars: a vertical segment from y - e to y + e with caps whose width is in
+        // pixels, so that they look the same at every scale.
+        let bar_style = ShapeStyle::from(&color).stroke_width(2);
+        let bars: Vec<((f64, f64), f64)> = s.with_errors().filter(|&(_, e)| e > 0.0).collect();
+        ctx.draw_series(
+            bars.iter()
+                .map(|&((x, y), e)| PathElement::new(vec![(x, y - e), (x, y + e)], bar_style)),
+        )
+        .map_err(err)?;
+        ctx.draw_series(bars.iter().flat_map(|&((x, y), e)| {
+            [y - e, y + e].map(|end| {
+                EmptyElement::at((x, end)) + PathElement::new(vec![(-6, 0), (6, 0)], bar_style)
+            })
+        }))
+        .map_err(err)?;
     }
     ctx.configure_series_labels()
         .background_style(WHITE.mix(0.85))
@@ -161,13 +193,28 @@ where
     Ok(())
 }
 
-/// Draws `chart` into `<stem>.svg` and `<stem>.png` (1000×650 pixels).
+/// Draws `chart` into `<stem>.svg` and `<stem>.png` (1000×650 pixels), each atomically: the
+/// SVG is drawn in memory, the PNG into a temporary `<stem>.png.tmp.png` (the encoder picks
+/// the format from the extension) that is fsynced and renamed.
 pub fn write_chart(stem: &Path, chart: &Chart<'_>) -> Result<()> {
     register_font();
     let size = (1000, 650);
-    let svg = stem.with_extension("svg");
-    draw(SVGBackend::new(&svg, size).into_drawing_area(), chart)?;
+    let mut svg = String::new();
+    draw(
+        SVGBackend::with_string(&mut svg, size).into_drawing_area(),
+        chart,
+    )?;
+    write_bytes_atomic(&stem.with_extension("svg"), svg.as_bytes())?;
     let png = stem.with_extension("png");
-    draw(BitMapBackend::new(&png, size).into_drawing_area(), chart)?;
-    Ok(())
+    let tmp = temporary_path(&png, "tmp.png");
+    let drawn = draw(BitMapBackend::new(&tmp, size).into_drawing_area(), chart).and_then(|()| {
+        File::open(&tmp)
+            .and_then(|file| file.sync_all())
+            .with_context(|| format!("cannot write {}", tmp.display()))
+    });
+    if let Err(error) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(error);
+    }
+    publish(&tmp, &png)
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use pgl_burn::checkpoint::{self, CheckpointStore};
 use pgl_burn::{BackendKind, DecoupledModel, TrainError, Trainer};
-use pgl_core::{EpochMetrics, EventSink, RunConfig};
+use pgl_core::{EpochMetrics, EventSink, GuidanceSchedule, RunConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::output::{MetricsFile, write_json_atomic};
@@ -103,6 +103,18 @@ pub fn execute(
     sink: impl EventSink,
     announce: bool,
 ) -> Result<RunOutcome> {
+    execute_with(config, None, target, sink, announce)
+}
+
+/// [`execute`] with the schedule already built from `config.schedule` (`None`: build it
+/// here), so that a caller that built its specs up front (`compare`) does not parse them again.
+pub fn execute_with(
+    config: &RunConfig,
+    schedule: Option<Box<dyn GuidanceSchedule>>,
+    target: RunTarget<'_>,
+    sink: impl EventSink,
+    announce: bool,
+) -> Result<RunOutcome> {
     let started = Instant::now();
     let RunSetup {
         data,
@@ -111,7 +123,7 @@ pub fn execute(
         device,
         backend,
         augment,
-    } = RunSetup::prepare(config)?;
+    } = RunSetup::prepare_with(config, schedule)?;
     let module_params: Vec<usize> = (0..model.num_modules())
         .map(|k| model.module_num_params(k))
         .collect();

@@ -5,7 +5,9 @@ use anyhow::{Context, Result};
 use pgl_burn::BackendKind;
 use pgl_burn::burn::prelude::Device;
 use pgl_core::{GuidanceSchedule, RunConfig, ScheduleRegistry};
-use pgl_data::{Augment, Cifar100Label, DatasetKind, DatasetSplits, load_dataset};
+use pgl_data::{
+    Augment, AugmentChoice, Cifar100Label, DatasetCatalog, DatasetEntry, DatasetSplits, LoadOptions,
+};
 use pgl_models::{AuxHead, DecoupledNet, ModelInput, ModelOptions, SplitKind, build_model};
 
 /// Everything a training run is made of.
@@ -24,17 +26,23 @@ pub struct RunSetup {
     pub augment: Option<Augment>,
 }
 
-/// The dataset kind a config names (CIFAR-100 labels applied).
-pub fn dataset_kind(config: &RunConfig) -> Result<DatasetKind> {
-    let label = Cifar100Label::parse(&config.label).context("--label must be fine or coarse")?;
-    Ok(DatasetKind::parse(&config.dataset)?.with_label(label))
+/// The entry of pgl-data's dataset table that a config names.
+pub fn dataset_entry(config: &RunConfig) -> Result<DatasetEntry> {
+    Ok(*DatasetCatalog::with_builtins().get(&config.dataset)?)
+}
+
+/// The training augmentation a config asks for (`augment`), resolved for its dataset.
+pub fn augmentation(config: &RunConfig) -> Result<Option<Augment>> {
+    let choice = AugmentChoice::parse(&config.augment)?;
+    Ok(dataset_entry(config)?.resolve_augment(choice)?)
 }
 
 /// Loads the config's dataset with its limits.
 pub fn load_data(config: &RunConfig) -> Result<DatasetSplits> {
-    let kind = dataset_kind(config)?;
+    let entry = dataset_entry(config)?;
+    let label = Cifar100Label::parse(&config.label).context("--label must be fine or coarse")?;
     let data_dir = config.data_dir.as_ref().map(std::path::PathBuf::from);
-    let mut data = load_dataset(kind, data_dir.as_deref())?;
+    let mut data = entry.load(data_dir.as_deref(), &LoadOptions { label })?;
     if let Some(n) = config.train_limit {
         data.train = data.train.truncated(n);
     }
@@ -84,12 +92,7 @@ impl RunSetup {
         let schedule = ScheduleRegistry::with_builtins()
             .build(&config.schedule)
             .context("invalid --schedule")?;
-        let kind = dataset_kind(config)?;
-        let augment = match config.augment.as_str() {
-            "on" => Some(kind.default_augment().unwrap_or(Augment::CIFAR)),
-            "off" => None,
-            _ => kind.default_augment(),
-        };
+        let augment = augmentation(config)?;
         let data = load_data(config)?;
         let model = build_configured_model(config, model_input(&data), &device)?;
         Ok(Self {

@@ -1,15 +1,10 @@
 //! End-to-end tests of the `pgl` binary on real data.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn pgl(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgl"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("pgl runs")
-}
+use std::path::{Path, PathBuf};
+
+use common::{pgl, text};
 
 fn data_root() -> PathBuf {
     let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
@@ -21,10 +16,6 @@ fn data_root() -> PathBuf {
 fn summary(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json exists");
     serde_json::from_str(&text).expect("summary.json is JSON")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]
@@ -456,110 +447,4 @@ fn models_lists_the_zoo_as_text_and_json() {
     assert_eq!(r110["params"], 1_727_962);
     assert_eq!(r110["units"], 55);
     assert_eq!(r110["default_head"], "1c2f");
-}
-
-#[test]
-fn compare_runs_every_schedule_and_k_and_writes_tables_and_plots() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out_dir = tmp.path().join("cmp");
-    let out = pgl(
-        &[
-            "compare",
-            "--epochs",
-            "2",
-            "--modules",
-            "2,4",
-            "--schedules",
-            "end-to-end,local-only,periodic:every=3,len=1",
-            "--train-limit",
-            "256",
-            "--test-limit",
-            "100",
-            "--out",
-            out_dir.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
-    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
-    let rows: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("compare.json")).unwrap())
-            .unwrap();
-    let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 6, "3 schedules x 2 values of K");
-    for row in rows {
-        for key in [
-            "schedule",
-            "modules",
-            "test_accuracy",
-            "images_per_second",
-            "peak_memory_bytes_local",
-            "peak_memory_bytes_global",
-        ] {
-            assert!(row.get(key).is_some(), "row lacks {key}: {row}");
-        }
-        assert!(row["images_per_second"].as_f64().unwrap() > 0.0);
-        assert_eq!(row["accuracy_per_epoch"].as_array().unwrap().len(), 2);
-        let k = row["modules"].as_u64().unwrap() as usize;
-        assert_eq!(row["module_accuracy"].as_array().unwrap().len(), k);
-    }
-    let by = |schedule: &str, k: u64| {
-        rows.iter()
-            .find(|r| r["schedule"] == schedule && r["modules"] == k)
-            .unwrap()
-    };
-    assert!(by("end-to-end", 4)["peak_memory_bytes_local"].is_null());
-    assert!(by("local-only", 4)["peak_memory_bytes_global"].is_null());
-    let pgl_row = by("periodic:every=3,len=1,unit=iters", 2);
-    assert!(pgl_row["peak_memory_bytes_local"].as_u64().unwrap() > 0);
-    assert!(pgl_row["peak_memory_bytes_global"].as_u64().unwrap() > 0);
-    assert!(
-        (pgl_row["global_step_share"].as_f64().unwrap() - 2.0 / 8.0).abs() < 1e-9,
-        "4 steps per epoch, every 3rd global"
-    );
-    // Identical seeds: the first epoch of local-only and of PGL start from the same weights
-    // and data, so their first global step is the only difference; both runs' folders exist.
-    let table = std::fs::read_to_string(out_dir.join("compare.md")).unwrap();
-    assert!(table.starts_with("# pgl compare"));
-    assert_eq!(table.lines().filter(|l| l.starts_with("| `")).count(), 6);
-    for stem in [
-        "accuracy_vs_epoch",
-        "module_accuracy_k2",
-        "module_accuracy_k4",
-        "error_vs_modules",
-    ] {
-        let png = std::fs::read(out_dir.join(format!("{stem}.png"))).unwrap();
-        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{stem}.png is a PNG");
-        assert!(png.len() > 10_000, "{stem}.png has content");
-        let svg = std::fs::read_to_string(out_dir.join(format!("{stem}.svg"))).unwrap();
-        assert!(
-            svg.contains("<svg") && svg.contains("test "),
-            "{stem}.svg has axis labels"
-        );
-    }
-    assert!(text(&out.stdout).contains("| `local-only` | 4 |"));
-}
-
-#[test]
-fn compare_rejects_bad_lists() {
-    let tmp = tempfile::tempdir().unwrap();
-    for (args, needle) in [
-        (vec!["compare", "--schedules", "local-only,bogus"], "bogus"),
-        (vec!["compare", "--modules", "2,x"], "invalid value"),
-        (
-            vec!["compare", "--global-checkpointing", "sometimes"],
-            "off, on or both",
-        ),
-    ] {
-        let out = pgl(&args, tmp.path());
-        assert!(!out.status.success());
-        assert!(
-            text(&out.stderr).contains(needle),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
-    }
-    assert!(
-        !tmp.path().join("runs").exists(),
-        "failed comparisons leave no folder"
-    );
 }

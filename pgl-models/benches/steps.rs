@@ -17,12 +17,14 @@ use pgl_burn::Trainer;
 use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::prelude::*;
 use pgl_core::{RunConfig, ScheduleRegistry, StepKind};
-use pgl_data::dataset::ImageShape;
-use pgl_data::{Batch, DatasetKind, ImageDataset, SplitMix64, load_dataset};
+use pgl_data::synthetic::random_images;
+use pgl_data::{Batch, ImageDataset, ImageShape, load_dataset};
 use pgl_models::{AuxHead, ModelInput, ModelOptions, SplitKind, build_model};
 
 const BATCH: usize = 128;
 const MODULES: usize = 4;
+/// CIFAR's image shape, for the seeded random (`pgl_data::synthetic`) CIFAR-shaped data.
+const CIFAR_SHAPE: ImageShape = ImageShape::new(3, 32, 32);
 
 fn bench_steps(
     c: &mut Criterion,
@@ -55,7 +57,7 @@ fn bench_steps(
 
 fn mnist_cnn(c: &mut Criterion) {
     let root = pgl_data::data_root_or(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
-    let data = load_dataset(DatasetKind::Mnist, Some(&root.join("mnist")))
+    let data = load_dataset("mnist", Some(&root.join("mnist")))
         .expect("MNIST in $PGL_DATA_DIR/mnist");
     let batch = data.train.batch(&(0..BATCH).collect::<Vec<_>>());
     let device = Device::flex().autodiff();
@@ -71,24 +73,7 @@ fn mnist_cnn(c: &mut Criterion) {
 }
 
 fn cifar_resnet32(c: &mut Criterion) {
-    let mut rng = SplitMix64::new(3);
-    let pixels: Vec<u8> = (0..BATCH * 3072).map(|_| rng.next_u64() as u8).collect();
-    let labels: Vec<u8> = (0..BATCH).map(|i| (i % 10) as u8).collect();
-    let shape = ImageShape {
-        channels: 3,
-        height: 32,
-        width: 32,
-    };
-    let data = ImageDataset::new(
-        "cifar10",
-        shape,
-        10,
-        255.0,
-        vec![0.5; 3],
-        vec![0.25; 3],
-        pixels,
-        labels,
-    );
+    let data = random_images(CIFAR_SHAPE, 10, BATCH, 3);
     let batch = data.batch(&(0..BATCH).collect::<Vec<_>>());
     let device = Device::flex().autodiff();
     device.seed(1);
@@ -146,7 +131,7 @@ fn bench_pipeline(
 
 fn pipelines(c: &mut Criterion) {
     let root = pgl_data::data_root_or(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
-    let mnist = load_dataset(DatasetKind::Mnist, Some(&root.join("mnist")))
+    let mnist = load_dataset("mnist", Some(&root.join("mnist")))
         .expect("MNIST in $PGL_DATA_DIR/mnist");
     let cnn = |device: &Device| {
         let input = ModelInput {
@@ -164,25 +149,7 @@ fn pipelines(c: &mut Criterion) {
         mnist.train.truncated(8 * BATCH),
     );
 
-    let mut rng = SplitMix64::new(3);
-    let images = 4 * BATCH;
-    let pixels: Vec<u8> = (0..images * 3072).map(|_| rng.next_u64() as u8).collect();
-    let labels: Vec<u8> = (0..images).map(|i| (i % 10) as u8).collect();
-    let shape = ImageShape {
-        channels: 3,
-        height: 32,
-        width: 32,
-    };
-    let cifar = ImageDataset::new(
-        "cifar10",
-        shape,
-        10,
-        255.0,
-        vec![0.5; 3],
-        vec![0.25; 3],
-        pixels,
-        labels,
-    );
+    let cifar = random_images(CIFAR_SHAPE, 10, 4 * BATCH, 3);
     let resnet = |device: &Device| {
         let input = ModelInput {
             channels: 3,

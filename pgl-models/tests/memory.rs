@@ -7,8 +7,8 @@ use pgl_burn::burn::prelude::*;
 use pgl_burn::memory::{CountingAllocator, MemoryProbe};
 use pgl_burn::{DecoupledModel, Trainer};
 use pgl_core::{RunConfig, ScheduleRegistry, SplitPlan, StepKind};
-use pgl_data::dataset::ImageShape;
-use pgl_data::{ImageDataset, SplitMix64};
+use pgl_data::ImageShape;
+use pgl_data::synthetic::random_images;
 use pgl_models::heads::AuxHead;
 use pgl_models::layer::{FeatureShape, conv_bn_relu};
 use pgl_models::net::{Block, DecoupledNet};
@@ -64,27 +64,9 @@ fn a_local_step_needs_well_under_the_memory_of_a_global_step() {
         "modules are equal: {sizes:?}"
     );
 
-    let mut rng = SplitMix64::new(2);
+    // 64 seeded random 16-channel 16×16 "images": the blocks' input.
     let n = 64;
-    let shape = ImageShape {
-        channels: 16,
-        height: 16,
-        width: 16,
-    };
-    let pixels: Vec<u8> = (0..n * shape.numel())
-        .map(|_| rng.next_u64() as u8)
-        .collect();
-    let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-    let data = ImageDataset::new(
-        "random",
-        shape,
-        10,
-        255.0,
-        vec![0.5; 16],
-        vec![0.3; 16],
-        pixels,
-        labels,
-    );
+    let data = random_images(ImageShape::new(16, 16, 16), 10, n, 2);
     let batch = data.batch(&(0..n).collect::<Vec<_>>());
 
     let schedule = ScheduleRegistry::with_builtins()

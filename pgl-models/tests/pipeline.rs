@@ -5,13 +5,13 @@ use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::param_values;
 use pgl_burn::{TrainError, Trainer};
 use pgl_core::{EpochMetrics, NullSink, OptimizerKind, RunConfig, ScheduleRegistry};
-use pgl_data::{DatasetKind, DatasetSplits, load_dataset};
+use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::{DecoupledNet, ModelInput, ModelOptions, build_model};
 
 static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn data() -> DatasetSplits {
-    let mut d = load_dataset(DatasetKind::Digits, None).unwrap();
+    let mut d = load_dataset("digits", None).unwrap();
     d.train = d.train.truncated(400);
     d.test = d.test.truncated(100);
     d

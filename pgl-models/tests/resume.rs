@@ -6,7 +6,7 @@ use pgl_burn::burn::prelude::*;
 use pgl_burn::checkpoint::{CheckpointStore, restore};
 use pgl_burn::inspect::param_values;
 use pgl_core::{EpochMetrics, NullSink, RunConfig, ScheduleRegistry};
-use pgl_data::{DatasetKind, DatasetSplits, load_dataset};
+use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::{DecoupledNet, ModelInput, ModelOptions, build_model};
 
 const INPUT: [usize; 4] = [1, 8, 8, 10];
@@ -14,7 +14,7 @@ const INPUT: [usize; 4] = [1, 8, 8, 10];
 static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn data() -> DatasetSplits {
-    let mut d = load_dataset(DatasetKind::Digits, None).unwrap();
+    let mut d = load_dataset("digits", None).unwrap();
     d.train = d.train.truncated(300);
     d.test = d.test.truncated(100);
     d

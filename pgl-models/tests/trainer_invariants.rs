@@ -12,11 +12,11 @@ use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::{param_grads, param_values};
 use pgl_burn::{Activation, BackendKind, DecoupledModel, TrainError, Trainer};
 use pgl_core::{NullSink, OptimizerKind, RunConfig, ScheduleRegistry, StepKind};
-use pgl_data::{DatasetKind, DatasetSplits, load_dataset};
+use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::{DecoupledNet, ModelInput, ModelOptions, SplitKind, build_model};
 
 fn digits() -> DatasetSplits {
-    load_dataset(DatasetKind::Digits, None).unwrap()
+    load_dataset("digits", None).unwrap()
 }
 
 /// A backend under test: its training device, how close a parameter update must be to the

@@ -1,0 +1,386 @@
+//! The comparison's numbers: one [`Row`] per run (a configuration on one seed), one
+//! [`Configuration`] per configuration over its seeds (mean, sample standard deviation and
+//! the gap recovered), and the markdown table of both.
+
+use serde::Serialize;
+
+use crate::runner::RunOutcome;
+
+/// One run of the comparison: a configuration on one seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Canonical schedule spec.
+    pub schedule: String,
+    /// Number of modules K.
+    pub modules: usize,
+    /// Whether the run used gradient checkpointing.
+    pub global_checkpointing: bool,
+    /// The seed of initial weights, data order and augmentation.
+    pub seed: u64,
+    /// Test accuracy of the network.
+    pub test_accuracy: f64,
+    /// 1 - test accuracy.
+    pub test_error: f64,
+    /// Test accuracy of every module's head (the last is the network's).
+    pub module_accuracy: Vec<f64>,
+    /// Test accuracy of the network after every epoch.
+    pub accuracy_per_epoch: Vec<f64>,
+    /// Share of the steps that were global.
+    pub global_step_share: f64,
+    /// Training images per second.
+    pub images_per_second: f64,
+    /// Highest transient memory of a local step, bytes.
+    pub peak_memory_bytes_local: Option<u64>,
+    /// Highest transient memory of a global step, bytes.
+    pub peak_memory_bytes_global: Option<u64>,
+    /// Seconds spent in training steps.
+    pub train_seconds: f64,
+    /// The run's folder.
+    pub run_dir: String,
+}
+
+impl Row {
+    /// The row of a finished run.
+    pub fn of(outcome: &RunOutcome) -> Self {
+        let s = &outcome.summary;
+        let steps = (s.steps_local + s.steps_global).max(1);
+        Self {
+            schedule: s.schedule.clone(),
+            modules: s.config.modules,
+            global_checkpointing: s.config.global_checkpointing,
+            seed: s.config.seed,
+            test_accuracy: s.test_accuracy,
+            test_error: 1.0 - s.test_accuracy,
+            module_accuracy: s.module_accuracy.clone(),
+            accuracy_per_epoch: outcome.history.iter().map(|m| m.test_accuracy).collect(),
+            global_step_share: s.steps_global as f64 / steps as f64,
+            images_per_second: s.images_per_second,
+            peak_memory_bytes_local: s.peak_memory_bytes.local,
+            peak_memory_bytes_global: s.peak_memory_bytes.global,
+            train_seconds: s.train_seconds,
+            run_dir: outcome.run_dir.display().to_string(),
+        }
+    }
+
+    /// Its configuration: schedule, K, checkpointing.
+    fn key(&self) -> (&str, usize, bool) {
+        (&self.schedule, self.modules, self.global_checkpointing)
+    }
+}
+
+/// The mean and the sample standard deviation (divided by n − 1) of one figure over seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spread {
+    /// The mean.
+    pub mean: f64,
+    /// The sample standard deviation; `null` for fewer than two values.
+    pub std: Option<f64>,
+}
+
+impl Spread {
+    /// The spread of `values` (mean 0 when there are none).
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len();
+        let mean = mean(values);
+        let std = (n >= 2).then(|| {
+            let squares: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
+            (squares / (n - 1) as f64).sqrt()
+        });
+        Self { mean, std }
+    }
+
+    /// The standard deviation, 0 when there is none (for error bars).
+    pub fn std_or_zero(&self) -> f64 {
+        self.std.unwrap_or(0.0)
+    }
+
+    /// `0.9500 ± 0.0123`, or `0.9500` without a standard deviation.
+    fn cell(&self) -> String {
+        match self.std {
+            Some(std) => format!("{:.4} ± {std:.4}", self.mean),
+            None => format!("{:.4}", self.mean),
+        }
+    }
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+/// The spread of the `i`-th value of each row's list, for every `i` (a row whose list is
+/// shorter counts for the indices it has).
+fn spread_per_index(rows: &[&Row], list: impl Fn(&Row) -> &[f64]) -> Vec<Spread> {
+    let len = rows.iter().map(|r| list(r).len()).max().unwrap_or(0);
+    (0..len)
+        .map(|i| {
+            let values: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| list(r).get(i).copied())
+                .collect();
+            Spread::of(&values)
+        })
+        .collect()
+}
+
+/// The mean of the rows' memory figures, in whole bytes; `None` when no row has one.
+fn mean_memory(rows: &[&Row], bytes: impl Fn(&Row) -> Option<u64>) -> Option<u64> {
+    let values: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| bytes(r))
+        .map(|b| b as f64)
+        .collect();
+    (!values.is_empty()).then(|| mean(&values).round() as u64)
+}
+
+/// One configuration (schedule × K × checkpointing) over every seed of the comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Configuration {
+    /// Canonical schedule spec.
+    pub schedule: String,
+    /// Number of modules K.
+    pub modules: usize,
+    /// Whether the runs used gradient checkpointing.
+    pub global_checkpointing: bool,
+    /// The seeds it ran on, in run order.
+    pub seeds: Vec<u64>,
+    /// The number of seeds.
+    pub n: usize,
+    /// Test accuracy of the network over the seeds.
+    pub test_accuracy: Spread,
+    /// Test error (1 - accuracy) over the seeds.
+    pub test_error: Spread,
+    /// (accuracy − local-only) / (end-to-end − local-only) from the mean accuracies of the
+    /// same K and checkpointing; `null` when the comparison lacks one of the two or their
+    /// means are equal.
+    pub gap_recovered: Option<f64>,
+    /// Test accuracy of every module's head over the seeds (the last is the network's).
+    pub module_accuracy: Vec<Spread>,
+    /// Test accuracy of the network after every epoch, over the seeds.
+    pub accuracy_per_epoch: Vec<Spread>,
+    /// Mean share of the steps that were global.
+    pub global_step_share: f64,
+    /// Mean training images per second.
+    pub images_per_second: f64,
+    /// Mean of the runs' highest transient memory of a local step, bytes.
+    pub peak_memory_bytes_local: Option<u64>,
+    /// Mean of the runs' highest transient memory of a global step, bytes.
+    pub peak_memory_bytes_global: Option<u64>,
+    /// Mean seconds spent in training steps.
+    pub train_seconds: f64,
+}
+
+impl Configuration {
+    /// The configuration of `rows` (runs of one configuration, at least one), without its gap
+    /// recovered.
+    fn of(rows: &[&Row]) -> Self {
+        let first = rows[0];
+        let spread =
+            |f: fn(&Row) -> f64| Spread::of(&rows.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let mean_of = |f: fn(&Row) -> f64| spread(f).mean;
+        Self {
+            schedule: first.schedule.clone(),
+            modules: first.modules,
+            global_checkpointing: first.global_checkpointing,
+            seeds: rows.iter().map(|r| r.seed).collect(),
+            n: rows.len(),
+            test_accuracy: spread(|r| r.test_accuracy),
+            test_error: spread(|r| r.test_error),
+            gap_recovered: None,
+            module_accuracy: spread_per_index(rows, |r| &r.module_accuracy),
+            accuracy_per_epoch: spread_per_index(rows, |r| &r.accuracy_per_epoch),
+            global_step_share: mean_of(|r| r.global_step_share),
+            images_per_second: mean_of(|r| r.images_per_second),
+            peak_memory_bytes_local: mean_memory(rows, |r| r.peak_memory_bytes_local),
+            peak_memory_bytes_global: mean_memory(rows, |r| r.peak_memory_bytes_global),
+            train_seconds: mean_of(|r| r.train_seconds),
+        }
+    }
+
+    /// Schedule, K, checkpointing.
+    fn key(&self) -> (&str, usize, bool) {
+        (&self.schedule, self.modules, self.global_checkpointing)
+    }
+
+    /// Its name in plot legends: the schedule, then K and `ckpt` where asked for.
+    pub fn label(&self, with_k: bool, with_ckpt: bool) -> String {
+        let mut label = self.schedule.clone();
+        if with_k {
+            label = format!("{label}, K={}", self.modules);
+        }
+        if with_ckpt && self.global_checkpointing {
+            label.push_str(", ckpt");
+        }
+        label
+    }
+}
+
+/// The canonical specs of the two schedules the gap recovered is measured between.
+#[derive(Debug, Clone)]
+pub struct GapReference {
+    /// Local learning only (a gap recovered of 0).
+    pub local_only: String,
+    /// End-to-end backpropagation (a gap recovered of 1).
+    pub end_to_end: String,
+}
+
+/// Accuracy gaps smaller than this count as no gap.
+const NO_GAP: f64 = 1e-9;
+
+/// (accuracy − local) / (end_to_end − local): the share of the accuracy gap between local
+/// learning and end-to-end training that `accuracy` closes; `None` when the gap is ~0.
+pub fn gap_recovered(accuracy: f64, local: f64, end_to_end: f64) -> Option<f64> {
+    let gap = end_to_end - local;
+    // `+ 0.0` turns the -0 of `0 / negative gap` into 0.
+    (gap.abs() > NO_GAP).then(|| (accuracy - local) / gap + 0.0)
+}
+
+/// Groups `rows` into configurations (in the order they first appear) and fills in each one's
+/// gap recovered from the mean accuracies of `reference`'s rows of the same K and
+/// checkpointing.
+pub fn aggregate(rows: &[Row], reference: &GapReference) -> Vec<Configuration> {
+    let mut configurations: Vec<Configuration> = Vec::new();
+    for row in rows {
+        if configurations.iter().any(|c| c.key() == row.key()) {
+            continue;
+        }
+        let group: Vec<&Row> = rows.iter().filter(|r| r.key() == row.key()).collect();
+        configurations.push(Configuration::of(&group));
+    }
+    let mean_accuracy = |schedule: &str, c: &Configuration| {
+        configurations
+            .iter()
+            .find(|r| r.key() == (schedule, c.modules, c.global_checkpointing))
+            .map(|r| r.test_accuracy.mean)
+    };
+    let gaps: Vec<Option<f64>> = configurations
+        .iter()
+        .map(|c| {
+            let local = mean_accuracy(&reference.local_only, c)?;
+            let end_to_end = mean_accuracy(&reference.end_to_end, c)?;
+            gap_recovered(c.test_accuracy.mean, local, end_to_end)
+        })
+        .collect();
+    for (c, gap) in configurations.iter_mut().zip(gaps) {
+        c.gap_recovered = gap;
+    }
+    configurations
+}
+
+fn mib(bytes: Option<u64>) -> String {
+    bytes.map_or("-".to_string(), |b| {
+        format!("{:.1}", b as f64 / 1_048_576.0)
+    })
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+/// The comparison as markdown: one line per configuration (mean ± standard deviation where
+/// it ran on two or more seeds) and, with several seeds, one line per run.
+pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> String {
+    let several = configurations.iter().any(|c| c.n >= 2);
+    let mut out = format!("# {title}\n\n");
+    let acc = if several {
+        "test acc (mean ± std)"
+    } else {
+        "test acc"
+    };
+    out.push_str(&format!(
+        "| schedule | K | ckpt | n | {acc} | test error | gap recovered | module 1 acc | module K acc | global steps | images/s | local step peak MiB | global step peak MiB | train s |\n"
+    ));
+    out.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for c in configurations {
+        let mean_of = |spread: Option<&Spread>| spread.map_or(0.0, |s| s.mean);
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} | {:.4} | {:.4} | {:.1}% | {:.0} | {} | {} | {:.1} |\n",
+            c.schedule,
+            c.modules,
+            on_off(c.global_checkpointing),
+            c.n,
+            c.test_accuracy.cell(),
+            c.test_error.cell(),
+            c.gap_recovered.map_or("-".to_string(), |g| format!("{g:.3}")),
+            mean_of(c.module_accuracy.first()),
+            mean_of(c.module_accuracy.last()),
+            100.0 * c.global_step_share,
+            c.images_per_second,
+            mib(c.peak_memory_bytes_local),
+            mib(c.peak_memory_bytes_global),
+            c.train_seconds,
+        ));
+    }
+    out.push_str(
+        "\nn: seeds per configuration (each seed gives every configuration the same data order \
+         and initial weights). Gap recovered: (acc − local-only) / (end-to-end − local-only) from \
+         the mean accuracies of the same K and checkpointing; `-` where one of the two is not in \
+         the comparison or they are equal. ",
+    );
+    if several {
+        out.push_str(
+            "Accuracy and error: mean ± sample standard deviation (n − 1) over the seeds; the \
+             other columns are means. ",
+        );
+    }
+    out.push_str(
+        "Module 1 acc: test accuracy of the first module's auxiliary head; module K acc: the \
+         network's classifier. Peaks: transient heap memory of one step (activations, graph, \
+         gradients, optimizer temporaries) on the CPU backend; `-` where no step of that kind ran. \
+         Auxiliary heads learn only in local steps (and in global steps with `--aux-weight`), so \
+         under `end-to-end` their accuracy stays near chance.\n",
+    );
+    if several {
+        out.push_str(
+            "\n## Per seed\n\n| schedule | K | ckpt | seed | test acc | images/s | run folder |\n",
+        );
+        out.push_str("|---|---:|---|---:|---:|---:|---|\n");
+        for r in rows {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} | {:.4} | {:.0} | {} |\n",
+                r.schedule,
+                r.modules,
+                on_off(r.global_checkpointing),
+                r.seed,
+                r.test_accuracy,
+                r.images_per_second,
+                r.run_dir,
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_is_the_mean_and_the_sample_standard_deviation() {
+        let s = Spread::of(&[0.5, 0.7, 0.9]);
+        assert!((s.mean - 0.7).abs() < 1e-12);
+        assert!((s.std.unwrap() - 0.2).abs() < 1e-12, "sqrt(0.08 / 2)");
+        assert_eq!(
+            Spread::of(&[0.25]),
+            Spread {
+                mean: 0.25,
+                std: None
+            }
+        );
+        assert_eq!(Spread::of(&[0.25]).cell(), "0.2500");
+        assert_eq!(Spread::of(&[0.5, 0.7, 0.9]).cell(), "0.7000 ± 0.2000");
+    }
+
+    #[test]
+    fn gap_recovered_is_zero_for_local_one_for_end_to_end_and_none_without_a_gap() {
+        assert_eq!(gap_recovered(0.8, 0.8, 0.9), Some(0.0));
+        assert_eq!(gap_recovered(0.9, 0.8, 0.9), Some(1.0));
+        assert!((gap_recovered(0.85, 0.8, 0.9).unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(gap_recovered(0.85, 0.8, 0.8), None);
+        let zero = gap_recovered(0.9, 0.9, 0.8).unwrap();
+        assert!(zero == 0.0 && zero.is_sign_positive(), "not -0: {zero}");
+    }
+}
