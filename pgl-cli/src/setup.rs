@@ -87,11 +87,23 @@ pub fn build_configured_model(
 impl RunSetup {
     /// Prepares a run: backend, schedule, data, model (in that order, so cheap checks fail first).
     pub fn prepare(config: &RunConfig) -> Result<Self> {
+        Self::prepare_with(config, None)
+    }
+
+    /// [`RunSetup::prepare`] with the schedule already built from `config.schedule` (`None`:
+    /// build it here).
+    pub fn prepare_with(
+        config: &RunConfig,
+        schedule: Option<Box<dyn GuidanceSchedule>>,
+    ) -> Result<Self> {
         let backend = BackendKind::parse(&config.backend)?;
         let device = backend.training_device(config.device, config.global_checkpointing)?;
-        let schedule = ScheduleRegistry::with_builtins()
-            .build(&config.schedule)
-            .context("invalid --schedule")?;
+        let schedule = match schedule {
+            Some(schedule) => schedule,
+            None => ScheduleRegistry::with_builtins()
+                .build(&config.schedule)
+                .context("invalid --schedule")?,
+        };
         let augment = augmentation(config)?;
         let data = load_data(config)?;
         let model = build_configured_model(config, model_input(&data), &device)?;
