@@ -57,8 +57,8 @@ fn bench_steps(
 
 fn mnist_cnn(c: &mut Criterion) {
     let root = pgl_data::data_root_or(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
-    let data = load_dataset("mnist", Some(&root.join("mnist")))
-        .expect("MNIST in $PGL_DATA_DIR/mnist");
+    let data =
+        load_dataset("mnist", Some(&root.join("mnist"))).expect("MNIST in $PGL_DATA_DIR/mnist");
     let batch = data.train.batch(&(0..BATCH).collect::<Vec<_>>());
     let device = Device::flex().autodiff();
     device.seed(1);
@@ -131,8 +131,8 @@ fn bench_pipeline(
 
 fn pipelines(c: &mut Criterion) {
     let root = pgl_data::data_root_or(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
-    let mnist = load_dataset("mnist", Some(&root.join("mnist")))
-        .expect("MNIST in $PGL_DATA_DIR/mnist");
+    let mnist =
+        load_dataset("mnist", Some(&root.join("mnist"))).expect("MNIST in $PGL_DATA_DIR/mnist");
     let cnn = |device: &Device| {
         let input = ModelInput {
             channels: 1,
