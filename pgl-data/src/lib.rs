@@ -23,6 +23,8 @@
 //! leaves; `batch` and `augment` build on them; `entry` on `augment`; the parsers on `entry`;
 //! `catalog` on the parsers.
 
+#![deny(missing_docs)]
+
 pub mod augment;
 pub mod batch;
 pub mod catalog;
