@@ -16,6 +16,7 @@ pub mod backend;
 pub mod checkpoint;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod inspect;
 pub mod interrupt;
 pub mod memory;

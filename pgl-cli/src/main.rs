@@ -7,6 +7,7 @@
 mod bench;
 mod compare;
 mod eval;
+mod export;
 mod interrupt;
 mod options;
 mod output;
@@ -50,6 +51,8 @@ enum Command {
     Bench(Box<bench::BenchArgs>),
     /// Test accuracy and per-module accuracy of a saved model (a checkpoint or a run folder).
     Eval(eval::EvalArgs),
+    /// Write a checkpoint's weights as safetensors, named like the PyTorch reference models.
+    Export(export::ExportArgs),
     /// List the guidance schedules and their spec syntax.
     Schedules,
     /// List the model zoo: parameter counts, valid K, default aux head.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(*args),
         Command::Compare(args) => compare::run(*args),
         Command::Eval(args) => eval::run(args),
+        Command::Export(args) => export::run(args),
         Command::Bench(args) => bench::run(*args),
         Command::Schedules => {
             print_schedules();
