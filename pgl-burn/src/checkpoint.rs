@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
-use crate::trainer::{Trainer, TrainerProgress};
+use crate::progress::{TrainerProgress, TrainerState};
+use crate::trainer::Trainer;
 
 /// Version of the checkpoint layout; bumped when it changes incompatibly.
 pub const CHECKPOINT_FORMAT: u32 = 1;
@@ -31,8 +32,10 @@ pub const CHECKPOINT_FORMAT: u32 = 1;
 pub const MANIFEST: &str = "manifest.json";
 const MODEL_FILE: &str = "model.bpk";
 const PARTIAL_PREFIX: &str = ".partial-";
-/// Test hook: milliseconds to pause after each checkpoint file, to widen the window in which a
-/// kill lands during a write. Never set in normal use.
+/// Test hook (cargo feature `test-hooks`, which only pgl-cli's tests enable): milliseconds to
+/// pause after each checkpoint file, to widen the window in which a kill lands during a write.
+/// Builds without the feature never read it.
+#[cfg(feature = "test-hooks")]
 pub const PAUSE_ENV: &str = "PGL_CHECKPOINT_PAUSE_MS";
 
 /// What `manifest.json` holds.
@@ -73,6 +76,7 @@ fn sync_dir(path: &Path) -> Result<(), TrainError> {
         .map_err(|e| error(path, format!("cannot flush folder to disk: {e}")))
 }
 
+#[cfg(feature = "test-hooks")]
 fn pause_for_tests() {
     if let Some(ms) = std::env::var(PAUSE_ENV)
         .ok()
@@ -81,6 +85,9 @@ fn pause_for_tests() {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
+
+#[cfg(not(feature = "test-hooks"))]
+fn pause_for_tests() {}
 
 fn optimizer_file(k: usize) -> String {
     format!("optimizer-{k}.bpk")
@@ -286,6 +293,54 @@ pub fn load_model<M: Module>(dir: &Path, model: M) -> Result<M, TrainError> {
     model.try_load_file(&path).map_err(|e| error(&path, e))
 }
 
+/// The checkpoint folder `path` names: `path` itself when it holds a manifest, otherwise the
+/// newest complete checkpoint of the run folder `path`.
+pub fn resolve(path: &Path) -> Result<PathBuf, TrainError> {
+    if path.join(MANIFEST).is_file() {
+        return Ok(path.to_path_buf());
+    }
+    if path.join("checkpoints").is_dir() {
+        return CheckpointStore::new(path, usize::MAX)
+            .latest()?
+            .ok_or_else(|| error(path, "the run folder holds no complete checkpoint"));
+    }
+    Err(error(
+        path,
+        format!(
+            "neither a checkpoint folder (with {MANIFEST}) nor a run folder (with checkpoints/)"
+        ),
+    ))
+}
+
+/// The optimizer states saved in checkpoint folder `dir`, loaded into copies of `fresh`.
+fn load_optimizers(
+    dir: &Path,
+    manifest: &Manifest,
+    fresh: &[ModuleOptimizer],
+) -> Result<Vec<ModuleOptimizer>, TrainError> {
+    if manifest.modules != fresh.len() {
+        return Err(error(
+            dir,
+            format!(
+                "it holds {} modules but the model has {}",
+                manifest.modules,
+                fresh.len()
+            ),
+        ));
+    }
+    fresh
+        .iter()
+        .enumerate()
+        .map(|(k, optimizer)| {
+            let path = dir.join(optimizer_file(k));
+            if !path.is_file() {
+                return Err(error(&path, "missing optimizer file"));
+            }
+            optimizer.clone().load(&path).map_err(|e| error(&path, e))
+        })
+        .collect()
+}
+
 /// Restores `trainer` (built from the same configuration) from the checkpoint in folder `dir`:
 /// weights, every optimizer's state, counters, schedule state and metrics.
 pub fn restore<M: DecoupledModel>(
@@ -293,29 +348,58 @@ pub fn restore<M: DecoupledModel>(
     trainer: &mut Trainer<M>,
 ) -> Result<Manifest, TrainError> {
     let manifest = read_manifest(dir)?;
-    if manifest.modules != trainer.optimizers().len() {
-        return Err(error(
-            dir,
-            format!(
-                "it holds {} modules but the model has {}",
-                manifest.modules,
-                trainer.optimizers().len()
-            ),
-        ));
-    }
+    let optimizers = load_optimizers(dir, &manifest, trainer.optimizers())?;
     let model = load_model(dir, trainer.model().clone())?;
-    let mut optimizers: Vec<ModuleOptimizer> = Vec::with_capacity(manifest.modules);
-    for (k, optimizer) in trainer.optimizers().iter().enumerate() {
-        let path = dir.join(optimizer_file(k));
-        if !path.is_file() {
-            return Err(error(&path, "missing optimizer file"));
-        }
-        optimizers.push(optimizer.clone().load(&path).map_err(|e| error(&path, e))?);
-    }
+    let state = TrainerState {
+        model,
+        optimizers,
+        progress: manifest.progress.clone(),
+    };
     trainer
-        .restore_progress(&manifest.progress)
+        .restore(state)
         .map_err(|e| error(&dir.join(MANIFEST), e))?;
-    trainer.set_model(model);
-    trainer.set_optimizers(optimizers);
     Ok(manifest)
+}
+
+/// Starts a *new* run in `trainer` from the weights of the checkpoint in folder `dir`
+/// (`pgl train --init-from`): counters and metrics start at zero; optimizer states and the
+/// schedule's state are fresh, or, with `keep_optimizer`, the checkpoint's (the schedule must
+/// then be the checkpoint's). A model of another shape is an error naming the parameter.
+/// A `dir` ending in `.safetensors` is a weights file instead
+/// ([`export::init_from_file`](crate::export::init_from_file)): fresh optimizer and schedule
+/// state, `keep_optimizer` is an error, and there is no manifest (`None`).
+pub fn init_from<M: DecoupledModel>(
+    dir: &Path,
+    trainer: &mut Trainer<M>,
+    keep_optimizer: bool,
+) -> Result<Option<Manifest>, TrainError> {
+    if crate::export::is_safetensors(dir) {
+        crate::export::init_from_file(dir, trainer, keep_optimizer)?;
+        return Ok(None);
+    }
+    let manifest = read_manifest(dir)?;
+    let model = load_model(dir, trainer.model().clone())?;
+    let (optimizers, progress) = if keep_optimizer {
+        let optimizers = load_optimizers(dir, &manifest, trainer.optimizers())?;
+        let progress = TrainerProgress {
+            epochs_done: 0,
+            iteration: 0,
+            recent_losses: Vec::new(),
+            history: Vec::new(),
+            epoch_position: None,
+            ..manifest.progress.clone()
+        };
+        (optimizers, progress)
+    } else {
+        (trainer.optimizers().to_vec(), trainer.progress())
+    };
+    let state = TrainerState {
+        model,
+        optimizers,
+        progress,
+    };
+    trainer
+        .restore(state)
+        .map_err(|e| error(&dir.join(MANIFEST), e))?;
+    Ok(Some(manifest))
 }

@@ -28,7 +28,9 @@ pub enum TrainError {
         batch: u64,
         /// Kind of step.
         kind: StepKind,
-        /// Which loss: `module 2 head` or `classifier`.
+        /// The module whose loss it is (starting at 1; the classifier's is module K's).
+        module: usize,
+        /// Which loss: `aux head of module 2` or `classifier after module K`.
         location: String,
         /// The value.
         value: f32,
@@ -64,9 +66,17 @@ pub enum TrainError {
         index: usize,
     },
     /// An unknown backend name.
-    #[error("unknown backend `{name}`; expected one of: cpu, wgpu, cuda")]
+    #[error("unknown backend `{name}`; expected one of: {known}")]
     UnknownBackend {
         /// The name given.
+        name: String,
+        /// The known names, comma separated.
+        known: String,
+    },
+    /// A backend registered under a name already taken.
+    #[error("backend `{name}` is registered twice")]
+    DuplicateBackend {
+        /// The name.
         name: String,
     },
     /// The model and the dataset do not fit together.

@@ -14,6 +14,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::error::TrainError;
+
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 
 /// Asks every running trainer of this process to stop at the next batch boundary.
@@ -45,6 +47,18 @@ impl StopHandle {
     /// Whether this handle, or the process-wide flag, asks for a stop.
     pub fn is_requested(&self) -> bool {
         self.0.load(Ordering::SeqCst) || requested()
+    }
+
+    /// `Err(Interrupted)` when a stop is requested before batch `batches_done` (0-based) of
+    /// `epoch` (1-based).
+    pub fn check(&self, epoch: u64, batches_done: u64) -> Result<(), TrainError> {
+        if self.is_requested() {
+            return Err(TrainError::Interrupted {
+                epoch,
+                batches: batches_done,
+            });
+        }
+        Ok(())
     }
 
     /// Forgets this handle's request (the process-wide flag is left alone).

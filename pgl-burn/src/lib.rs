@@ -4,7 +4,10 @@
 //!   first K-1 modules and the network's classifier after module K.
 //! - [`activation`]: [`Activation`], the flat or spatial tensor that flows between modules.
 //! - [`trainer`]: [`Trainer`], which executes the local and global steps a
-//!   [`GuidanceSchedule`](pgl_core::GuidanceSchedule) chooses, one optimizer per module.
+//!   [`GuidanceSchedule`](pgl_core::GuidanceSchedule) chooses, one optimizer per module;
+//!   [`settings`]: its [`TrainSettings`].
+//! - [`step`]: the local and the global step themselves; [`pipeline`]: pipelined local steps
+//!   (planning and running); [`epoch`]: epoch bookkeeping and metrics.
 //! - [`eval`]: test loss, accuracy and per-module (per-head) accuracy.
 //! - [`optim`]: per-module optimizers from a [`RunConfig`](pgl_core::RunConfig).
 //! - [`backend`]: run-time backend selection (`cpu` always; others by cargo feature).
@@ -14,6 +17,7 @@
 pub mod activation;
 pub mod backend;
 pub mod checkpoint;
+pub mod epoch;
 pub mod error;
 pub mod eval;
 pub mod export;
@@ -23,15 +27,23 @@ pub mod memory;
 pub mod model;
 pub mod optim;
 pub mod pipeline;
+pub mod progress;
+pub mod settings;
+pub mod step;
 pub mod trainer;
 
 pub use activation::Activation;
 pub use backend::BackendKind;
+pub use epoch::EpochPosition;
 pub use error::TrainError;
 pub use eval::Evaluation;
 pub use interrupt::StopHandle;
 pub use model::DecoupledModel;
-pub use trainer::{StepOutcome, TrainSettings, Trainer, TrainerProgress};
+pub use optim::OptimizerSettings;
+pub use progress::{TrainerProgress, TrainerState};
+pub use settings::TrainSettings;
+pub use step::StepOutcome;
+pub use trainer::Trainer;
 
 /// Burn itself, re-exported so that model crates use the workspace's exact release.
 pub use burn;

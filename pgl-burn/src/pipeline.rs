@@ -7,15 +7,14 @@
 //! exactly as in a sequential local step, and queues are first-in first-out. A pipelined run
 //! is therefore the same computation as a sequential one, only overlapped in time.
 //!
-//! Groups are cut so that the slowest worker is as fast as possible: the first
-//! [`CALIBRATION_STEPS`](crate::trainer::CALIBRATION_STEPS) local steps run sequentially and
-//! time every module, then [`balanced_groups`](crate::trainer::balanced_groups) chooses the
-//! contiguous groups.
+//! **Planning** ([`PipelinePlan`]): groups are cut so that the slowest worker is as fast as
+//! possible. The first [`CALIBRATION_STEPS`] local steps run sequentially and time every
+//! module, then [`balanced_groups`] chooses the contiguous groups.
 //!
-//! A [`Segment`] is one stretch of consecutive local steps. The trainer starts one at the first
-//! local step after a global step (or at the start of an epoch) and finishes it before the
-//! next global step: the pipeline drains, every worker hands its modules and optimizers back,
-//! the global step runs on the whole model, and a new segment starts after it.
+//! **Running** (`Segment`): one stretch of consecutive local steps. The trainer starts one at
+//! the first local step after a global step (or at the start of an epoch) and finishes it
+//! before the next global step: the pipeline drains, every worker hands its modules and
+//! optimizers back, the global step runs on the whole model, and a new segment starts after it.
 //!
 //! Backpressure: every queue holds at most `capacity` batches; the coordinator blocks when the
 //! first queue is full. The last worker never blocks on sending, so the pipeline always
@@ -28,21 +27,127 @@ use std::thread::{Scope, ScopedJoinHandle};
 use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
-use pgl_core::StepKind;
+use pgl_core::GuidanceSchedule;
 
 use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::model::{DecoupledModel, settle_running_stats};
-use crate::trainer::{local_pass, read_losses};
+use crate::step::{ModuleSpan, StepAt, StepEnv, local_pass};
+
+/// Local steps timed module by module before a pipeline chooses its groups.
+pub const CALIBRATION_STEPS: usize = 2;
+
+/// How a trainer pipelines its local steps: the number of workers, the module costs measured
+/// so far and, once calibrated, the groups.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PipelinePlan {
+    workers: usize,
+    /// Seconds per module summed over the calibration steps so far.
+    module_costs: Vec<f64>,
+    calibration_left: usize,
+    groups: Option<Vec<usize>>,
+}
+
+impl PipelinePlan {
+    /// A plan of `workers` workers for a model of `modules` modules trained with `schedule`,
+    /// or why it cannot run: at least one worker, at most one per module, and a schedule that
+    /// does not read losses (a pipeline cannot give it the previous step's loss in time).
+    pub fn new(
+        workers: usize,
+        modules: usize,
+        schedule: &dyn GuidanceSchedule,
+    ) -> Result<Self, TrainError> {
+        let reason = if workers == 0 {
+            Some("--pipeline needs at least 1 worker".to_string())
+        } else if workers > modules {
+            Some(format!(
+                "--pipeline {workers} needs at least {workers} modules, the model has K={modules}"
+            ))
+        } else if schedule.uses_losses() {
+            Some(format!(
+                "schedule `{}` reads the loss of the previous step, which a pipeline has not finished yet; use an iteration- or epoch-based schedule",
+                schedule.spec()
+            ))
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(TrainError::Pipeline { reason }),
+            None => Ok(Self {
+                workers,
+                module_costs: Vec::new(),
+                calibration_left: CALIBRATION_STEPS,
+                groups: None,
+            }),
+        }
+    }
+
+    /// Module counts of the groups, once calibrated.
+    pub fn groups(&self) -> Option<&[usize]> {
+        self.groups.as_deref()
+    }
+
+    /// Adds the module timings of one sequential local step; the groups are cut after
+    /// [`CALIBRATION_STEPS`] of them.
+    pub fn add_timings(&mut self, timings: &[f64]) {
+        if self.module_costs.is_empty() {
+            self.module_costs = timings.to_vec();
+        } else {
+            self.module_costs
+                .iter_mut()
+                .zip(timings)
+                .for_each(|(c, t)| *c += t);
+        }
+        self.calibration_left = self.calibration_left.saturating_sub(1);
+        if self.calibration_left == 0 {
+            self.groups = Some(balanced_groups(&self.module_costs, self.workers));
+        }
+    }
+}
+
+/// Sizes of `workers` contiguous groups of modules whose costs `costs` (seconds per module)
+/// make the slowest group as fast as possible: the pipeline runs at the pace of its slowest
+/// worker.
+pub fn balanced_groups(costs: &[f64], workers: usize) -> Vec<usize> {
+    let k = costs.len();
+    let w = workers.clamp(1, k.max(1));
+    let prefix: Vec<f64> = std::iter::once(0.0)
+        .chain(costs.iter().scan(0.0, |sum, c| {
+            *sum += c;
+            Some(*sum)
+        }))
+        .collect();
+    // best[g][i]: the smallest possible slowest-group cost of the first i modules in g groups.
+    let mut best = vec![vec![f64::INFINITY; k + 1]; w + 1];
+    let mut cut = vec![vec![0usize; k + 1]; w + 1];
+    best[0][0] = 0.0;
+    for g in 1..=w {
+        for i in g..=k {
+            for j in (g - 1)..i {
+                let cost = best[g - 1][j].max(prefix[i] - prefix[j]);
+                if cost < best[g][i] {
+                    best[g][i] = cost;
+                    cut[g][i] = j;
+                }
+            }
+        }
+    }
+    let mut sizes = vec![0; w];
+    let mut end = k;
+    for g in (1..=w).rev() {
+        let start = cut[g][end];
+        sizes[g - 1] = end - start;
+        end = start;
+    }
+    sizes
+}
 
 /// One batch travelling through the pipeline.
 pub(crate) struct Work {
-    /// Batch index within the epoch (0-based).
-    pub batch: usize,
-    /// Epoch (1-based), for error messages.
-    pub epoch: u64,
-    /// Global iteration (1-based), for error messages.
-    pub iteration: u64,
+    /// Where the step stands (1-based counts; `at.batch` orders the batches).
+    pub at: StepAt,
+    /// Samples in the batch.
+    pub samples: usize,
     /// Input of the group: the images, or the detached output of the previous group.
     pub input: Activation,
     /// Labels of the batch.
@@ -53,9 +158,19 @@ pub(crate) struct Work {
 pub(crate) struct GroupResult<M> {
     model: M,
     optimizers: Vec<ModuleOptimizer>,
-    /// `(batch, losses of the group's modules)` in batch order.
-    losses: Vec<(usize, Vec<f32>)>,
-    error: Option<(usize, TrainError)>,
+    /// The losses of the group's modules on every batch it finished, in batch order.
+    losses: Vec<BatchLosses>,
+    error: Option<(StepAt, TrainError)>,
+}
+
+/// The losses of one batch that went through (part of) the pipeline.
+pub(crate) struct BatchLosses {
+    /// Where the step stood.
+    pub at: StepAt,
+    /// Samples in the batch.
+    pub samples: usize,
+    /// Loss of every module the batch went through, in module order.
+    pub losses: Vec<f32>,
 }
 
 /// What a drained pipeline hands back.
@@ -64,8 +179,8 @@ pub(crate) struct Finished<M> {
     pub model: M,
     /// Every module's optimizer, in module order.
     pub optimizers: Vec<ModuleOptimizer>,
-    /// `(batch, losses of all K modules)` of every completed batch, in batch order.
-    pub losses: Vec<(usize, Vec<f32>)>,
+    /// The losses of all K modules of every completed batch, in batch order.
+    pub losses: Vec<BatchLosses>,
     /// The error of the earliest failing batch, if any.
     pub error: Option<TrainError>,
 }
@@ -76,13 +191,10 @@ pub(crate) struct Segment<'scope, M> {
     handles: Vec<ScopedJoinHandle<'scope, GroupResult<M>>>,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_group<M: DecoupledModel>(
     mut model: M,
     mut optimizers: Vec<ModuleOptimizer>,
-    first_module: usize,
-    total_modules: usize,
-    lr: f64,
+    span: ModuleSpan,
     device: Device,
     input: Receiver<Work>,
     output: Option<SyncSender<Work>>,
@@ -91,38 +203,37 @@ fn run_group<M: DecoupledModel>(
     let mut losses = Vec::new();
     let mut error = None;
     for work in input.iter() {
-        let (next, out, pending) = local_pass(
+        let env = StepEnv {
+            loss_fn: &loss_fn,
+            at: work.at,
+        };
+        let (next, pass) = local_pass(
             model,
             &mut optimizers,
             work.input,
             &work.labels,
-            lr,
-            &loss_fn,
+            env,
+            span,
+            None,
         );
         model = next;
-        let values = read_losses(pending);
-        if let Some((k, value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            let module = first_module + k + 1;
-            error = Some((
-                work.batch,
-                TrainError::NonFiniteLoss {
-                    epoch: work.epoch,
-                    iteration: work.iteration,
-                    batch: work.batch as u64 + 1,
-                    kind: StepKind::Local,
-                    location: if module == total_modules {
-                        format!("classifier after module {module}")
-                    } else {
-                        format!("aux head of module {module}")
-                    },
-                    value: *value,
-                },
-            ));
-            break;
-        }
-        losses.push((work.batch, values));
+        let pass = match pass {
+            Ok(pass) => pass,
+            Err(failure) => {
+                error = Some((work.at, failure));
+                break;
+            }
+        };
+        losses.push(BatchLosses {
+            at: work.at,
+            samples: work.samples,
+            losses: pass.losses,
+        });
         if let Some(next_queue) = &output {
-            let forwarded = Work { input: out, ..work };
+            let forwarded = Work {
+                input: pass.output,
+                ..work
+            };
             if next_queue.send(forwarded).is_err() {
                 break; // a later worker stopped
             }
@@ -145,7 +256,6 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
         optimizers: Vec<ModuleOptimizer>,
         sizes: &[usize],
         capacity: usize,
-        lr: f64,
         device: &Device,
     ) -> Self {
         settle_running_stats(&model);
@@ -167,19 +277,14 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
             };
             let input = receiver;
             let device = device.clone();
-            let start = first_module;
-            handles.push(scope.spawn(move || {
-                run_group(
-                    group,
-                    group_optimizers,
-                    start,
-                    total,
-                    lr,
-                    device,
-                    input,
-                    output,
-                )
-            }));
+            let span = ModuleSpan {
+                first: first_module,
+                total,
+            };
+            handles
+                .push(scope.spawn(move || {
+                    run_group(group, group_optimizers, span, device, input, output)
+                }));
             first_module += size;
             match next_receiver {
                 Some(next) => receiver = next,
@@ -202,8 +307,8 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
         drop(self.first.take()); // closing the first queue lets every worker finish
         let mut groups = Vec::new();
         let mut optimizers = Vec::new();
-        let mut per_group: Vec<Vec<(usize, Vec<f32>)>> = Vec::new();
-        let mut first_error: Option<(usize, TrainError)> = None;
+        let mut per_group: Vec<Vec<BatchLosses>> = Vec::new();
+        let mut first_error: Option<(StepAt, TrainError)> = None;
         for handle in self.handles.drain(..) {
             let result = match handle.join() {
                 Ok(result) => result,
@@ -212,22 +317,23 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
             groups.push(result.model);
             optimizers.extend(result.optimizers);
             per_group.push(result.losses);
-            if let Some((batch, error)) = result.error
-                && first_error.as_ref().is_none_or(|(b, _)| batch < *b)
+            if let Some((at, error)) = result.error
+                && first_error.as_ref().is_none_or(|(b, _)| at.batch < b.batch)
             {
-                first_error = Some((batch, error));
+                first_error = Some((at, error));
             }
         }
         // A batch is complete when the last group has its losses.
         let complete = per_group.last().map_or(0, Vec::len);
+        let last = per_group.last().expect("at least one group");
         let losses = (0..complete)
-            .map(|i| {
-                let batch = per_group.last().expect("at least one group")[i].0;
-                let all = per_group
+            .map(|i| BatchLosses {
+                at: last[i].at,
+                samples: last[i].samples,
+                losses: per_group
                     .iter()
-                    .flat_map(|g| g[i].1.iter().copied())
-                    .collect();
-                (batch, all)
+                    .flat_map(|g| g[i].losses.iter().copied())
+                    .collect(),
             })
             .collect();
         let model = M::from_groups(groups);
@@ -238,5 +344,30 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
             losses,
             error: first_error.map(|(_, e)| e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balanced_groups;
+
+    #[test]
+    fn balanced_groups_minimise_the_slowest_group() {
+        assert_eq!(balanced_groups(&[1.0, 1.0, 1.0, 1.0], 2), vec![2, 2]);
+        assert_eq!(balanced_groups(&[6.0, 1.0, 1.0, 1.0], 2), vec![1, 3]);
+        assert_eq!(balanced_groups(&[1.0, 1.0, 1.0, 6.0], 2), vec![3, 1]);
+        assert_eq!(
+            balanced_groups(&[3.0, 3.0, 2.0, 2.0, 2.0], 3),
+            vec![1, 2, 2],
+            "3 | 3+2 | 2+2"
+        );
+        assert_eq!(balanced_groups(&[1.0, 2.0, 3.0], 3), vec![1, 1, 1]);
+        assert_eq!(
+            balanced_groups(&[1.0, 2.0], 5),
+            vec![1, 1],
+            "at most one worker per module"
+        );
+        let sizes = balanced_groups(&[0.5; 16], 4);
+        assert_eq!(sizes, vec![4, 4, 4, 4]);
     }
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use pgl_burn::Trainer;
+use pgl_burn::{TrainSettings, Trainer};
 use pgl_core::{NullSink, RunConfig, ScheduleRegistry};
 use pgl_data::DatasetSplits;
 use serde::Serialize;
@@ -86,9 +86,10 @@ fn time_run(
     warmup_steps: usize,
 ) -> Result<f64> {
     let setup = RunSetup::prepare(config)?;
-    let mut trainer = Trainer::new(setup.model, config, setup.schedule, &setup.device);
-    trainer.set_augment(setup.augment);
-    trainer.set_pipeline(pipeline)?;
+    let settings = TrainSettings::from_config(config)?
+        .with_augment(setup.augment)
+        .with_pipeline(pipeline);
+    let mut trainer = Trainer::new(setup.model, setup.schedule, settings, &setup.device)?;
     let warmup = DatasetSplits {
         train: data
             .train
@@ -96,9 +97,7 @@ fn time_run(
             .truncated(config.batch_size * warmup_steps.max(1)), // never past `data`
         test: data.test.clone().truncated(1),
     };
-    trainer.set_epochs(1);
-    trainer.fit(&warmup, &mut NullSink)?;
-    trainer.set_epochs(2);
+    trainer.train_epoch(&warmup, &mut NullSink)?;
     let started = Instant::now();
     trainer.train_epoch(data, &mut NullSink)?;
     let seconds = started.elapsed().as_secs_f64();

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use pgl_burn::checkpoint::{CheckpointStore, MANIFEST, load_model, read_manifest};
+use pgl_burn::checkpoint::{self, load_model, read_manifest};
 use pgl_burn::eval::evaluate;
 use pgl_burn::{BackendKind, DecoupledModel};
 
@@ -38,20 +38,7 @@ pub struct EvalArgs {
 
 /// Runs `pgl eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
-    let dir = if args.checkpoint.join(MANIFEST).is_file() {
-        args.checkpoint.clone()
-    } else if args.checkpoint.join("checkpoints").is_dir() {
-        CheckpointStore::new(&args.checkpoint, 1)
-            .latest()?
-            .with_context(|| {
-                format!("{} holds no complete checkpoint", args.checkpoint.display())
-            })?
-    } else {
-        anyhow::bail!(
-            "{} is neither a checkpoint folder (with {MANIFEST}) nor a run folder (with checkpoints/)",
-            args.checkpoint.display()
-        );
-    };
+    let dir = checkpoint::resolve(&args.checkpoint)?;
     let manifest = read_manifest(&dir)?;
     let mut config = manifest.config.clone();
     if let Some(dataset) = &args.dataset {

@@ -53,6 +53,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Write a checkpoint's weights as safetensors, named like the PyTorch reference models.
     Export(export::ExportArgs),
+    /// List the learning-rate schedules and their spec syntax.
+    LrSchedules,
     /// List the guidance schedules and their spec syntax.
     Schedules,
     /// List the model zoo: parameter counts, valid K, default aux head.
@@ -73,6 +75,10 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(*args),
         Command::Schedules => {
             print_schedules();
+            Ok(())
+        }
+        Command::LrSchedules => {
+            print_lr_schedules();
             Ok(())
         }
         Command::Models { json } => print_models(json),
@@ -107,8 +113,22 @@ fn print_schedules() {
     );
 }
 
+fn print_lr_schedules() {
+    println!(
+        "Learning-rate schedules (use with --lr-schedule SPEC; the factor scales --lr every iteration):\n"
+    );
+    for (name, summary) in pgl_core::LrScheduleRegistry::with_builtins().entries() {
+        println!("  {name:<14} {summary}");
+    }
+    println!(
+        "\nExamples: constant, cosine, cosine:min=0.01,unit=epochs, multistep:at=(80,120),gamma=0.1,\n\
+         linear-warmup:iters=500,then=cosine (InfoPro's CIFAR recipe: cosine over the run)"
+    );
+}
+
 fn print_models(json: bool) -> anyhow::Result<()> {
-    let catalog = pgl_models::catalog(&pgl_burn::burn::prelude::Device::flex());
+    let models = pgl_models::ModelCatalog::with_builtins();
+    let catalog = models.describe(&pgl_burn::burn::prelude::Device::flex());
     if json {
         println!("{}", serde_json::to_string_pretty(&catalog)?);
         return Ok(());
@@ -140,10 +160,10 @@ fn print_models(json: bool) -> anyhow::Result<()> {
     }
     println!(
         "\nparams: the network with 10 classes and no aux head. K may be 1..=max K (--split even);\n\
-         --split infopro uses InfoPro's tables. Aux heads: {}.",
-        pgl_models::AuxHead::ALL
-            .map(pgl_models::AuxHead::name)
-            .join(", ")
+         --split infopro uses InfoPro's tables.\n\nAux heads (--aux-head NAME):"
     );
+    for head in models.heads() {
+        println!("  {:<9} {} [{}]", head.name(), head.design(), head.origin());
+    }
     Ok(())
 }

@@ -7,6 +7,18 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use pgl_core::{OptimizerKind, RunConfig};
 
+/// `--backend` help from pgl-burn's backend table: every name, and which are compiled in.
+fn backend_help() -> String {
+    let names: Vec<String> = pgl_burn::backend::BACKENDS
+        .iter()
+        .map(|b| match (b.compiled, b.cargo_feature) {
+            (true, _) | (_, None) => b.name.to_string(),
+            (false, Some(feature)) => format!("{} (build with --features {feature})", b.name),
+        })
+        .collect();
+    format!("Compute backend: {} [default: cpu].", names.join(", "))
+}
+
 /// Data, model and optimisation options (everything but K, the schedule and the run folder).
 /// Every option left out keeps the value of `--config FILE`, or the default.
 #[derive(Debug, Clone, Default, Args)]
@@ -33,14 +45,23 @@ pub struct CommonArgs {
         pgl_data::DatasetCatalog::with_builtins().augment_help()
     ))]
     pub augment: Option<String>,
-    /// Model: mlp, cnn, resnet32, resnet56, resnet110, vgg11, vgg13 (see `pgl models`) [default: cnn].
-    #[arg(long)]
+    /// Model (see `pgl models`) [default: cnn]; the help lists the model table's names.
+    #[arg(long, help = format!(
+        "Model: {} (see `pgl models`) [default: cnn].",
+        pgl_models::ModelCatalog::with_builtins().model_names().join(", ")
+    ))]
     pub model: Option<String>,
-    /// Module boundaries: even, or infopro (InfoPro's tables: resnet32/resnet110, K=2,4,8,16) [default: even].
-    #[arg(long)]
+    /// Module boundaries: even or infopro [default: even]; the help names the models with tables.
+    #[arg(long, help = format!(
+        "Module boundaries: even, or infopro (InfoPro's tables: {}; K values in `pgl models`) [default: even].",
+        pgl_models::ModelCatalog::with_builtins().infopro_models().join(", ")
+    ))]
     pub split: Option<String>,
-    /// Auxiliary head: 0c1f, 1c2f, mlp-sr, pool2-1f [default: the model's own, see `pgl models`].
-    #[arg(long)]
+    /// Auxiliary head [default: the model's own]; the help lists the head table's names.
+    #[arg(long, help = format!(
+        "Auxiliary head: {} [default: the model's own, see `pgl models`].",
+        pgl_models::ModelCatalog::with_builtins().head_names().join(", ")
+    ))]
     pub aux_head: Option<String>,
     /// Number of epochs [default: 10].
     #[arg(long)]
@@ -51,6 +72,9 @@ pub struct CommonArgs {
     /// Learning rate of every module's optimizer [default: 0.001].
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
+    /// Learning-rate schedule spec, see `pgl lr-schedules` (e.g. cosine, multistep:at=(80,120),gamma=0.1) [default: constant].
+    #[arg(long, value_name = "SPEC")]
+    pub lr_schedule: Option<String>,
     /// Optimizer of every module: sgd or adam [default: adam].
     #[arg(long)]
     pub optimizer: Option<String>,
@@ -75,8 +99,8 @@ pub struct CommonArgs {
     /// Evaluate on the first N test samples only [default: all].
     #[arg(long)]
     pub test_limit: Option<usize>,
-    /// Compute backend: cpu (always built), wgpu or cuda (cargo features of the build) [default: cpu].
-    #[arg(long)]
+    /// Compute backend [default: cpu]; the help lists the backend table.
+    #[arg(long, help = backend_help())]
     pub backend: Option<String>,
     /// GPU index for --backend wgpu (N-th discrete GPU) or cuda (CUDA device N) [default: the backend's default device].
     #[arg(long, value_name = "N")]
@@ -139,6 +163,7 @@ impl CommonArgs {
             epochs,
             batch_size,
             lr,
+            lr_schedule,
             momentum,
             nesterov,
             weight_decay,
@@ -190,6 +215,7 @@ impl CommonArgs {
             epochs: _,
             batch_size,
             lr,
+            lr_schedule,
             optimizer,
             momentum,
             nesterov,
@@ -214,6 +240,7 @@ impl CommonArgs {
             || aux_head.is_some()
             || batch_size.is_some()
             || lr.is_some()
+            || lr_schedule.is_some()
             || optimizer.is_some()
             || momentum.is_some()
             || nesterov.is_some()

@@ -1,12 +1,12 @@
 //! One training run from a [`RunConfig`] to a finished run folder: shared by `train` and
 //! `compare`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use pgl_burn::checkpoint::{self, CheckpointStore};
-use pgl_burn::{BackendKind, DecoupledModel, TrainError, Trainer};
+use pgl_burn::{DecoupledModel, TrainError, TrainSettings, Trainer};
 use pgl_core::{EpochMetrics, EventSink, GuidanceSchedule, RunConfig};
 use serde::{Deserialize, Serialize};
 
@@ -42,8 +42,11 @@ impl PeakMemory {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     /// Test accuracy of the network after the last epoch, 0..=1.
+    #[serde(with = "pgl_core::json_float")]
     pub test_accuracy: f64,
-    /// Test loss of the network after the last epoch.
+    /// Test loss of the network after the last epoch (a diverged model's may be infinite:
+    /// written as `"inf"`).
+    #[serde(with = "pgl_core::json_float")]
     pub test_loss: f64,
     /// Epochs run.
     pub epochs: u64,
@@ -52,12 +55,16 @@ pub struct Summary {
     /// Global steps taken.
     pub steps_global: u64,
     /// Test accuracy of every module's head after the last epoch (the last is the network's).
+    #[serde(with = "pgl_core::json_float::vec")]
     pub module_accuracy: Vec<f64>,
     /// Seconds from start to finish, data loading and model building included.
+    #[serde(with = "pgl_core::json_float")]
     pub wall_seconds: f64,
     /// Seconds spent in training steps.
+    #[serde(with = "pgl_core::json_float")]
     pub train_seconds: f64,
     /// Training images per second.
+    #[serde(with = "pgl_core::json_float")]
     pub images_per_second: f64,
     /// Highest transient memory of local and global steps.
     pub peak_memory_bytes: PeakMemory,
@@ -94,6 +101,42 @@ pub enum RunTarget<'a> {
     Resume(PathBuf),
 }
 
+/// Fails unless `config` (from the run's editable `config.json`) is the configuration the
+/// checkpoint `checkpoint` was made with, `epochs` aside: `--resume` continues the same run.
+/// The error lists every differing field, old → new.
+fn ensure_same_run(
+    saved: &RunConfig,
+    config: &RunConfig,
+    run_dir: &Path,
+    checkpoint: &Path,
+) -> Result<()> {
+    let fields = |c: &RunConfig| match serde_json::to_value(c) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let (old, new) = (fields(saved), fields(config));
+    let changes: Vec<String> = old
+        .iter()
+        .filter(|(name, value)| name.as_str() != "epochs" && new.get(*name) != Some(*value))
+        .map(|(name, value)| {
+            let now = new
+                .get(name)
+                .map_or("(missing)".to_string(), |v| v.to_string());
+            format!("  {name}: {value} → {now}")
+        })
+        .collect();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "--resume continues the same run, but {} differs from the checkpoint {} in:\n{}\nOnly epochs may change. To train these weights with other settings, start a new run: `pgl train --init-from {} [flags]`",
+        run_dir.join("config.json").display(),
+        checkpoint.display(),
+        changes.join("\n"),
+        run_dir.display()
+    )
+}
+
 /// Trains `config` into `target`, reporting events to `sink`, writing a checkpoint every
 /// `checkpoint_every` epochs and after the last. Prints a one-line description of the run
 /// first when `announce` is set.
@@ -128,9 +171,30 @@ pub fn execute_with(
         .map(|k| model.module_num_params(k))
         .collect();
     let schedule_spec = schedule.spec();
-    let mut trainer = Trainer::new(model, config, schedule, &device);
+    // The heap counter sees host tensors only; on a GPU backend it would report host
+    // bookkeeping as if it were the step's memory, so no figure is better than that one.
+    let probe = backend
+        .entry()
+        .host_memory_is_step_memory
+        .then(crate::memory_probe);
+    let memory_counted = probe.as_ref().map_or_else(
+        || format!("not measured on the {} backend", backend.name()),
+        |probe| probe.describe().to_string(),
+    );
+    let settings = TrainSettings::from_config(config)?
+        .with_augment(augment)
+        .with_memory_probe(probe);
+    let mut trainer = Trainer::new(model, schedule, settings, &device)?;
     let (run_dir, resumed_from) = match target {
-        RunTarget::New(make_run_dir) => (make_run_dir()?, None),
+        RunTarget::New(make_run_dir) => {
+            if let Some(source) = &config.init_from {
+                checkpoint::init_from(Path::new(source), &mut trainer, config.keep_optimizer)
+                    .with_context(|| {
+                        format!("--init-from {source}: the checkpoint does not fit this run")
+                    })?;
+            }
+            (make_run_dir()?, None)
+        }
         RunTarget::Resume(dir) => {
             let store = CheckpointStore::new(&dir, config.keep_checkpoints);
             let latest = store.latest()?.with_context(|| {
@@ -139,6 +203,8 @@ pub fn execute_with(
                     store.root().display()
                 )
             })?;
+            let saved = checkpoint::read_manifest(&latest)?;
+            ensure_same_run(&saved.config, config, &dir, &latest)?;
             checkpoint::restore(&latest, &mut trainer)?;
             if trainer.epochs_done() > config.epochs {
                 bail!(
@@ -174,16 +240,6 @@ pub fn execute_with(
             );
         }
     }
-    // The heap counter sees the CPU backend's tensors only; on a GPU backend it would report
-    // host bookkeeping as if it were the step's memory, so no figure is better than that one.
-    let probe = (backend == BackendKind::Cpu).then(crate::memory_probe);
-    let memory_counted = probe.as_ref().map_or_else(
-        || format!("not measured on the {} backend", backend.name()),
-        |probe| probe.describe().to_string(),
-    );
-    trainer.set_augment(augment);
-    trainer.set_memory_probe(probe);
-    trainer.set_pipeline(config.pipeline)?;
     let mut sink = MetricsFile::create(&run_dir, sink, trainer.history())?;
     let store = CheckpointStore::new(&run_dir, config.keep_checkpoints);
     let input = checkpoint_input(&data);

@@ -32,6 +32,19 @@ pub struct TrainArgs {
     /// be given with it, to train further).
     #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
     resume: Option<PathBuf>,
+    /// Start a new run from the weights of a checkpoint (a checkpoint folder, or a run folder's
+    /// newest) or of a `.safetensors` file (`pgl export`, or PyTorch's state_dict): any flag may
+    /// change except the model's shape; optimizer and schedule state start fresh unless
+    /// --keep-optimizer.
+    #[arg(
+        long,
+        value_name = "RUN_DIR|CKPT|FILE.safetensors",
+        conflicts_with = "resume"
+    )]
+    init_from: Option<PathBuf>,
+    /// With --init-from: keep the checkpoint's optimizer states and schedule state.
+    #[arg(long, requires = "init_from")]
+    keep_optimizer: bool,
 }
 
 /// Runs `pgl train`.
@@ -69,6 +82,21 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     if let Some(ckpt) = args.global_checkpointing {
         config.global_checkpointing = ckpt;
+    }
+    if let Some(source) = &args.init_from {
+        let checkpoint = if pgl_burn::export::is_safetensors(source) {
+            if args.keep_optimizer {
+                bail!(
+                    "--keep-optimizer: {} is a weights file (safetensors) with no optimizer or schedule state; use a run or checkpoint folder, or drop --keep-optimizer",
+                    source.display()
+                );
+            }
+            source.clone()
+        } else {
+            pgl_burn::checkpoint::resolve(source)?
+        };
+        config.init_from = Some(checkpoint.display().to_string());
+        config.keep_optimizer = args.keep_optimizer;
     }
     let config = validated(config)?;
     let label = format!("{}-{}-k{}", config.dataset, config.model, config.modules);

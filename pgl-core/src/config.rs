@@ -99,6 +99,12 @@ pub struct RunConfig {
     pub checkpoint_every: u64,
     /// How many of the newest checkpoints to keep.
     pub keep_checkpoints: usize,
+    /// The checkpoint folder this run's initial weights came from (`pgl train --init-from`);
+    /// `None`: freshly initialised from the seed.
+    pub init_from: Option<String>,
+    /// With `init_from`: the optimizer states and the schedule's state came from the
+    /// checkpoint too (`--keep-optimizer`), not fresh.
+    pub keep_optimizer: bool,
 }
 
 impl Default for RunConfig {
@@ -131,6 +137,8 @@ impl Default for RunConfig {
             pipeline: None,
             checkpoint_every: 1,
             keep_checkpoints: 3,
+            init_from: None,
+            keep_optimizer: false,
         }
     }
 }
