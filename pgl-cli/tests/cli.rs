@@ -240,7 +240,10 @@ fn bad_input_is_a_clear_error_without_a_panic() {
         (vec!["--lr=-1"], "lr"),
         (vec!["--lr", "0"], "`lr` = 0"),
         (vec!["--batch-size", "0"], "batch-size"),
-        (vec!["--device", "1"], "the `cpu` backend has a single device"),
+        (
+            vec!["--device", "1"],
+            "the `cpu` backend has a single device",
+        ),
         (
             vec!["--backend", "tpu"],
             "unknown backend `tpu`; expected one of: cpu",
