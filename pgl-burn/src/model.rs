@@ -65,6 +65,35 @@ pub fn initialize_now<M: Module>(module: &M) {
     module.visit(&mut Initializer);
 }
 
+/// A seed for one part of a model: a pure function of the run's `seed`, a `salt` naming the
+/// kind of part (body block, head, ...) and the part's `index`.
+///
+/// Used with [`initialize_seeded`] so that each part's initial weights depend on these three
+/// numbers alone, not on how many other parts there are or in which order they are built.
+pub fn derive_seed(seed: u64, salt: u64, index: u64) -> u64 {
+    use pgl_data::rng::SplitMix64;
+    let seed = SplitMix64::new(seed).next_u64();
+    let salted = SplitMix64::new(seed ^ salt).next_u64();
+    SplitMix64::new(salted ^ index).next_u64()
+}
+
+/// Serialises [`initialize_seeded`] calls: Burn's backends keep one process-wide generator.
+static SEEDED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Seeds `device` with `seed` and initialises every parameter of `module` at once, so the
+/// module's initial weights are a function of `seed` (and its shapes) alone.
+///
+/// The generator is process-wide; calls are serialised so that two threads initialising
+/// modules at the same time do not draw from each other's stream. (Random numbers drawn
+/// elsewhere in the process without this function are not excluded.)
+pub fn initialize_seeded<M: Module>(module: &M, device: &Device, seed: u64) {
+    let _guard = SEEDED_INIT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
+    initialize_now(module);
+}
+
 /// Applies every pending BatchNorm running-statistic update of `module`.
 ///
 /// Burn keeps running-state updates per thread and folds them in lazily (averaging the

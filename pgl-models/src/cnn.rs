@@ -11,12 +11,14 @@
 //! - every head's output: `[batch, classes]`
 
 use pgl_burn::burn::prelude::Device;
-use pgl_core::SplitPlan;
 
+use crate::entry::{Backbone, ModelEntry, no_split_tables};
+use crate::error::ModelError;
 use crate::heads::AuxHead;
-use crate::layer::{FeatureShape, conv_bn_relu, pooled_linear_head};
-use crate::net::{Block, DecoupledNet};
-use crate::{ModelError, ModelInput};
+use crate::input::ModelInput;
+use crate::layer::conv_bn_relu;
+use crate::net::Block;
+use crate::shape::FeatureShape;
 
 /// `(output channels, wants stride 2)` of every block.
 pub const CNN_BLOCKS: [(usize, bool); 8] = [
@@ -30,44 +32,29 @@ pub const CNN_BLOCKS: [(usize, bool); 8] = [
     (64, false),
 ];
 
-/// The CNN cut evenly into `modules` modules.
-pub fn cnn(
-    input: ModelInput,
-    modules: usize,
-    head: AuxHead,
-    device: &Device,
-) -> Result<DecoupledNet, ModelError> {
-    if input.height < 4 || input.width < 4 {
-        return Err(ModelError::Input {
-            model: "cnn".to_string(),
-            input: [input.channels, input.height, input.width],
-            reason: "images must be at least 4x4".to_string(),
-        });
-    }
-    let plan = SplitPlan::even(CNN_BLOCKS.len(), modules).map_err(|source| ModelError::Split {
-        model: "cnn".to_string(),
-        source,
-    })?;
-    let mut shape = FeatureShape::Spatial {
-        channels: input.channels,
-        height: input.height,
-        width: input.width,
-    };
-    let blocks = CNN_BLOCKS
-        .iter()
-        .map(|&(channels, wants_stride)| {
-            let large = matches!(shape, FeatureShape::Spatial { height, width, .. } if height > 4 && width > 4);
-            let stride = if wants_stride && large { 2 } else { 1 };
-            let (layers, output) = conv_bn_relu(shape, channels, stride, device);
-            shape = output;
-            Block { layers, output }
-        })
-        .collect();
-    DecoupledNet::try_from_blocks(blocks, &plan, |features, last| {
-        if last {
-            Ok(pooled_linear_head(features, 2, input.classes, device))
-        } else {
-            head.build(features, input.classes, device)
-        }
+/// The `cnn` entry of the model table.
+pub const CNN: ModelEntry = ModelEntry {
+    name: "cnn",
+    description: "8 x (conv3x3, BN, ReLU), widths 16-64",
+    default_head: AuxHead::Pool2OneFc,
+    units: CNN_BLOCKS.len(),
+    infopro: no_split_tables,
+    reference_input: [1, 28, 28],
+    build: backbone,
+};
+
+/// The CNN's blocks and classifier for `input` (at least 4×4).
+pub fn backbone(input: ModelInput, device: &Device) -> Result<Backbone, ModelError> {
+    input.require_side("cnn", 4, "the feature map is kept at 4x4 or more")?;
+    let blocks = Block::chain(input.features(), CNN_BLOCKS.len(), |i, shape| {
+        let (channels, wants_stride) = CNN_BLOCKS[i];
+        let large =
+            matches!(shape, FeatureShape::Spatial { height, width, .. } if height > 4 && width > 4);
+        let stride = if wants_stride && large { 2 } else { 1 };
+        conv_bn_relu(shape, channels, stride, device)
+    });
+    Ok(Backbone {
+        blocks,
+        classifier: AuxHead::Pool2OneFc,
     })
 }

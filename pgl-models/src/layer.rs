@@ -1,13 +1,16 @@
-//! [`Layer`]: the building blocks of zoo models, and [`FeatureShape`] to chain them.
+//! [`Layer`]: the building blocks of zoo models, and helpers that stack them.
 
 use pgl_burn::Activation;
 use pgl_burn::burn::module::Module;
-use pgl_burn::burn::nn::conv::{Conv2d, Conv2dConfig};
+use pgl_burn::burn::nn::conv::Conv2d;
 use pgl_burn::burn::nn::pool::{
     AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig,
 };
-use pgl_burn::burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use pgl_burn::burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, Relu};
 use pgl_burn::burn::prelude::*;
+
+use crate::residual::{BasicBlock, conv3x3};
+pub use crate::shape::FeatureShape;
 
 /// Flattens `[b, c, h, w]` into `[b, c*h*w]`; a flat input passes through.
 #[derive(Module, Debug, Default)]
@@ -34,7 +37,7 @@ pub enum Layer {
     /// Flattening of spatial activations.
     Flatten(Flatten),
     /// A residual basic block (ResNet).
-    Basic(crate::resnet::BasicBlock),
+    Basic(BasicBlock),
 }
 
 impl Layer {
@@ -59,44 +62,6 @@ impl Layer {
     }
 }
 
-/// Shape of the activation between layers (batch dimension left out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeatureShape {
-    /// `features`.
-    Flat(usize),
-    /// `channels × height × width`.
-    Spatial {
-        /// Channels.
-        channels: usize,
-        /// Height.
-        height: usize,
-        /// Width.
-        width: usize,
-    },
-}
-
-impl FeatureShape {
-    /// Number of values per sample.
-    pub fn numel(self) -> usize {
-        match self {
-            FeatureShape::Flat(n) => n,
-            FeatureShape::Spatial {
-                channels,
-                height,
-                width,
-            } => channels * height * width,
-        }
-    }
-
-    /// Number of channels (features when flat).
-    pub fn channels(self) -> usize {
-        match self {
-            FeatureShape::Flat(n) => n,
-            FeatureShape::Spatial { channels, .. } => channels,
-        }
-    }
-}
-
 /// `conv3x3(stride) → batch norm → ReLU`, with "same" padding; returns the layers and the
 /// output shape.
 pub fn conv_bn_relu(
@@ -105,30 +70,13 @@ pub fn conv_bn_relu(
     stride: usize,
     device: &Device,
 ) -> (Vec<Layer>, FeatureShape) {
-    let FeatureShape::Spatial {
-        channels,
-        height,
-        width,
-    } = input
-    else {
-        panic!("conv_bn_relu needs a spatial input, got {input:?}");
-    };
-    let conv = Conv2dConfig::new([channels, out_channels], [3, 3])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-        .with_bias(false)
-        .init(device);
+    let (channels, _, _) = input.spatial("conv_bn_relu");
     let layers = vec![
-        Layer::Conv(conv),
+        Layer::Conv(conv3x3(channels, out_channels, stride, device)),
         Layer::Norm(BatchNormConfig::new(out_channels).init(device)),
         Layer::Relu(Relu::new()),
     ];
-    let out = FeatureShape::Spatial {
-        channels: out_channels,
-        height: height.div_ceil(stride),
-        width: width.div_ceil(stride),
-    };
-    (layers, out)
+    (layers, input.strided(out_channels, stride))
 }
 
 /// `linear → batch norm → ReLU`; returns the layers and the output shape.

@@ -8,46 +8,38 @@
 //! - every head's output: `[batch, classes]`
 
 use pgl_burn::burn::prelude::Device;
-use pgl_core::SplitPlan;
 
+use crate::entry::{Backbone, ModelEntry, no_split_tables};
+use crate::error::ModelError;
 use crate::heads::AuxHead;
-use crate::layer::{FeatureShape, linear_bn_relu, linear_head};
-use crate::net::{Block, DecoupledNet};
-use crate::{ModelError, ModelInput};
+use crate::input::ModelInput;
+use crate::layer::linear_bn_relu;
+use crate::net::Block;
 
 /// Hidden blocks of the MLP (the largest K).
 pub const MLP_BLOCKS: usize = 8;
 /// Width of every hidden block.
 pub const MLP_WIDTH: usize = 256;
 
-/// The MLP cut evenly into `modules` modules.
-pub fn mlp(
-    input: ModelInput,
-    modules: usize,
-    head: AuxHead,
-    device: &Device,
-) -> Result<DecoupledNet, ModelError> {
-    let plan = SplitPlan::even(MLP_BLOCKS, modules).map_err(|source| ModelError::Split {
-        model: "mlp".to_string(),
-        source,
-    })?;
-    let mut shape = FeatureShape::Spatial {
-        channels: input.channels,
-        height: input.height,
-        width: input.width,
-    };
-    let blocks = (0..MLP_BLOCKS)
-        .map(|_| {
-            let (layers, output) = linear_bn_relu(shape, MLP_WIDTH, device);
-            shape = output;
-            Block { layers, output }
-        })
-        .collect();
-    DecoupledNet::try_from_blocks(blocks, &plan, |features, last| {
-        if last {
-            Ok(linear_head(features, input.classes, device))
-        } else {
-            head.build(features, input.classes, device)
-        }
+/// The `mlp` entry of the model table.
+pub const MLP: ModelEntry = ModelEntry {
+    name: "mlp",
+    description: "8 x (linear 256, BN, ReLU)",
+    default_head: AuxHead::ZeroConvOneFc,
+    units: MLP_BLOCKS,
+    infopro: no_split_tables,
+    reference_input: [1, 28, 28],
+    build: backbone,
+};
+
+/// The MLP's blocks and classifier for `input`.
+pub fn backbone(input: ModelInput, device: &Device) -> Result<Backbone, ModelError> {
+    let blocks = Block::chain(input.features(), MLP_BLOCKS, |_, shape| {
+        linear_bn_relu(shape, MLP_WIDTH, device)
+    });
+    // On flat features `0c1f` is one linear layer: the MLP's classifier.
+    Ok(Backbone {
+        blocks,
+        classifier: AuxHead::ZeroConvOneFc,
     })
 }

@@ -7,7 +7,8 @@ use pgl_burn::burn::tensor::Gradients;
 use pgl_burn::{Activation, DecoupledModel};
 use pgl_core::SplitPlan;
 
-use crate::layer::{FeatureShape, Layer};
+use crate::layer::Layer;
+use crate::shape::FeatureShape;
 
 /// One decoupled module: its body and its head (an auxiliary head, or the network's
 /// classifier for the last stage).
@@ -33,6 +34,25 @@ pub struct Block {
     pub layers: Vec<Layer>,
     /// Output shape of the block.
     pub output: FeatureShape,
+}
+
+impl Block {
+    /// `count` blocks in a chain: block `i` is made by `block(i, shape)` on the output shape
+    /// of block `i − 1` (`input` for the first), which returns its layers and output shape.
+    pub fn chain(
+        input: FeatureShape,
+        count: usize,
+        mut block: impl FnMut(usize, FeatureShape) -> (Vec<Layer>, FeatureShape),
+    ) -> Vec<Block> {
+        let mut shape = input;
+        (0..count)
+            .map(|i| {
+                let (layers, output) = block(i, shape);
+                shape = output;
+                Block { layers, output }
+            })
+            .collect()
+    }
 }
 
 impl DecoupledNet {

@@ -16,76 +16,45 @@
 //! - stage outputs: `[batch, 16, 32, 32]`, `[batch, 32, 16, 16]`, `[batch, 64, 8, 8]`
 //! - heads: `[batch, classes]`
 
-use pgl_burn::burn;
-use pgl_burn::burn::module::Module;
-use pgl_burn::burn::nn::conv::{Conv2d, Conv2dConfig};
-use pgl_burn::burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d, Relu};
-use pgl_burn::burn::prelude::*;
-use pgl_core::SplitPlan;
+use pgl_burn::burn::prelude::Device;
 
+use crate::entry::{Backbone, ModelEntry};
+use crate::error::ModelError;
 use crate::heads::AuxHead;
-use crate::layer::{FeatureShape, Layer, conv_bn_relu};
-use crate::net::{Block, DecoupledNet};
-use crate::{ModelError, ModelInput, SplitKind};
+use crate::input::ModelInput;
+use crate::layer::{Layer, conv_bn_relu};
+use crate::net::Block;
+pub use crate::residual::BasicBlock;
 
-/// A basic residual block: two 3×3 conv + BN, identity (option A) shortcut, ReLU after the sum.
-#[derive(Module, Debug)]
-pub struct BasicBlock {
-    conv1: Conv2d,
-    bn1: BatchNorm,
-    conv2: Conv2d,
-    bn2: BatchNorm,
-    relu: Relu,
-    /// Stride of the block (2 where it halves the feature map).
-    stride: usize,
-    /// Zero channels added on each side of the shortcut where the width doubles.
-    pad_channels: usize,
-}
+/// The `resnet32` entry of the model table.
+pub const RESNET32: ModelEntry = entry::<32>("resnet32", "CIFAR ResNet-32 (He et al. 2016), n=5");
+/// The `resnet56` entry of the model table.
+pub const RESNET56: ModelEntry = entry::<56>("resnet56", "CIFAR ResNet-56, n=9");
+/// The `resnet110` entry of the model table.
+pub const RESNET110: ModelEntry = entry::<110>("resnet110", "CIFAR ResNet-110, n=18");
 
-fn conv3x3(input: usize, output: usize, stride: usize, device: &Device) -> Conv2d {
-    Conv2dConfig::new([input, output], [3, 3])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-        .with_bias(false)
-        .init(device)
-}
-
-impl BasicBlock {
-    /// A block from `input` to `output` channels with the given stride.
-    pub fn new(input: usize, output: usize, stride: usize, device: &Device) -> Self {
-        Self {
-            conv1: conv3x3(input, output, stride, device),
-            bn1: BatchNormConfig::new(output).init(device),
-            conv2: conv3x3(output, output, 1, device),
-            bn2: BatchNormConfig::new(output).init(device),
-            relu: Relu::new(),
-            stride,
-            pad_channels: (output - input) / 2,
-        }
-    }
-
-    /// `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let out = self
-            .relu
-            .forward(self.bn1.forward(self.conv1.forward(x.clone())));
-        let out = self.bn2.forward(self.conv2.forward(out));
-        let mut shortcut = x;
-        if self.stride > 1 {
-            let s = self.stride as isize;
-            shortcut = shortcut.slice(s![.., .., 0..;s, 0..;s]);
-        }
-        if self.pad_channels > 0 {
-            let [b, _, h, w] = shortcut.dims();
-            let zeros = Tensor::<4>::zeros([b, self.pad_channels, h, w], &shortcut.device());
-            shortcut = Tensor::cat(vec![zeros.clone(), shortcut, zeros], 1);
-        }
-        self.relu.forward(out + shortcut)
+/// The table entry of the ResNet of depth `DEPTH`.
+const fn entry<const DEPTH: usize>(name: &'static str, description: &'static str) -> ModelEntry {
+    ModelEntry {
+        name,
+        description,
+        default_head: AuxHead::OneConvTwoFc,
+        units: units(DEPTH),
+        infopro: |modules| infopro_split(DEPTH, modules),
+        reference_input: [3, 32, 32],
+        build: |input, device| backbone(DEPTH, input, device),
     }
 }
 
-/// Depths with a preset.
-pub const RESNET_DEPTHS: [usize; 3] = [32, 56, 110];
+/// Split units of the ResNet of `depth`: the stem and `3n` basic blocks, `n = (depth − 2) / 6`.
+pub const fn units(depth: usize) -> usize {
+    3 * blocks_per_stage(depth) + 1
+}
+
+/// Basic blocks per stage, `n = (depth − 2) / 6`.
+pub const fn blocks_per_stage(depth: usize) -> usize {
+    (depth - 2) / 6
+}
 
 /// InfoPro's module boundaries `[stage, block]` for `depth` and `modules`, if published.
 pub fn infopro_table(depth: usize, modules: usize) -> Option<&'static [[usize; 2]]> {
@@ -142,14 +111,6 @@ pub fn infopro_table(depth: usize, modules: usize) -> Option<&'static [[usize; 2
     }
 }
 
-/// The `K` values with an InfoPro table for `depth`.
-pub fn infopro_modules(depth: usize) -> Vec<usize> {
-    [2, 4, 8, 16]
-        .into_iter()
-        .filter(|&k| infopro_table(depth, k).is_some())
-        .collect()
-}
-
 /// Split points (unit indices where modules 2..K start) of an InfoPro table with `n` blocks
 /// per stage.
 pub fn infopro_points(table: &[[usize; 2]], n: usize) -> Vec<usize> {
@@ -165,79 +126,26 @@ pub fn infopro_points(table: &[[usize; 2]], n: usize) -> Vec<usize> {
         .collect()
 }
 
-/// The CIFAR ResNet of `depth` (32, 56 or 110) cut into `modules` modules.
-pub fn resnet(
-    depth: usize,
-    input: ModelInput,
-    modules: usize,
-    split: SplitKind,
-    head: AuxHead,
-    device: &Device,
-) -> Result<DecoupledNet, ModelError> {
-    let name = format!("resnet{depth}");
-    let n = (depth - 2) / 6;
-    let units = 3 * n + 1;
-    let split_error = |source| ModelError::Split {
-        model: name.clone(),
-        source,
-    };
-    let plan = match split {
-        SplitKind::Even => SplitPlan::even(units, modules).map_err(split_error)?,
-        SplitKind::InfoPro if modules == 1 => SplitPlan::even(units, 1).map_err(split_error)?,
-        SplitKind::InfoPro => {
-            let table =
-                infopro_table(depth, modules).ok_or_else(|| ModelError::NoInfoProTable {
-                    model: name.clone(),
-                    modules,
-                    available: infopro_modules(depth)
-                        .iter()
-                        .map(|k| k.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })?;
-            SplitPlan::from_points(units, &infopro_points(table, n)).map_err(split_error)?
+/// InfoPro's split points (unit indices where modules 2..K start) for `depth` and `modules`.
+pub fn infopro_split(depth: usize, modules: usize) -> Option<Vec<usize>> {
+    infopro_table(depth, modules).map(|table| infopro_points(table, blocks_per_stage(depth)))
+}
+
+/// The blocks (stem, then every basic block) and classifier of the CIFAR ResNet of `depth`.
+pub fn backbone(depth: usize, input: ModelInput, device: &Device) -> Result<Backbone, ModelError> {
+    let n = blocks_per_stage(depth);
+    let blocks = Block::chain(input.features(), units(depth), |unit, shape| {
+        if unit == 0 {
+            return conv_bn_relu(shape, 16, 1, device);
         }
-    };
-    let mut blocks = Vec::with_capacity(units);
-    let stem_input = FeatureShape::Spatial {
-        channels: input.channels,
-        height: input.height,
-        width: input.width,
-    };
-    let (stem, mut shape) = conv_bn_relu(stem_input, 16, 1, device);
-    blocks.push(Block {
-        layers: stem,
-        output: shape,
+        let (stage, block) = ((unit - 1) / n, (unit - 1) % n);
+        let stride = if stage > 0 && block == 0 { 2 } else { 1 };
+        let (channels, planes) = (shape.channels(), 16 << stage);
+        let block = Layer::Basic(BasicBlock::new(channels, planes, stride, device));
+        (vec![block], shape.strided(planes, stride))
     });
-    for (stage, planes) in [16usize, 32, 64].into_iter().enumerate() {
-        for b in 0..n {
-            let stride = if stage > 0 && b == 0 { 2 } else { 1 };
-            let FeatureShape::Spatial {
-                channels,
-                height,
-                width,
-            } = shape
-            else {
-                unreachable!("ResNet features are spatial")
-            };
-            shape = FeatureShape::Spatial {
-                channels: planes,
-                height: height.div_ceil(stride),
-                width: width.div_ceil(stride),
-            };
-            blocks.push(Block {
-                layers: vec![Layer::Basic(BasicBlock::new(
-                    channels, planes, stride, device,
-                ))],
-                output: shape,
-            });
-        }
-    }
-    DecoupledNet::try_from_blocks(blocks, &plan, |features, last| {
-        if last {
-            AuxHead::ZeroConvOneFc.build(features, input.classes, device)
-        } else {
-            head.build(features, input.classes, device)
-        }
+    Ok(Backbone {
+        blocks,
+        classifier: AuxHead::ZeroConvOneFc,
     })
 }

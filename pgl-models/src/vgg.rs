@@ -9,12 +9,14 @@
 //! - after the last pool: `[batch, 512, 1, 1]`; heads: `[batch, classes]`
 
 use pgl_burn::burn::prelude::Device;
-use pgl_core::SplitPlan;
 
+use crate::entry::{Backbone, ModelBuilder, ModelEntry, no_split_tables};
+use crate::error::ModelError;
 use crate::heads::AuxHead;
-use crate::layer::{FeatureShape, conv_bn_relu, max_pool_2x2};
-use crate::net::{Block, DecoupledNet};
-use crate::{ModelError, ModelInput};
+use crate::input::ModelInput;
+use crate::layer::{conv_bn_relu, max_pool_2x2};
+use crate::net::Block;
+use crate::shape::FeatureShape;
 
 /// Conv widths of VGG-11; `0` is a 2×2 max pool.
 pub const VGG11: [usize; 13] = [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0];
@@ -23,66 +25,84 @@ pub const VGG13: [usize; 15] = [
     64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0,
 ];
 
-/// Number of conv layers (split units) of a configuration.
-pub fn conv_layers(config: &[usize]) -> usize {
-    config.iter().filter(|&&c| c > 0).count()
+/// The `vgg11` entry of the model table.
+pub const VGG11_BN: ModelEntry = entry("vgg11", "VGG-11 with BN, CIFAR classifier", &VGG11, vgg11);
+/// The `vgg13` entry of the model table.
+pub const VGG13_BN: ModelEntry = entry("vgg13", "VGG-13 with BN, CIFAR classifier", &VGG13, vgg13);
+
+fn vgg11(input: ModelInput, device: &Device) -> Result<Backbone, ModelError> {
+    backbone("vgg11", &VGG11, input, device)
 }
 
-/// VGG of the given configuration cut evenly into `modules` modules.
-pub fn vgg(
+fn vgg13(input: ModelInput, device: &Device) -> Result<Backbone, ModelError> {
+    backbone("vgg13", &VGG13, input, device)
+}
+
+/// The table entry of a VGG configuration.
+const fn entry(
+    name: &'static str,
+    description: &'static str,
+    config: &[usize],
+    build: ModelBuilder,
+) -> ModelEntry {
+    ModelEntry {
+        name,
+        description,
+        default_head: AuxHead::MlpSr,
+        units: conv_layers(config),
+        infopro: no_split_tables,
+        reference_input: [3, 32, 32],
+        build,
+    }
+}
+
+/// Number of conv layers (split units) of a configuration.
+pub const fn conv_layers(config: &[usize]) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < config.len() {
+        if config[i] > 0 {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
+}
+
+/// The blocks and classifier of the VGG of the given configuration (`name` for errors).
+pub fn backbone(
     name: &str,
     config: &[usize],
     input: ModelInput,
-    modules: usize,
-    head: AuxHead,
     device: &Device,
-) -> Result<DecoupledNet, ModelError> {
-    if input.height < 32 || input.width < 32 {
-        return Err(ModelError::Input {
-            model: name.to_string(),
-            input: [input.channels, input.height, input.width],
-            reason: "VGG needs at least 32x32 images (five 2x2 poolings)".to_string(),
-        });
-    }
-    let plan =
-        SplitPlan::even(conv_layers(config), modules).map_err(|source| ModelError::Split {
-            model: name.to_string(),
-            source,
-        })?;
-    let mut shape = FeatureShape::Spatial {
-        channels: input.channels,
-        height: input.height,
-        width: input.width,
-    };
-    let mut blocks: Vec<Block> = Vec::new();
-    for &width in config {
-        if width == 0 {
-            let last = blocks.last_mut().expect("a pool follows a conv");
-            last.layers.push(max_pool_2x2());
-            if let FeatureShape::Spatial {
+) -> Result<Backbone, ModelError> {
+    input.require_side(name, 32, "VGG has five 2x2 poolings")?;
+    // Each conv layer is a block, with the pool that follows it if any.
+    let convs: Vec<(usize, bool)> = config
+        .iter()
+        .enumerate()
+        .filter(|&(_, &width)| width > 0)
+        .map(|(i, &width)| (width, config.get(i + 1) == Some(&0)))
+        .collect();
+    let blocks = Block::chain(input.features(), convs.len(), |i, shape| {
+        let (width, pooled) = convs[i];
+        let (mut layers, output) = conv_bn_relu(shape, width, 1, device);
+        if !pooled {
+            return (layers, output);
+        }
+        layers.push(max_pool_2x2());
+        let (channels, height, width) = output.spatial("max_pool_2x2");
+        (
+            layers,
+            FeatureShape::Spatial {
                 channels,
-                height,
-                width,
-            } = shape
-            {
-                shape = FeatureShape::Spatial {
-                    channels,
-                    height: height / 2,
-                    width: width / 2,
-                };
-            }
-            last.output = shape;
-        } else {
-            let (layers, output) = conv_bn_relu(shape, width, 1, device);
-            shape = output;
-            blocks.push(Block { layers, output });
-        }
-    }
-    DecoupledNet::try_from_blocks(blocks, &plan, |features, last| {
-        if last {
-            AuxHead::ZeroConvOneFc.build(features, input.classes, device)
-        } else {
-            head.build(features, input.classes, device)
-        }
+                height: height / 2,
+                width: width / 2,
+            },
+        )
+    });
+    Ok(Backbone {
+        blocks,
+        classifier: AuxHead::ZeroConvOneFc,
     })
 }

@@ -50,13 +50,6 @@ fn device() -> Device {
     cpu().device
 }
 
-const DIGITS_INPUT: ModelInput = ModelInput {
-    channels: 1,
-    height: 8,
-    width: 8,
-    classes: 10,
-};
-
 /// Plain SGD with learning rate 1: `before - after` is exactly the gradient.
 fn plain_sgd() -> RunConfig {
     RunConfig {
@@ -78,7 +71,7 @@ static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn seeded_model(name: &str, options: &ModelOptions, seed: u64, device: &Device) -> DecoupledNet {
     let _guard = INIT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
-    build_model(name, DIGITS_INPUT, options, device).unwrap()
+    build_model(name, ModelInput::DIGITS, options, device).unwrap()
 }
 
 fn build(name: &str, modules: usize, seed: u64, device: &Device) -> DecoupledNet {

@@ -8,12 +8,8 @@ use pgl_models::{
     trainable_params,
 };
 
-const CIFAR: ModelInput = ModelInput {
-    channels: 3,
-    height: 32,
-    width: 32,
-    classes: 10,
-};
+/// CIFAR-10 images, the ResNets' and VGGs' input.
+const CIFAR: ModelInput = ModelInput::CIFAR10;
 
 fn device() -> Device {
     Device::flex().autodiff()
@@ -126,20 +122,9 @@ fn infopro_splits_outside_the_tables_are_clear_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("at most 16"), "{e}");
-    let e = build(
-        "vgg11",
-        ModelInput {
-            channels: 1,
-            height: 28,
-            width: 28,
-            classes: 10,
-        },
-        2,
-        SplitKind::Even,
-        None,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = build("vgg11", ModelInput::MNIST, 2, SplitKind::Even, None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("at least 32x32"), "{e}");
     let e = build(
         "mlp",
@@ -174,28 +159,16 @@ fn logits_dims(model: &DecoupledNet, input: ModelInput, batch: usize) -> Vec<[us
 
 #[test]
 fn every_head_on_every_model_gives_class_logits() {
-    let small = ModelInput {
-        channels: 1,
-        height: 28,
-        width: 28,
-        classes: 7,
-    };
+    let small = ModelInput::MNIST.with_classes(7);
     let cases: Vec<(&str, ModelInput, usize)> = vec![
         ("cnn", small, 8),
         ("resnet32", CIFAR, 16),
-        (
-            "resnet56",
-            ModelInput {
-                classes: 100,
-                ..CIFAR
-            },
-            4,
-        ),
+        ("resnet56", ModelInput::CIFAR100, 4),
         ("vgg11", CIFAR, 8),
         ("vgg13", CIFAR, 5),
     ];
     for (name, input, k) in cases {
-        for head in AuxHead::ALL {
+        for &head in AuxHead::ALL {
             let model = build(name, input, k, SplitKind::Even, Some(head)).unwrap();
             assert_eq!(
                 logits_dims(&model, input, 2),

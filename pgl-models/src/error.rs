@@ -1,0 +1,83 @@
+//! [`ModelError`]: everything that can go wrong when a zoo model is looked up, cut or built.
+
+/// Errors of the model zoo.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// No model has this name.
+    #[error("unknown model `{name}`; expected one of: {known}")]
+    UnknownModel {
+        /// The name given.
+        name: String,
+        /// The known names.
+        known: String,
+    },
+    /// No auxiliary head has this name.
+    #[error("unknown aux head `{name}`; expected one of: {known}")]
+    UnknownHead {
+        /// The name given.
+        name: String,
+        /// The known names.
+        known: String,
+    },
+    /// A model or head was registered under a name the catalog already has.
+    #[error("a {kind} called `{name}` is already registered")]
+    DuplicateName {
+        /// `model` or `aux head`.
+        kind: &'static str,
+        /// The name registered twice.
+        name: String,
+    },
+    /// A convolutional head was asked for on flat features.
+    #[error("aux head `{head}` needs spatial (convolutional) features; on an MLP use 0c1f")]
+    HeadNeedsSpatial {
+        /// The head.
+        head: String,
+    },
+    /// No such split kind.
+    #[error("unknown split `{name}`; expected even or infopro")]
+    UnknownSplit {
+        /// The name given.
+        name: String,
+    },
+    /// InfoPro published no table for this model and K.
+    #[error(
+        "InfoPro's split tables have no entry for {model} with K={modules}; tables exist for K = {available}; use --split even"
+    )]
+    NoInfoProTable {
+        /// The model.
+        model: String,
+        /// The K asked for.
+        modules: usize,
+        /// The K values with a table (or which models have tables, if this one has none).
+        available: String,
+    },
+    /// The model cannot be cut as asked.
+    #[error("model `{model}`: {source}")]
+    Split {
+        /// The model.
+        model: String,
+        /// Why.
+        source: pgl_core::CoreError,
+    },
+    /// The input does not suit the model.
+    #[error("model `{model}` cannot take inputs of shape {input:?}: {reason}")]
+    Input {
+        /// The model.
+        model: String,
+        /// The input shape (channels, height, width).
+        input: [usize; 3],
+        /// Why.
+        reason: String,
+    },
+    /// A model's builder returned another number of blocks than its catalog entry declares
+    /// (a programming error in the entry).
+    #[error("model `{model}` declares {declared} split units but its builder made {built} blocks")]
+    UnitCount {
+        /// The model.
+        model: String,
+        /// `ModelEntry::units`.
+        declared: usize,
+        /// Blocks the builder returned.
+        built: usize,
+    },
+}

@@ -1,0 +1,69 @@
+//! [`BasicBlock`]: the residual basic block of the CIFAR ResNets (He et al. 2016), with the
+//! paper's option-A shortcut.
+//!
+//! # Shapes
+//! - input: `[batch, in_channels, h, w]`
+//! - output: `[batch, out_channels, ⌈h/stride⌉, ⌈w/stride⌉]`
+
+use pgl_burn::burn;
+use pgl_burn::burn::module::Module;
+use pgl_burn::burn::nn::conv::{Conv2d, Conv2dConfig};
+use pgl_burn::burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d, Relu};
+use pgl_burn::burn::prelude::*;
+
+/// A basic residual block: two 3×3 conv + BN, identity (option A) shortcut, ReLU after the sum.
+#[derive(Module, Debug)]
+pub struct BasicBlock {
+    conv1: Conv2d,
+    bn1: BatchNorm,
+    conv2: Conv2d,
+    bn2: BatchNorm,
+    relu: Relu,
+    /// Stride of the block (2 where it halves the feature map).
+    stride: usize,
+    /// Zero channels added on each side of the shortcut where the width doubles.
+    pad_channels: usize,
+}
+
+/// A 3×3 convolution without bias and with "same" padding.
+pub fn conv3x3(input: usize, output: usize, stride: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([input, output], [3, 3])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .with_bias(false)
+        .init(device)
+}
+
+impl BasicBlock {
+    /// A block from `input` to `output` channels with the given stride.
+    pub fn new(input: usize, output: usize, stride: usize, device: &Device) -> Self {
+        Self {
+            conv1: conv3x3(input, output, stride, device),
+            bn1: BatchNormConfig::new(output).init(device),
+            conv2: conv3x3(output, output, 1, device),
+            bn2: BatchNormConfig::new(output).init(device),
+            relu: Relu::new(),
+            stride,
+            pad_channels: (output - input) / 2,
+        }
+    }
+
+    /// `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let out = self
+            .relu
+            .forward(self.bn1.forward(self.conv1.forward(x.clone())));
+        let out = self.bn2.forward(self.conv2.forward(out));
+        let mut shortcut = x;
+        if self.stride > 1 {
+            let s = self.stride as isize;
+            shortcut = shortcut.slice(s![.., .., 0..;s, 0..;s]);
+        }
+        if self.pad_channels > 0 {
+            let [b, _, h, w] = shortcut.dims();
+            let zeros = Tensor::<4>::zeros([b, self.pad_channels, h, w], &shortcut.device());
+            shortcut = Tensor::cat(vec![zeros.clone(), shortcut, zeros], 1);
+        }
+        self.relu.forward(out + shortcut)
+    }
+}
