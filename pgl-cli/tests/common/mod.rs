@@ -1,18 +1,106 @@
-//! Helpers shared by the end-to-end tests of the `pgl` binary.
+//! Helpers shared by the end-to-end tests of the `pgl` binary. Each test file uses a part of
+//! them, hence `dead_code` is allowed.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{Command, Output};
 
+use pgl_burn::burn::prelude::Device;
+use pgl_burn::checkpoint::{CheckpointStore, load_model, read_manifest};
+use pgl_burn::inspect::param_values;
+use pgl_models::{ModelInput, ModelOptions, build_model};
+
 /// Runs the `pgl` binary with `args` in `cwd` and waits for it.
 pub fn pgl(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgl"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("pgl runs")
+    pgl_command(args, cwd).output().expect("pgl runs")
 }
 
 /// Output bytes as text (lossy).
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The `pgl` binary with `args`, run in `cwd` (not started yet).
+pub fn pgl_command(args: &[&str], cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pgl"));
+    command.args(args).current_dir(cwd);
+    command
+}
+
+/// `output`, after asserting that the run succeeded.
+pub fn ok(output: Output) -> Output {
+    assert!(
+        output.status.success(),
+        "pgl failed: {}",
+        text(&output.stderr)
+    );
+    output
+}
+
+/// Options that keep a digits run small.
+pub const SMALL: &[&str] = &[
+    "--train-limit",
+    "256",
+    "--test-limit",
+    "100",
+    "--batch-size",
+    "32",
+];
+
+/// `pgl train --out OUT` with [`SMALL`] and `extra`.
+pub fn train(extra: &[&str], out: &Path) -> Output {
+    let mut args = vec!["train", "--out", out.to_str().unwrap()];
+    args.extend(SMALL);
+    args.extend(extra);
+    pgl(&args, out.parent().unwrap())
+}
+
+/// Every epoch's metrics without wall-clock and memory fields (those are measurements).
+pub fn metrics(run: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+            for key in [
+                "train_seconds",
+                "eval_seconds",
+                "data_wait_seconds",
+                "images_per_second",
+                "peak_memory_bytes_local",
+                "peak_memory_bytes_global",
+            ] {
+                v.as_object_mut().unwrap().remove(key);
+            }
+            v
+        })
+        .collect()
+}
+
+/// The weights of the newest checkpoint of a digits run, as bit patterns.
+pub fn final_weights(run: &Path) -> Vec<(String, Vec<u32>)> {
+    let dir = CheckpointStore::new(run, 1)
+        .latest()
+        .unwrap()
+        .expect("a checkpoint");
+    let config = read_manifest(&dir).unwrap().config;
+    let device = Device::flex().autodiff();
+    let input = ModelInput {
+        channels: 1,
+        height: 8,
+        width: 8,
+        classes: 10,
+    };
+    let skeleton = build_model(
+        &config.model,
+        input,
+        &ModelOptions::even(config.modules),
+        &device,
+    )
+    .unwrap();
+    let model = load_model(&dir, skeleton).unwrap();
+    param_values(&model)
+        .into_iter()
+        .map(|p| (p.path, p.values.iter().map(|v| v.to_bits()).collect()))
+        .collect()
 }
