@@ -8,7 +8,7 @@ use pgl_core::{GuidanceSchedule, RunConfig, ScheduleRegistry};
 use pgl_data::{
     Augment, AugmentChoice, Cifar100Label, DatasetCatalog, DatasetEntry, DatasetSplits, LoadOptions,
 };
-use pgl_models::{AuxHead, DecoupledNet, ModelInput, ModelOptions, SplitKind, build_model};
+use pgl_models::{DecoupledNet, ModelCatalog, ModelInput, ModelOptions, SplitKind};
 
 /// Everything a training run is made of.
 pub struct RunSetup {
@@ -69,19 +69,27 @@ pub fn checkpoint_input(data: &DatasetSplits) -> [usize; 4] {
     [input.channels, input.height, input.width, input.classes]
 }
 
-/// Builds the config's model for `input`, seeded with the config's seed, on `device`.
+/// Builds the config's model for `input` on `device` from the model and head tables, every
+/// block and head initialised from the config's seed and its index (so the same seed starts
+/// the same body for every K, split and head). The device is seeded with the config's seed
+/// too, for any other random draw on it.
 pub fn build_configured_model(
     config: &RunConfig,
     input: ModelInput,
     device: &Device,
 ) -> Result<DecoupledNet> {
+    let catalog = ModelCatalog::with_builtins();
+    let aux_head = match config.aux_head.as_deref() {
+        Some(name) => Some(catalog.head(name)?),
+        None => None,
+    };
     let options = ModelOptions {
         modules: config.modules,
         split: SplitKind::parse(&config.split)?,
-        aux_head: config.aux_head.as_deref().map(AuxHead::parse).transpose()?,
+        aux_head,
     };
     device.seed(config.seed);
-    Ok(build_model(&config.model, input, &options, device)?)
+    Ok(catalog.build(&config.model, input, &options, config.seed, device)?)
 }
 
 impl RunSetup {

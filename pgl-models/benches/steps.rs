@@ -13,9 +13,9 @@
 //! ends by reading its losses back to the host, which synchronises the device.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pgl_burn::Trainer;
 use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::prelude::*;
+use pgl_burn::{TrainSettings, Trainer};
 use pgl_core::{RunConfig, ScheduleRegistry, StepKind};
 use pgl_data::synthetic::random_images;
 use pgl_data::{Batch, ImageDataset, ImageShape, load_dataset};
@@ -40,7 +40,8 @@ fn bench_steps(
     let schedule = ScheduleRegistry::with_builtins()
         .build("local-only")
         .unwrap();
-    let mut trainer = Trainer::new(model, &config, schedule, device);
+    let settings = TrainSettings::from_config(&config).unwrap();
+    let mut trainer = Trainer::new(model, schedule, settings, device).unwrap();
     let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(batch.len() as u64));
     group.sample_size(10);
@@ -48,7 +49,7 @@ fn bench_steps(
         group.bench_function(format!("{kind}-step"), |b| {
             b.iter(|| {
                 let (images, labels) = batch_tensors(batch, device);
-                trainer.step(kind, images, labels)
+                trainer.step(kind, images, labels).unwrap()
             })
         });
     }
@@ -114,8 +115,10 @@ fn bench_pipeline(
         let schedule = ScheduleRegistry::with_builtins()
             .build("local-only")
             .unwrap();
-        let mut trainer = Trainer::new(build(&device), &config, schedule, &device);
-        trainer.set_pipeline(workers).unwrap();
+        let settings = TrainSettings::from_config(&config)
+            .unwrap()
+            .with_pipeline(workers);
+        let mut trainer = Trainer::new(build(&device), schedule, settings, &device).unwrap();
         // One epoch first: the pipeline measures module costs on its first local steps.
         trainer.train_epoch(&data, &mut pgl_core::NullSink).unwrap();
         let name = match workers {

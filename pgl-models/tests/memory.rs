@@ -5,7 +5,7 @@
 use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::memory::{CountingAllocator, MemoryProbe};
-use pgl_burn::{DecoupledModel, Trainer};
+use pgl_burn::{DecoupledModel, TrainSettings, Trainer};
 use pgl_core::{RunConfig, ScheduleRegistry, SplitPlan, StepKind};
 use pgl_data::ImageShape;
 use pgl_data::synthetic::random_images;
@@ -48,7 +48,7 @@ fn peak_of(
 ) -> u64 {
     let (images, labels) = batch_tensors(batch, device);
     ALLOC.begin();
-    trainer.step(kind, images, labels);
+    trainer.step(kind, images, labels).unwrap();
     ALLOC.peak()
 }
 
@@ -72,7 +72,8 @@ fn a_local_step_needs_well_under_the_memory_of_a_global_step() {
     let schedule = ScheduleRegistry::with_builtins()
         .build("local-only")
         .unwrap();
-    let mut trainer = Trainer::new(model, &RunConfig::default(), schedule, &device);
+    let settings = TrainSettings::from_config(&RunConfig::default()).unwrap();
+    let mut trainer = Trainer::new(model, schedule, settings, &device).unwrap();
     // One step of each kind first: the optimizers create their state on first use.
     peak_of(&mut trainer, StepKind::Local, &batch, &device);
     peak_of(&mut trainer, StepKind::Global, &batch, &device);

@@ -3,7 +3,7 @@
 
 use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::param_values;
-use pgl_burn::{TrainError, Trainer};
+use pgl_burn::{TrainError, TrainSettings, Trainer, TrainerState};
 use pgl_core::{EpochMetrics, NullSink, OptimizerKind, RunConfig, ScheduleRegistry};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::{DecoupledNet, ModelInput, ModelOptions, build_model};
@@ -36,7 +36,13 @@ fn trainer(
         build_model(model, input, &ModelOptions::even(modules), &device).unwrap()
     };
     let schedule = ScheduleRegistry::with_builtins().build(schedule).unwrap();
-    Trainer::new(net, config, schedule, &device)
+    Trainer::new(
+        net,
+        schedule,
+        TrainSettings::from_config(config).unwrap(),
+        &device,
+    )
+    .unwrap()
 }
 
 fn fingerprint(
@@ -82,8 +88,11 @@ fn pipelined_training_is_bit_identical_to_sequential_training() {
         let expected = fingerprint(&sequential, &history);
         assert!(history.iter().map(|m| m.steps_global).sum::<u64>() > 0);
         for workers in [1, 2, modules] {
+            let config = RunConfig {
+                pipeline: Some(workers),
+                ..config.clone()
+            };
             let mut pipelined = trainer(model, modules, schedule, &config);
-            pipelined.set_pipeline(Some(workers)).unwrap();
             let history = pipelined.fit(&data, &mut NullSink).unwrap();
             assert!(
                 fingerprint(&pipelined, &history) == expected,
@@ -95,24 +104,35 @@ fn pipelined_training_is_bit_identical_to_sequential_training() {
 
 #[test]
 fn pipelines_refuse_loss_based_schedules_and_too_many_workers() {
-    let config = RunConfig::default();
-    let mut t = trainer(
-        "cnn",
-        4,
-        "any(periodic:every=5,plateau:patience=3)",
-        &config,
-    );
-    let e = t.set_pipeline(Some(2)).unwrap_err().to_string();
+    let refusal = |schedule: &str, workers: usize| {
+        let config = RunConfig {
+            pipeline: Some(workers),
+            ..RunConfig::default()
+        };
+        let device = Device::flex().autodiff();
+        let input = ModelInput {
+            channels: 1,
+            height: 8,
+            width: 8,
+            classes: 10,
+        };
+        let net = build_model("cnn", input, &ModelOptions::even(4), &device).unwrap();
+        let schedule = ScheduleRegistry::with_builtins().build(schedule).unwrap();
+        Trainer::new(
+            net,
+            schedule,
+            TrainSettings::from_config(&config).unwrap(),
+            &device,
+        )
+        .err()
+        .map(|e| e.to_string())
+    };
+    let e = refusal("any(periodic:every=5,plateau:patience=3)", 2).unwrap();
     assert!(e.contains("plateau") && e.contains("loss"), "{e}");
-    let mut t = trainer("cnn", 4, "periodic:every=5", &config);
-    assert!(
-        t.set_pipeline(Some(5))
-            .unwrap_err()
-            .to_string()
-            .contains("at least 5 modules")
-    );
-    assert!(t.set_pipeline(Some(0)).is_err());
-    assert!(t.set_pipeline(Some(4)).is_ok());
+    let e = refusal("periodic:every=5", 5).unwrap();
+    assert!(e.contains("at least 5 modules"), "{e}");
+    assert!(refusal("periodic:every=5", 0).is_some());
+    assert_eq!(refusal("periodic:every=5", 4), None);
 }
 
 #[test]
@@ -126,8 +146,11 @@ fn a_failing_worker_stops_the_pipeline_and_names_its_module() {
         lr: 1e38,
         ..RunConfig::default()
     };
+    let config = RunConfig {
+        pipeline: Some(2),
+        ..config
+    };
     let mut t = trainer("mlp", 4, "local-only", &config);
-    t.set_pipeline(Some(2)).unwrap();
     match t.fit(&data, &mut NullSink) {
         Err(TrainError::NonFiniteLoss {
             epoch, location, ..
@@ -154,8 +177,11 @@ fn an_interrupted_epoch_continues_exactly_from_where_it_stopped() {
     let expected = fingerprint(&whole, &expected_history);
 
     for workers in [None, Some(2)] {
+        let config = RunConfig {
+            pipeline: workers,
+            ..config.clone()
+        };
         let mut t = trainer("cnn", 4, "periodic:every=4", &config);
-        t.set_pipeline(workers).unwrap();
         // Ask for a stop after 5 steps of the second epoch. The trainer's own handle, not the
         // process-wide flag, so that trainers of other tests running in parallel go on.
         let stop = t.stop_handle();
@@ -179,10 +205,13 @@ fn an_interrupted_epoch_continues_exactly_from_where_it_stopped() {
         assert!(progress.epoch_position.is_some());
         // A new trainer continues from the saved progress and weights.
         let mut resumed = trainer("cnn", 4, "periodic:every=4", &config);
-        resumed.set_pipeline(workers).unwrap();
-        resumed.restore_progress(&progress).unwrap();
-        resumed.set_model(t.model().clone());
-        resumed.set_optimizers(t.optimizers().to_vec());
+        resumed
+            .restore(TrainerState {
+                model: t.model().clone(),
+                optimizers: t.optimizers().to_vec(),
+                progress,
+            })
+            .unwrap();
         let history = resumed.fit(&data, &mut NullSink).unwrap();
         assert!(
             fingerprint(&resumed, &history) == expected,

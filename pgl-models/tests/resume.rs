@@ -1,10 +1,10 @@
 //! Exact resume: "train 2 epochs" and "train 1 epoch, checkpoint, restore, train to 2" end
 //! with bit-identical weights and the same metrics (CPU backend).
 
-use pgl_burn::Trainer;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::checkpoint::{CheckpointStore, restore};
 use pgl_burn::inspect::param_values;
+use pgl_burn::{TrainSettings, Trainer};
 use pgl_core::{EpochMetrics, NullSink, RunConfig, ScheduleRegistry};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::{DecoupledNet, ModelInput, ModelOptions, build_model};
@@ -51,7 +51,13 @@ fn trainer(config: &RunConfig, seed: u64) -> Trainer<DecoupledNet> {
     let schedule = ScheduleRegistry::with_builtins()
         .build(&config.schedule)
         .unwrap();
-    Trainer::new(model, config, schedule, &device)
+    Trainer::new(
+        model,
+        schedule,
+        TrainSettings::from_config(config).unwrap(),
+        &device,
+    )
+    .unwrap()
 }
 
 /// Metrics without the wall-clock fields.

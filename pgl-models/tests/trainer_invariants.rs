@@ -10,7 +10,7 @@ use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::nn::loss::CrossEntropyLoss;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::{param_grads, param_values};
-use pgl_burn::{Activation, BackendKind, DecoupledModel, TrainError, Trainer};
+use pgl_burn::{Activation, BackendKind, DecoupledModel, TrainError, TrainSettings, Trainer};
 use pgl_core::{NullSink, OptimizerKind, RunConfig, ScheduleRegistry, StepKind};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::{DecoupledNet, ModelInput, ModelOptions, SplitKind, build_model};
@@ -39,7 +39,7 @@ const ALL_MODELS: &[(&str, SplitKind)] = &[
 
 fn cpu() -> Backend {
     Backend {
-        device: BackendKind::Cpu.training_device(None, false).unwrap(),
+        device: BackendKind::CPU.training_device(None, false).unwrap(),
         tolerance: 1e-5,
         local_step_models: ALL_MODELS,
         global_step_model: "resnet32",
@@ -85,7 +85,13 @@ fn trainer(
     device: &Device,
 ) -> Trainer<DecoupledNet> {
     let schedule = ScheduleRegistry::with_builtins().build(schedule).unwrap();
-    Trainer::new(model, config, schedule, device)
+    Trainer::new(
+        model,
+        schedule,
+        TrainSettings::from_config(config).unwrap(),
+        device,
+    )
+    .unwrap()
 }
 
 /// The update `before - after` of every trainable parameter, by path.
@@ -164,7 +170,7 @@ backend_suite!(on_cpu, super::cpu());
 #[cfg(feature = "wgpu")]
 fn wgpu() -> Backend {
     Backend {
-        device: BackendKind::Wgpu.training_device(None, false).unwrap(),
+        device: BackendKind::WGPU.training_device(None, false).unwrap(),
         tolerance: 1e-4,
         local_step_models: &ALL_MODELS[..2],
         global_step_model: "cnn",
@@ -178,7 +184,7 @@ backend_suite!(on_wgpu, super::wgpu());
 #[cfg(feature = "cuda")]
 fn cuda() -> Backend {
     Backend {
-        device: BackendKind::Cuda.training_device(None, false).unwrap(),
+        device: BackendKind::CUDA.training_device(None, false).unwrap(),
         tolerance: 2e-3,
         local_step_models: ALL_MODELS,
         global_step_model: "resnet32",
@@ -217,7 +223,7 @@ fn local_step_isolation(backend: &Backend) {
         }
 
         let mut t = trainer(model.clone(), &plain_sgd(), "local-only", &device);
-        let outcome = t.local_step(images, labels);
+        let outcome = t.step(StepKind::Local, images, labels).unwrap();
         assert_eq!(outcome.kind, StepKind::Local);
         assert!(outcome.module_losses.iter().all(Option::is_some));
         let got = updates(&model, t.model());
@@ -248,7 +254,7 @@ fn global_step_is_backprop(backend: &Backend) {
     let expected = param_grads(&model, &loss.backward());
 
     let mut t = trainer(model.clone(), &plain_sgd(), "end-to-end", &device);
-    let outcome = t.global_step(images, labels);
+    let outcome = t.step(StepKind::Global, images, labels).unwrap();
     assert_eq!(outcome.kind, StepKind::Global);
     let got = updates(&model, t.model());
     let mut aux_params = 0;
@@ -296,7 +302,7 @@ fn global_step_with_aux_weight(backend: &Backend) {
         ..plain_sgd()
     };
     let mut t = trainer(model.clone(), &config, "end-to-end", &device);
-    let outcome = t.global_step(images, labels);
+    let outcome = t.step(StepKind::Global, images, labels).unwrap();
     assert!(outcome.module_losses.iter().all(Option::is_some));
     for ((path, update), (_, grad)) in updates(&model, t.model()).iter().zip(&expected) {
         assert_close_within(
@@ -425,7 +431,7 @@ fn a_global_step_under_gradient_checkpointing_gives_the_same_update() {
         let model = build("cnn", 4, 6, device);
         let (images, labels) = batch(&data, 32, device);
         let mut t = trainer(model.clone(), &plain_sgd(), "end-to-end", device);
-        t.global_step(images, labels);
+        t.step(StepKind::Global, images, labels).unwrap();
         updates(&model, t.model())
     };
     let expected = updates_of(&plain);

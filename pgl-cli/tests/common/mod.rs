@@ -85,15 +85,9 @@ pub fn final_weights(run: &Path) -> Vec<(String, Vec<u32>)> {
         .expect("a checkpoint");
     let config = read_manifest(&dir).unwrap().config;
     let device = Device::flex().autodiff();
-    let input = ModelInput {
-        channels: 1,
-        height: 8,
-        width: 8,
-        classes: 10,
-    };
     let skeleton = build_model(
         &config.model,
-        input,
+        ModelInput::DIGITS,
         &ModelOptions::even(config.modules),
         &device,
     )
