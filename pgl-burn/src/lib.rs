@@ -14,6 +14,8 @@
 //!
 //! Only this crate and the crates built on it know Burn.
 
+#![deny(missing_docs)]
+
 pub mod activation;
 pub mod backend;
 pub mod checkpoint;

@@ -27,6 +27,8 @@
 //! assert_eq!(kinds[3], StepKind::Global);
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod config;
 pub mod error;
 pub mod events;

@@ -19,6 +19,8 @@
 //! [`BUILTIN_MODELS`]. The CLI help and `pgl models` are generated from the table. From
 //! another crate: `ModelCatalog::with_builtins()` then [`ModelCatalog::register`].
 
+#![deny(missing_docs)]
+
 pub mod catalog;
 pub mod cnn;
 pub mod entry;
