@@ -1,15 +1,17 @@
 //! `constant`: the base learning rate throughout (factor 1).
 
 use super::registry::LrScheduleEntry;
-use super::{LrContext, LrSchedule, LrScheduleRegistry};
-use crate::error::CoreError;
-use crate::schedule::{SpecArgs, SpecNode};
+use super::{LrContext, LrSchedule};
+use crate::schedule::SpecArgs;
 
 /// `constant` in the LR schedule table.
 pub const ENTRY: LrScheduleEntry = LrScheduleEntry {
     name: "constant",
     summary: "factor 1: the base learning rate throughout",
-    build: from_spec,
+    build: |node, _| {
+        SpecArgs::new(node, &[])?;
+        Ok(Box::new(Constant))
+    },
 };
 
 /// Factor 1 at every iteration.
@@ -21,26 +23,19 @@ impl LrSchedule for Constant {
         1.0
     }
     fn spec(&self) -> String {
-        "constant".to_string()
+        ENTRY.name.to_string()
     }
     fn clone_box(&self) -> Box<dyn LrSchedule> {
         Box::new(*self)
     }
 }
 
-/// Builds `constant` (no parameters).
-fn from_spec(
-    node: &SpecNode,
-    _registry: &LrScheduleRegistry,
-) -> Result<Box<dyn LrSchedule>, CoreError> {
-    SpecArgs::new(node, &[])?;
-    Ok(Box::new(Constant))
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::conformance::check_lr_schedule;
     use super::*;
+    use crate::error::CoreError;
+    use crate::lr::LrScheduleRegistry;
 
     #[test]
     fn constant_passes_the_conformance_kit_and_is_one() {

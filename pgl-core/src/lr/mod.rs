@@ -147,17 +147,7 @@ pub trait LrSchedule: Send + std::fmt::Debug {
 
     /// Restores a state produced by [`state`](Self::state) on a schedule of the same spec.
     fn restore(&mut self, state: &LrState) -> Result<(), CoreError> {
-        if state.is_empty() {
-            Ok(())
-        } else {
-            Err(CoreError::StateMismatch {
-                schedule: self.spec(),
-                reason: format!(
-                    "this learning-rate schedule is stateless but the state has keys {:?}",
-                    state.values.keys().collect::<Vec<_>>()
-                ),
-            })
-        }
+        state.expect_stateless(&self.spec(), "learning-rate schedule")
     }
 
     /// A boxed copy of this schedule, state included.

@@ -28,6 +28,7 @@ pub mod periodic;
 pub mod plateau;
 pub mod registry;
 pub mod spec;
+pub mod spec_registry;
 pub mod warmup;
 
 use std::collections::BTreeMap;
@@ -44,6 +45,7 @@ pub use periodic::{PeriodUnit, Periodic};
 pub use plateau::Plateau;
 pub use registry::{BuildFn, MAX_NESTING, ScheduleBuilder, ScheduleEntry, ScheduleRegistry};
 pub use spec::{SpecArgs, SpecNode};
+pub use spec_registry::{SpecBuildFn, SpecBuilder, SpecEntry, SpecPlugin, SpecRegistry};
 pub use warmup::{Warmup, WarmupClock};
 
 /// Every built-in schedule, one line each: the one table of this plugin kind. Adding a
@@ -80,17 +82,7 @@ pub trait GuidanceSchedule: Send + std::fmt::Debug {
 
     /// Restores a state produced by [`state`](Self::state) on a schedule of the same spec.
     fn restore(&mut self, state: &ScheduleState) -> Result<(), CoreError> {
-        if state.is_empty() {
-            Ok(())
-        } else {
-            Err(CoreError::StateMismatch {
-                schedule: self.spec(),
-                reason: format!(
-                    "this schedule is stateless but the state has keys {:?}",
-                    state.values.keys().collect::<Vec<_>>()
-                ),
-            })
-        }
+        state.expect_stateless(&self.spec(), "schedule")
     }
 
     /// A boxed copy of this schedule, state included.
@@ -173,6 +165,22 @@ impl ScheduleState {
                 .filter_map(|(k, v)| k.strip_prefix(&head).map(|rest| (rest.to_string(), *v)))
                 .collect(),
         }
+    }
+
+    /// `Ok` for an empty state; otherwise a [`CoreError::StateMismatch`] naming `schedule` (a
+    /// spec), saying the `kind` of plugin (`"schedule"`) is stateless and listing the keys. The
+    /// default `restore` of the schedule traits.
+    pub fn expect_stateless(&self, schedule: &str, kind: &str) -> Result<(), CoreError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        Err(CoreError::StateMismatch {
+            schedule: schedule.to_string(),
+            reason: format!(
+                "this {kind} is stateless but the state has keys {:?}",
+                self.values.keys().collect::<Vec<_>>()
+            ),
+        })
     }
 
     /// The value of `key`, or a [`CoreError::StateMismatch`] naming `schedule` when absent.
