@@ -116,19 +116,22 @@ fn init_from_starts_a_new_run_from_the_weights_and_records_where_they_came_from(
         &first,
     ));
     // A new run from the first run's last checkpoint, with another learning rate.
+    let start_from_first = |out: &Path| {
+        let mut args = vec!["train", "--init-from", first.to_str().unwrap()];
+        args.extend([
+            "--out",
+            out.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--lr",
+            "0.01",
+        ]);
+        args.extend(SMALL);
+        args.extend(common);
+        ok(pgl(&args, tmp.path()));
+    };
     let second = tmp.path().join("second");
-    let mut args = vec!["train", "--init-from", first.to_str().unwrap()];
-    args.extend([
-        "--out",
-        second.to_str().unwrap(),
-        "--epochs",
-        "1",
-        "--lr",
-        "0.01",
-    ]);
-    args.extend(SMALL);
-    args.extend(common);
-    ok(pgl(&args, tmp.path()));
+    start_from_first(&second);
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(second.join("config.json")).unwrap())
             .unwrap();
@@ -145,18 +148,7 @@ fn init_from_starts_a_new_run_from_the_weights_and_records_where_they_came_from(
     assert_ne!(final_weights(&second), final_weights(&fresh));
     // Starting twice from the same checkpoint gives the same run.
     let again = tmp.path().join("again");
-    let mut args = vec!["train", "--init-from", first.to_str().unwrap()];
-    args.extend([
-        "--out",
-        again.to_str().unwrap(),
-        "--epochs",
-        "1",
-        "--lr",
-        "0.01",
-    ]);
-    args.extend(SMALL);
-    args.extend(common);
-    ok(pgl(&args, tmp.path()));
+    start_from_first(&again);
     assert_eq!(metrics(&again), metrics(&second));
     // A model of another shape (K = 4 instead of 2) is refused, naming what does not fit.
     let other = tmp.path().join("other");

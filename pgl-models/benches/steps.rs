@@ -19,7 +19,8 @@ use pgl_burn::{TrainSettings, Trainer};
 use pgl_core::{RunConfig, ScheduleRegistry, StepKind};
 use pgl_data::synthetic::random_images;
 use pgl_data::{Batch, ImageDataset, ImageShape, load_dataset};
-use pgl_models::{AuxHead, ModelInput, ModelOptions, SplitKind, build_model};
+use pgl_models::testing::resnet32_infopro_k16;
+use pgl_models::{ModelInput, ModelOptions, build_model};
 
 const BATCH: usize = 128;
 const MODULES: usize = 4;
@@ -77,19 +78,7 @@ fn cifar_resnet32(c: &mut Criterion) {
     let data = random_images(CIFAR_SHAPE, 10, BATCH, 3);
     let batch = data.batch(&(0..BATCH).collect::<Vec<_>>());
     let device = Device::flex().autodiff();
-    device.seed(1);
-    let input = ModelInput {
-        channels: 3,
-        height: 32,
-        width: 32,
-        classes: 10,
-    };
-    let options = ModelOptions {
-        modules: 16,
-        split: SplitKind::InfoPro,
-        aux_head: Some(AuxHead::OneConvTwoFc),
-    };
-    let model = build_model("resnet32", input, &options, &device).unwrap();
+    let model = resnet32_infopro_k16(1, &device);
     bench_steps(c, "cifar-resnet32-k16-b128", model, &batch, &device);
 }
 
@@ -153,20 +142,7 @@ fn pipelines(c: &mut Criterion) {
     );
 
     let cifar = random_images(CIFAR_SHAPE, 10, 4 * BATCH, 3);
-    let resnet = |device: &Device| {
-        let input = ModelInput {
-            channels: 3,
-            height: 32,
-            width: 32,
-            classes: 10,
-        };
-        let options = ModelOptions {
-            modules: 16,
-            split: SplitKind::InfoPro,
-            aux_head: Some(AuxHead::OneConvTwoFc),
-        };
-        build_model("resnet32", input, &options, device).unwrap()
-    };
+    let resnet = |device: &Device| resnet32_infopro_k16(1, device);
     bench_pipeline(c, "pipeline-cifar-resnet32-k16-b128", &resnet, cifar);
 }
 

@@ -34,6 +34,7 @@ pub mod options;
 pub mod residual;
 pub mod resnet;
 pub mod shape;
+pub mod testing;
 pub mod vgg;
 
 pub use catalog::{

@@ -6,9 +6,8 @@ use pgl_burn::inspect::param_values;
 use pgl_burn::{TrainError, TrainSettings, Trainer, TrainerState};
 use pgl_core::{EpochMetrics, NullSink, OptimizerKind, RunConfig, ScheduleRegistry};
 use pgl_data::{DatasetSplits, load_dataset};
-use pgl_models::{DecoupledNet, ModelInput, ModelOptions, build_model};
-
-static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+use pgl_models::testing::{digits_trainer, seeded_model};
+use pgl_models::{DecoupledNet, ModelInput};
 
 fn data() -> DatasetSplits {
     let mut d = load_dataset("digits", None).unwrap();
@@ -17,32 +16,18 @@ fn data() -> DatasetSplits {
     d
 }
 
+/// A digits trainer of `model` with K = `modules` and `schedule`, seeded with 3.
 fn trainer(
     model: &str,
     modules: usize,
     schedule: &str,
     config: &RunConfig,
 ) -> Trainer<DecoupledNet> {
-    let device = Device::flex().autodiff();
-    let input = ModelInput {
-        channels: 1,
-        height: 8,
-        width: 8,
-        classes: 10,
+    let config = RunConfig {
+        schedule: schedule.to_string(),
+        ..config.clone()
     };
-    let net = {
-        let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
-        device.seed(3);
-        build_model(model, input, &ModelOptions::even(modules), &device).unwrap()
-    };
-    let schedule = ScheduleRegistry::with_builtins().build(schedule).unwrap();
-    Trainer::new(
-        net,
-        schedule,
-        TrainSettings::from_config(config).unwrap(),
-        &device,
-    )
-    .unwrap()
+    digits_trainer(model, modules, &config, 3)
 }
 
 fn fingerprint(
@@ -110,13 +95,7 @@ fn pipelines_refuse_loss_based_schedules_and_too_many_workers() {
             ..RunConfig::default()
         };
         let device = Device::flex().autodiff();
-        let input = ModelInput {
-            channels: 1,
-            height: 8,
-            width: 8,
-            classes: 10,
-        };
-        let net = build_model("cnn", input, &ModelOptions::even(4), &device).unwrap();
+        let net = seeded_model("cnn", ModelInput::DIGITS, 4, 3, &device);
         let schedule = ScheduleRegistry::with_builtins().build(schedule).unwrap();
         Trainer::new(
             net,

@@ -1,17 +1,15 @@
 //! Exact resume: "train 2 epochs" and "train 1 epoch, checkpoint, restore, train to 2" end
 //! with bit-identical weights and the same metrics (CPU backend).
 
-use pgl_burn::burn::prelude::*;
+use pgl_burn::Trainer;
 use pgl_burn::checkpoint::{CheckpointStore, restore};
 use pgl_burn::inspect::param_values;
-use pgl_burn::{TrainSettings, Trainer};
-use pgl_core::{EpochMetrics, NullSink, RunConfig, ScheduleRegistry};
+use pgl_core::{EpochMetrics, NullSink, RunConfig};
 use pgl_data::{DatasetSplits, load_dataset};
-use pgl_models::{DecoupledNet, ModelInput, ModelOptions, build_model};
+use pgl_models::DecoupledNet;
+use pgl_models::testing::digits_trainer;
 
 const INPUT: [usize; 4] = [1, 8, 8, 10];
-
-static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn data() -> DatasetSplits {
     let mut d = load_dataset("digits", None).unwrap();
@@ -36,28 +34,7 @@ fn config(epochs: u64, optimizer: pgl_core::OptimizerKind, schedule: &str) -> Ru
 }
 
 fn trainer(config: &RunConfig, seed: u64) -> Trainer<DecoupledNet> {
-    let device = Device::flex().autodiff();
-    let input = ModelInput {
-        channels: 1,
-        height: 8,
-        width: 8,
-        classes: 10,
-    };
-    let model = {
-        let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
-        device.seed(seed);
-        build_model("cnn", input, &ModelOptions::even(4), &device).unwrap()
-    };
-    let schedule = ScheduleRegistry::with_builtins()
-        .build(&config.schedule)
-        .unwrap();
-    Trainer::new(
-        model,
-        schedule,
-        TrainSettings::from_config(config).unwrap(),
-        &device,
-    )
-    .unwrap()
+    digits_trainer("cnn", 4, config, seed)
 }
 
 /// Metrics without the wall-clock fields.

@@ -1,0 +1,58 @@
+//! Set-ups shared by tests and benches: a seeded model and a seeded trainer, so that every
+//! test file builds them the same way.
+
+use pgl_burn::burn::prelude::Device;
+use pgl_burn::{TrainSettings, Trainer};
+use pgl_core::{RunConfig, ScheduleRegistry};
+
+use crate::{AuxHead, DecoupledNet, ModelCatalog, ModelInput, ModelOptions, SplitKind};
+
+/// Built-in model `name` for `input`, cut into `modules` even modules, initialised from `seed`
+/// on `device` (a training device for training).
+///
+/// # Panics
+/// When the model cannot be built (a test's own mistake).
+pub fn seeded_model(
+    name: &str,
+    input: ModelInput,
+    modules: usize,
+    seed: u64,
+    device: &Device,
+) -> DecoupledNet {
+    ModelCatalog::with_builtins()
+        .build(name, input, &ModelOptions::even(modules), seed, device)
+        .unwrap_or_else(|e| panic!("{name} with K={modules}: {e}"))
+}
+
+/// A trainer of [`seeded_model`] on the embedded 8×8 digits' shape, with `config`'s schedule
+/// and settings, on the CPU autodiff device.
+///
+/// # Panics
+/// When the model, schedule or settings do not build.
+pub fn digits_trainer(
+    name: &str,
+    modules: usize,
+    config: &RunConfig,
+    seed: u64,
+) -> Trainer<DecoupledNet> {
+    let device = Device::flex().autodiff();
+    let model = seeded_model(name, ModelInput::DIGITS, modules, seed, &device);
+    let schedule = ScheduleRegistry::with_builtins()
+        .build(&config.schedule)
+        .expect("a valid schedule");
+    let settings = TrainSettings::from_config(config).expect("valid settings");
+    Trainer::new(model, schedule, settings, &device).expect("a trainer")
+}
+
+/// CIFAR ResNet-32 cut into K = 16 modules by InfoPro's table, with `1c2f` heads (the paper's
+/// setting), initialised from `seed` on `device`.
+pub fn resnet32_infopro_k16(seed: u64, device: &Device) -> DecoupledNet {
+    let options = ModelOptions {
+        modules: 16,
+        split: SplitKind::InfoPro,
+        aux_head: Some(AuxHead::OneConvTwoFc),
+    };
+    ModelCatalog::with_builtins()
+        .build("resnet32", ModelInput::CIFAR10, &options, seed, device)
+        .expect("resnet32 K=16")
+}
