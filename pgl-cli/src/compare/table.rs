@@ -18,22 +18,29 @@ pub struct Row {
     /// The seed of initial weights, data order and augmentation.
     pub seed: u64,
     /// Test accuracy of the network.
+    #[serde(with = "pgl_core::json_float")]
     pub test_accuracy: f64,
     /// 1 - test accuracy.
+    #[serde(with = "pgl_core::json_float")]
     pub test_error: f64,
     /// Test accuracy of every module's head (the last is the network's).
+    #[serde(with = "pgl_core::json_float::vec")]
     pub module_accuracy: Vec<f64>,
     /// Test accuracy of the network after every epoch.
+    #[serde(with = "pgl_core::json_float::vec")]
     pub accuracy_per_epoch: Vec<f64>,
     /// Share of the steps that were global.
+    #[serde(with = "pgl_core::json_float")]
     pub global_step_share: f64,
     /// Training images per second.
+    #[serde(with = "pgl_core::json_float")]
     pub images_per_second: f64,
     /// Highest transient memory of a local step, bytes.
     pub peak_memory_bytes_local: Option<u64>,
     /// Highest transient memory of a global step, bytes.
     pub peak_memory_bytes_global: Option<u64>,
     /// Seconds spent in training steps.
+    #[serde(with = "pgl_core::json_float")]
     pub train_seconds: f64,
     /// The run's folder.
     pub run_dir: String,
@@ -72,8 +79,10 @@ impl Row {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Spread {
     /// The mean.
+    #[serde(with = "pgl_core::json_float")]
     pub mean: f64,
     /// The sample standard deviation; `null` for fewer than two values.
+    #[serde(with = "pgl_core::json_float::option")]
     pub std: Option<f64>,
 }
 
@@ -156,20 +165,24 @@ pub struct Configuration {
     /// (accuracy − local-only) / (end-to-end − local-only) from the mean accuracies of the
     /// same K and checkpointing; `null` when the comparison lacks one of the two or their
     /// means are equal.
+    #[serde(with = "pgl_core::json_float::option")]
     pub gap_recovered: Option<f64>,
     /// Test accuracy of every module's head over the seeds (the last is the network's).
     pub module_accuracy: Vec<Spread>,
     /// Test accuracy of the network after every epoch, over the seeds.
     pub accuracy_per_epoch: Vec<Spread>,
     /// Mean share of the steps that were global.
+    #[serde(with = "pgl_core::json_float")]
     pub global_step_share: f64,
     /// Mean training images per second.
+    #[serde(with = "pgl_core::json_float")]
     pub images_per_second: f64,
     /// Mean of the runs' highest transient memory of a local step, bytes.
     pub peak_memory_bytes_local: Option<u64>,
     /// Mean of the runs' highest transient memory of a global step, bytes.
     pub peak_memory_bytes_global: Option<u64>,
     /// Mean seconds spent in training steps.
+    #[serde(with = "pgl_core::json_float")]
     pub train_seconds: f64,
 }
 
@@ -304,7 +317,8 @@ pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> 
             c.n,
             c.test_accuracy.cell(),
             c.test_error.cell(),
-            c.gap_recovered.map_or("-".to_string(), |g| format!("{g:.3}")),
+            c.gap_recovered
+                .map_or("-".to_string(), |g| format!("{:.3}", (g * 1e3).round() / 1e3 + 0.0)),
             mean_of(c.module_accuracy.first()),
             mean_of(c.module_accuracy.last()),
             100.0 * c.global_step_share,
