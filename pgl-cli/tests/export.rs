@@ -1,8 +1,12 @@
 //! Weights that travel: `pgl export` to safetensors with the PyTorch reference's names, and
 //! `pgl train --init-from model.safetensors`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::{ok, pgl, text};
 
 use pgl_burn::burn::module::{Module, ModuleMapper, Param};
 use pgl_burn::burn::prelude::*;
@@ -13,27 +17,6 @@ use pgl_burn::export::{
 };
 use pgl_burn::inspect::param_values;
 use pgl_models::{AuxHead, DecoupledNet, ModelCatalog, ModelInput, ModelOptions, SplitKind};
-
-fn pgl(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgl"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("pgl runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(output: Output) -> Output {
-    assert!(
-        output.status.success(),
-        "pgl failed: {}",
-        text(&output.stderr)
-    );
-    output
-}
 
 fn failed(output: Output) -> String {
     assert!(

@@ -117,30 +117,48 @@ fn pipelines_refuse_loss_based_schedules_and_too_many_workers() {
 #[test]
 fn a_failing_worker_stops_the_pipeline_and_names_its_module() {
     let data = data();
-    let config = RunConfig {
-        epochs: 1,
-        batch_size: 32,
-        optimizer: OptimizerKind::Sgd,
-        momentum: 0.0,
-        lr: 1e38,
-        ..RunConfig::default()
+    // SGD at lr = 1e10 makes module 1's weights grow by orders of magnitude each step, so a
+    // loss overflows after a few steps: past the calibration steps, inside a pipeline worker.
+    let failure = |workers: Option<usize>| {
+        let config = RunConfig {
+            epochs: 1,
+            batch_size: 32,
+            optimizer: OptimizerKind::Sgd,
+            momentum: 0.0,
+            lr: 1e10,
+            pipeline: workers,
+            ..RunConfig::default()
+        };
+        let mut t = trainer("mlp", 4, "local-only", &config);
+        let error = t.fit(&data, &mut NullSink).unwrap_err();
+        // The trainer got its model back from the workers and can still evaluate.
+        let evaluated = t.evaluate(&data.test).samples;
+        (error, evaluated)
     };
-    let config = RunConfig {
-        pipeline: Some(2),
-        ..config
-    };
-    let mut t = trainer("mlp", 4, "local-only", &config);
-    match t.fit(&data, &mut NullSink) {
-        Err(TrainError::NonFiniteLoss {
-            epoch, location, ..
-        }) => {
-            assert_eq!(epoch, 1);
-            assert!(location.contains("module"), "{location}");
+    let (sequential, evaluated) = failure(None);
+    assert_eq!(evaluated, data.test.len());
+    let (pipelined, evaluated) = failure(Some(2));
+    assert_eq!(evaluated, data.test.len());
+    match (&sequential, &pipelined) {
+        (
+            TrainError::NonFiniteLoss {
+                iteration, module, ..
+            },
+            TrainError::NonFiniteLoss {
+                iteration: pipelined_iteration,
+                module: pipelined_module,
+                ..
+            },
+        ) => {
+            assert!(
+                *iteration > 2,
+                "fails after calibration, at iteration {iteration}"
+            );
+            assert_eq!((pipelined_iteration, pipelined_module), (iteration, module));
         }
-        other => panic!("expected a non-finite loss, got {other:?}"),
+        other => panic!("expected non-finite losses, got {other:?}"),
     }
-    // The trainer got its model back and can still evaluate.
-    let _ = t.evaluate(&data.test);
+    assert_eq!(pipelined.to_string(), sequential.to_string());
 }
 
 #[test]
