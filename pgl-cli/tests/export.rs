@@ -224,22 +224,11 @@ fn importing_a_file_of_another_model_names_what_does_not_fit() {
     assert!(again.to_string().contains("already exists"), "{again}");
 }
 
-const SMALL: &[&str] = &[
-    "--train-limit",
-    "256",
-    "--test-limit",
-    "100",
-    "--batch-size",
-    "32",
-    "--epochs",
-    "1",
-];
-
+/// A one-epoch run of the shared small set-up ([`common::train`]) into `out`, a folder of
+/// `cwd` (the tests name runs relative to `cwd`).
 fn train(cwd: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["train", "--out", out.to_str().unwrap()];
-    args.extend(SMALL);
-    args.extend(extra);
-    pgl(&args, cwd)
+    assert_eq!(out.parent(), Some(cwd));
+    common::train(&[&["--epochs", "1"][..], extra].concat(), out)
 }
 
 /// The final weights of a run, as bit patterns.
