@@ -8,6 +8,8 @@
 //!   schedules and combinators, and a [`ScheduleRegistry`] that builds them from spec strings.
 //! - [`lr`]: the [`LrSchedule`] plugin trait that scales the base learning rate before every
 //!   mini-batch, its built-ins and the [`LrScheduleRegistry`] that builds them from spec strings.
+//! - [`objective`]: the [`LocalObjective`] plugin trait that says what each module learns from
+//!   in a local step (`ce`, `infopro`, `supcon`), and the [`ObjectiveRegistry`].
 //! - [`split`]: [`SplitPlan`], how N layers become K contiguous modules.
 //! - [`config`]: [`RunConfig`], the resolved, serialisable configuration of one training run.
 //! - [`events`]: training metrics and the [`EventSink`] trait the trainer reports to.
@@ -34,14 +36,16 @@ pub mod error;
 pub mod events;
 pub mod json_float;
 pub mod lr;
+pub mod objective;
 pub mod schedule;
 pub mod split;
 pub mod step;
 
-pub use config::{OptimizerKind, RunConfig};
+pub use config::{GlobalOptimizer, OptimizerKind, RunConfig};
 pub use error::CoreError;
 pub use events::{EpochMetrics, EventSink, NullSink, TrainEvent};
 pub use lr::{LrContext, LrSchedule, LrScheduleRegistry, LrState};
+pub use objective::{LocalObjective, ObjectiveRegistry};
 pub use schedule::{GuidanceSchedule, ScheduleRegistry, ScheduleState};
 pub use split::SplitPlan;
 pub use step::{StepContext, StepKind};

@@ -1,0 +1,297 @@
+//! `infopro:ixx_1=A,ixy_1=B,ixx_2=C,ixy_2=D,class=ce|supcon,temperature=T`: InfoPro's
+//! surrogate loss (Wang et al., "Revisiting Locally Supervised Learning: an Alternative to
+//! End-to-end Training", ICLR 2021).
+//!
+//! Module k < K learns from `ixx · L_rec + ixy · L_class`, where `L_rec` is the mean squared
+//! error of a small decoder's reconstruction of the input image from the module's output (an
+//! estimate of `I(h, x)`) and `L_class` the aux head's cross-entropy (`class=ce`, default) or
+//! the supervised contrastive loss on a projection head at temperature `T` (`class=supcon`,
+//! the configuration of InfoPro's published numbers; `I(h, y)`). The weights move linearly
+//! with depth, as in InfoPro's `InfoProResNet.forward`
+//! (`Experiments on CIFAR-SVHN-STL10/networks/resnet.py` of `blackfeather-wang/InfoPro-Pytorch`):
+//! for aux module `i` (0-based, `i <= K − 2`),
+//!
+//! ```text
+//! r = i / (K − 2)   (0 when K <= 2)
+//! ixx = A·(1 − r) + C·r,   ixy = B·(1 − r) + D·r
+//! ```
+//!
+//! so the first module gets `(A, B)` and module K − 1 gets `(C, D)`; the last module learns
+//! from the classifier's cross-entropy alone. Weights not given take InfoPro's ResNet-32
+//! CIFAR-10 values for K (`comand.sh` of the same repository): see [`preset`].
+
+use super::registry::ObjectiveEntry;
+use super::{
+    DEFAULT_PROJECTION_DIM, DEFAULT_TEMPERATURE, ExtraHeads, LocalObjective, ObjectiveRegistry,
+    ObjectiveWeights, positive_f64,
+};
+use crate::error::CoreError;
+use crate::schedule::{SpecArgs, SpecNode};
+
+/// `infopro` in the objective table.
+pub const ENTRY: ObjectiveEntry = ObjectiveEntry {
+    name: "infopro",
+    summary: "[ixx_1=A][,ixy_1=B][,ixx_2=C][,ixy_2=D][,class=ce|supcon][,temperature=T]: InfoPro, ixx·MSE(decoder(h), image) + ixy·class loss, weights linear in depth from (A,B) to (C,D) (defaults: InfoPro's ResNet-32 CIFAR-10 values for K)",
+    build: from_spec,
+};
+
+/// The weight keys, in the order of InfoPro's flags and of the canonical spec.
+const WEIGHT_KEYS: [&str; 4] = ["ixx_1", "ixy_1", "ixx_2", "ixy_2"];
+
+/// InfoPro's `(ixx_1, ixy_1, ixx_2, ixy_2)` for a network of `modules` modules: the values of
+/// its ResNet-32 CIFAR-10 runs (`comand.sh`): K = 2: `(5, 1, 0, 0)`, K = 4: `(6, 0, 1, 2)`,
+/// K = 8: `(5, 0, 0, 2)`, K = 16: `(5, 0.05, 0.2, 0.5)`. Other K take the values of the
+/// largest of these K below them (K > 16 those of K = 16), except K = 3, which takes K = 4's:
+/// K = 2 never reaches its second endpoint, which is zero. K = 1 has no aux module.
+pub fn preset(modules: usize) -> [f64; 4] {
+    match modules {
+        0..=2 => [5.0, 1.0, 0.0, 0.0],
+        3 => [6.0, 0.0, 1.0, 2.0],
+        4..=7 => [6.0, 0.0, 1.0, 2.0],
+        8..=15 => [5.0, 0.0, 0.0, 2.0],
+        _ => [5.0, 0.05, 0.2, 0.5],
+    }
+}
+
+/// What InfoPro's `ixy` term is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassTerm {
+    /// The aux head's cross-entropy.
+    CrossEntropy,
+    /// The supervised contrastive loss on a projection head.
+    Contrastive,
+}
+
+impl ClassTerm {
+    /// The spelling in specs: `ce` or `supcon`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClassTerm::CrossEntropy => "ce",
+            ClassTerm::Contrastive => "supcon",
+        }
+    }
+}
+
+/// InfoPro's surrogate loss; see the [module documentation](self).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InfoPro {
+    /// `ixx_1, ixy_1, ixx_2, ixy_2` as given (`None`: [`preset`]).
+    given: [Option<f64>; 4],
+    class: ClassTerm,
+    temperature: f64,
+}
+
+impl InfoPro {
+    /// With the weights `given` (`ixx_1, ixy_1, ixx_2, ixy_2`; `None` takes [`preset`]'s, each
+    /// finite and `>= 0`), the class term and the contrastive temperature (finite, `> 0`).
+    pub fn new(
+        given: [Option<f64>; 4],
+        class: ClassTerm,
+        temperature: f64,
+    ) -> Result<Self, CoreError> {
+        for (key, value) in WEIGHT_KEYS.iter().zip(given) {
+            if let Some(v) = value
+                && !(v.is_finite() && v >= 0.0)
+            {
+                return Err(CoreError::BadValue {
+                    schedule: "infopro".to_string(),
+                    key: key.to_string(),
+                    value: v.to_string(),
+                    expected: "a finite number >= 0".to_string(),
+                });
+            }
+        }
+        if !(temperature.is_finite() && temperature > 0.0) {
+            return Err(CoreError::BadValue {
+                schedule: "infopro".to_string(),
+                key: "temperature".to_string(),
+                value: temperature.to_string(),
+                expected: "a finite number > 0".to_string(),
+            });
+        }
+        Ok(Self {
+            given,
+            class,
+            temperature,
+        })
+    }
+
+    /// `(ixx_1, ixy_1, ixx_2, ixy_2)` for a network of `modules` modules.
+    pub fn endpoints(&self, modules: usize) -> [f64; 4] {
+        let preset = preset(modules);
+        std::array::from_fn(|i| self.given[i].unwrap_or(preset[i]))
+    }
+
+    /// The class term.
+    pub fn class(&self) -> ClassTerm {
+        self.class
+    }
+}
+
+impl LocalObjective for InfoPro {
+    fn spec(&self) -> String {
+        let mut params: Vec<String> = WEIGHT_KEYS
+            .iter()
+            .zip(self.given)
+            .filter_map(|(key, value)| value.map(|v| format!("{key}={v}")))
+            .collect();
+        params.push(format!("class={}", self.class.as_str()));
+        if self.class == ClassTerm::Contrastive {
+            params.push(format!("temperature={}", self.temperature));
+        }
+        format!("infopro:{}", params.join(","))
+    }
+    fn extra_heads(&self) -> ExtraHeads {
+        ExtraHeads {
+            decoder: true,
+            projection: (self.class == ClassTerm::Contrastive).then_some(DEFAULT_PROJECTION_DIM),
+        }
+    }
+    fn weights(&self, module: usize, modules: usize) -> ObjectiveWeights {
+        if module + 1 >= modules {
+            return ObjectiveWeights::CE;
+        }
+        let [ixx_1, ixy_1, ixx_2, ixy_2] = self.endpoints(modules);
+        let ratio = if modules > 2 {
+            module as f64 / (modules - 2) as f64
+        } else {
+            0.0
+        };
+        let ixx = ixx_1 * (1.0 - ratio) + ixx_2 * ratio;
+        let ixy = ixy_1 * (1.0 - ratio) + ixy_2 * ratio;
+        match self.class {
+            ClassTerm::CrossEntropy => ObjectiveWeights {
+                reconstruction: ixx,
+                classification: ixy,
+                contrastive: 0.0,
+            },
+            ClassTerm::Contrastive => ObjectiveWeights {
+                reconstruction: ixx,
+                classification: 0.0,
+                contrastive: ixy,
+            },
+        }
+    }
+    fn temperature(&self) -> f64 {
+        self.temperature
+    }
+    fn clone_box(&self) -> Box<dyn LocalObjective> {
+        Box::new(*self)
+    }
+}
+
+/// Builds `infopro[:ixx_1=A][,ixy_1=B][,ixx_2=C][,ixy_2=D][,class=ce|supcon][,temperature=T]`.
+fn from_spec(
+    node: &SpecNode,
+    _registry: &ObjectiveRegistry,
+) -> Result<Box<dyn LocalObjective>, CoreError> {
+    let mut allowed = WEIGHT_KEYS.to_vec();
+    allowed.extend(["class", "temperature"]);
+    let args = SpecArgs::new(node, &allowed)?;
+    let mut given = [None; 4];
+    for (slot, key) in given.iter_mut().zip(WEIGHT_KEYS) {
+        if args.raw(key).is_some() {
+            *slot = Some(args.non_negative_f64(key, 0.0)?);
+        }
+    }
+    let class = match args.choice("class", &["ce", "supcon"], "ce")? {
+        "supcon" => ClassTerm::Contrastive,
+        _ => ClassTerm::CrossEntropy,
+    };
+    if class == ClassTerm::CrossEntropy && args.raw("temperature").is_some() {
+        return Err(CoreError::BadValue {
+            schedule: "infopro".to_string(),
+            key: "temperature".to_string(),
+            value: args.raw("temperature").unwrap_or_default().to_string(),
+            expected:
+                "no temperature with class=ce (it is the contrastive term's: add class=supcon)"
+                    .to_string(),
+        });
+    }
+    let temperature = positive_f64(&args, "infopro", "temperature", DEFAULT_TEMPERATURE)?;
+    Ok(Box::new(InfoPro::new(given, class, temperature)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::conformance::check_objective;
+    use super::*;
+
+    #[test]
+    fn infopro_passes_the_conformance_kit() {
+        let registry = ObjectiveRegistry::with_builtins();
+        for spec in [
+            "infopro",
+            "infopro:class=supcon",
+            "infopro:ixx_1=1,ixy_1=1,ixx_2=0,ixy_2=1",
+            "infopro:ixy_2=3,class=supcon,temperature=0.5",
+        ] {
+            check_objective(&registry, spec, 20);
+        }
+    }
+
+    #[test]
+    fn the_weights_are_infopros_for_resnet32_on_cifar10() {
+        let o = InfoPro::new([None; 4], ClassTerm::CrossEntropy, 0.07).unwrap();
+        let w = |k, n| o.weights(k, n);
+        // K = 2: one aux module, ratio 0.
+        assert_eq!((w(0, 2).reconstruction, w(0, 2).classification), (5.0, 1.0));
+        // K = 4: modules 0, 1, 2 at ratios 0, 1/2, 1 from (6, 0) to (1, 2).
+        assert_eq!((w(0, 4).reconstruction, w(0, 4).classification), (6.0, 0.0));
+        assert_eq!((w(1, 4).reconstruction, w(1, 4).classification), (3.5, 1.0));
+        assert_eq!((w(2, 4).reconstruction, w(2, 4).classification), (1.0, 2.0));
+        // K = 16: the last aux module (14) gets (0.2, 0.5).
+        assert!((w(14, 16).reconstruction - 0.2).abs() < 1e-15);
+        assert!((w(14, 16).classification - 0.5).abs() < 1e-15);
+        for n in 1..20 {
+            assert_eq!(w(n - 1, n), ObjectiveWeights::CE);
+        }
+    }
+
+    #[test]
+    fn canonical_specs_list_what_was_given() {
+        let registry = ObjectiveRegistry::with_builtins();
+        let canonical = |s: &str| registry.build(s).unwrap().spec();
+        assert_eq!(canonical("infopro"), "infopro:class=ce");
+        assert_eq!(
+            canonical("infopro:ixy_2=2,ixx_1=5"),
+            "infopro:ixx_1=5,ixy_2=2,class=ce"
+        );
+        assert_eq!(
+            canonical("infopro:class=supcon"),
+            "infopro:class=supcon,temperature=0.07"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let registry = ObjectiveRegistry::with_builtins();
+        for (spec, key) in [
+            ("infopro:ixx_1=-1", "ixx_1"),
+            ("infopro:ixy_2=nan", "ixy_2"),
+            ("infopro:class=mse", "class"),
+            ("infopro:temperature=0.1", "temperature"),
+            ("infopro:class=supcon,temperature=0", "temperature"),
+        ] {
+            let err = registry.build(spec).unwrap_err();
+            assert!(
+                matches!(err, CoreError::BadValue { key: ref k, .. } if k == key),
+                "{spec}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn zero_weights_at_a_module_are_refused_for_that_k() {
+        let o = InfoPro::new(
+            [Some(0.0), Some(0.0), Some(1.0), Some(1.0)],
+            ClassTerm::CrossEntropy,
+            0.07,
+        )
+        .unwrap();
+        let err = super::super::check_modules(&o, 4).unwrap_err();
+        assert!(err.to_string().contains("module 1 of K=4"), "{err}");
+        // K = 1 has no aux module: nothing to refuse.
+        assert!(super::super::check_modules(&o, 1).is_ok());
+    }
+}

@@ -1,0 +1,144 @@
+//! `supcon:temperature=T,dim=D`: the supervised contrastive loss (Khosla et al., 2020) of each
+//! module's output through a projection head of `D` outputs, at temperature `T` — InfoPro's
+//! contrastive variant (`--local_loss_mode contrast`), without its reconstruction term (for
+//! both terms: `infopro:class=supcon`).
+//!
+//! Defaults follow InfoPro's code (`networks/auxiliary_nets.py`, `AuxClassifier` with
+//! `loss_mode='contrast'`): temperature 0.07, 128 projection outputs. The aux heads do not
+//! learn in local steps (their weight is 0), so their test accuracy stays near chance unless
+//! global steps with `--aux-weight` train them.
+
+use super::registry::ObjectiveEntry;
+use super::{
+    DEFAULT_PROJECTION_DIM, DEFAULT_TEMPERATURE, ExtraHeads, LocalObjective, ObjectiveRegistry,
+    ObjectiveWeights, positive_f64,
+};
+use crate::error::CoreError;
+use crate::schedule::{SpecArgs, SpecNode};
+
+/// `supcon` in the objective table.
+pub const ENTRY: ObjectiveEntry = ObjectiveEntry {
+    name: "supcon",
+    summary: "[temperature=T][,dim=D]: supervised contrastive loss on a projection head of D outputs (defaults 0.07, 128; InfoPro's contrastive variant)",
+    build: from_spec,
+};
+
+/// The supervised contrastive loss on a projection head, for every module but the last.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SupCon {
+    temperature: f64,
+    dim: usize,
+}
+
+impl SupCon {
+    /// At `temperature` (finite, `> 0`) on a projection head of `dim` (`>= 1`) outputs.
+    pub fn new(temperature: f64, dim: usize) -> Result<Self, CoreError> {
+        if !(temperature.is_finite() && temperature > 0.0) {
+            return Err(CoreError::BadValue {
+                schedule: "supcon".to_string(),
+                key: "temperature".to_string(),
+                value: temperature.to_string(),
+                expected: "a finite number > 0".to_string(),
+            });
+        }
+        if dim == 0 {
+            return Err(CoreError::BadValue {
+                schedule: "supcon".to_string(),
+                key: "dim".to_string(),
+                value: "0".to_string(),
+                expected: "an integer >= 1".to_string(),
+            });
+        }
+        Ok(Self { temperature, dim })
+    }
+
+    /// The projection head's output size.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+}
+
+impl LocalObjective for SupCon {
+    fn spec(&self) -> String {
+        format!("supcon:temperature={},dim={}", self.temperature, self.dim)
+    }
+    fn extra_heads(&self) -> ExtraHeads {
+        ExtraHeads {
+            decoder: false,
+            projection: Some(self.dim),
+        }
+    }
+    fn weights(&self, module: usize, modules: usize) -> ObjectiveWeights {
+        if module + 1 >= modules {
+            return ObjectiveWeights::CE;
+        }
+        ObjectiveWeights {
+            contrastive: 1.0,
+            ..ObjectiveWeights::default()
+        }
+    }
+    fn temperature(&self) -> f64 {
+        self.temperature
+    }
+    fn clone_box(&self) -> Box<dyn LocalObjective> {
+        Box::new(*self)
+    }
+}
+
+/// Builds `supcon[:temperature=T][,dim=D]`.
+fn from_spec(
+    node: &SpecNode,
+    _registry: &ObjectiveRegistry,
+) -> Result<Box<dyn LocalObjective>, CoreError> {
+    let args = SpecArgs::new(node, &["temperature", "dim"])?;
+    let temperature = positive_f64(&args, "supcon", "temperature", DEFAULT_TEMPERATURE)?;
+    let dim = args.u64("dim", Some(DEFAULT_PROJECTION_DIM as u64), 1)?;
+    let dim = usize::try_from(dim).map_err(|_| CoreError::BadValue {
+        schedule: "supcon".to_string(),
+        key: "dim".to_string(),
+        value: dim.to_string(),
+        expected: "an integer that fits this machine's memory".to_string(),
+    })?;
+    Ok(Box::new(SupCon::new(temperature, dim)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::conformance::check_objective;
+    use super::*;
+
+    #[test]
+    fn supcon_passes_the_conformance_kit() {
+        let registry = ObjectiveRegistry::with_builtins();
+        for spec in [
+            "supcon",
+            "supcon:temperature=0.5",
+            "supcon:dim=16,temperature=1",
+        ] {
+            check_objective(&registry, spec, 16);
+        }
+        assert_eq!(
+            registry.build("supcon").unwrap().spec(),
+            "supcon:temperature=0.07,dim=128"
+        );
+    }
+
+    #[test]
+    fn a_bad_temperature_or_dim_names_the_key() {
+        let registry = ObjectiveRegistry::with_builtins();
+        for (spec, key) in [
+            ("supcon:temperature=0", "temperature"),
+            ("supcon:temperature=-1", "temperature"),
+            ("supcon:temperature=inf", "temperature"),
+            ("supcon:temperature=warm", "temperature"),
+            ("supcon:dim=0", "dim"),
+        ] {
+            let err = registry.build(spec).unwrap_err();
+            assert!(
+                matches!(err, CoreError::BadValue { key: ref k, .. } if k == key),
+                "{spec}: {err}"
+            );
+            assert!(err.to_string().contains(key), "{spec}: {err}");
+        }
+    }
+}

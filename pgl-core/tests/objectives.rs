@@ -1,0 +1,264 @@
+//! Local objectives: the conformance kit on every built-in and on an objective registered from
+//! outside the crate, property tests of spec round trips and of InfoPro's weights, and the
+//! config field.
+
+use pgl_core::objective::conformance::{check_objective, weight_table};
+use pgl_core::objective::infopro::preset;
+use pgl_core::objective::{
+    ExtraHeads, LocalObjective, ObjectiveEntry, ObjectiveRegistry, ObjectiveWeights, check_modules,
+};
+use pgl_core::schedule::SpecArgs;
+use pgl_core::{CoreError, RunConfig};
+use proptest::prelude::*;
+
+fn registry() -> ObjectiveRegistry {
+    ObjectiveRegistry::with_builtins()
+}
+
+#[test]
+fn every_builtin_passes_the_conformance_kit() {
+    let r = registry();
+    for spec in [
+        "ce",
+        "infopro",
+        "infopro:class=supcon",
+        "infopro:ixx_1=1,ixy_2=0.5",
+        "supcon",
+        "supcon:temperature=0.07",
+        "supcon:temperature=0.2,dim=32",
+    ] {
+        check_objective(&r, spec, 24);
+    }
+}
+
+/// An objective defined here, outside pgl-core: reconstruction at every aux module, with a
+/// classification weight that halves with depth.
+#[derive(Debug, Clone)]
+struct Halving {
+    first: f64,
+}
+
+impl LocalObjective for Halving {
+    fn spec(&self) -> String {
+        format!("halving:first={}", self.first)
+    }
+    fn extra_heads(&self) -> ExtraHeads {
+        ExtraHeads {
+            decoder: true,
+            projection: None,
+        }
+    }
+    fn weights(&self, module: usize, modules: usize) -> ObjectiveWeights {
+        if module + 1 == modules {
+            return ObjectiveWeights::CE;
+        }
+        ObjectiveWeights {
+            reconstruction: 1.0,
+            classification: self.first / 2f64.powi(module as i32),
+            contrastive: 0.0,
+        }
+    }
+    fn clone_box(&self) -> Box<dyn LocalObjective> {
+        Box::new(self.clone())
+    }
+}
+
+const HALVING: ObjectiveEntry = ObjectiveEntry {
+    name: "halving",
+    summary: "[first=F]: reconstruction plus a classification weight halving with depth",
+    build: |node, _| {
+        let args = SpecArgs::new(node, &["first"])?;
+        let first = args.non_negative_f64("first", 1.0)?;
+        Ok(Box::new(Halving { first }))
+    },
+};
+
+#[test]
+fn an_objective_registered_from_outside_passes_the_kit_and_lists() {
+    let mut r = registry();
+    r.register_entry(HALVING).unwrap();
+    check_objective(&r, "halving:first=4", 12);
+    assert_eq!(r.names(), ["ce", "halving", "infopro", "supcon"]);
+    assert!(matches!(
+        r.register_entry(HALVING),
+        Err(CoreError::DuplicateSchedule { .. })
+    ));
+}
+
+#[test]
+fn a_last_module_without_cross_entropy_is_refused() {
+    #[derive(Debug, Clone)]
+    struct Wrong;
+    impl LocalObjective for Wrong {
+        fn spec(&self) -> String {
+            "wrong".into()
+        }
+        fn extra_heads(&self) -> ExtraHeads {
+            ExtraHeads::default()
+        }
+        fn weights(&self, _: usize, _: usize) -> ObjectiveWeights {
+            ObjectiveWeights {
+                classification: 2.0,
+                ..ObjectiveWeights::default()
+            }
+        }
+        fn clone_box(&self) -> Box<dyn LocalObjective> {
+            Box::new(Wrong)
+        }
+    }
+    let err = check_modules(&Wrong, 3).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cross-entropy alone for the last module"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_term_without_its_head_is_refused() {
+    #[derive(Debug, Clone)]
+    struct NoDecoder;
+    impl LocalObjective for NoDecoder {
+        fn spec(&self) -> String {
+            "no-decoder".into()
+        }
+        fn extra_heads(&self) -> ExtraHeads {
+            ExtraHeads::default()
+        }
+        fn weights(&self, module: usize, modules: usize) -> ObjectiveWeights {
+            if module + 1 == modules {
+                ObjectiveWeights::CE
+            } else {
+                ObjectiveWeights {
+                    reconstruction: 1.0,
+                    ..ObjectiveWeights::default()
+                }
+            }
+        }
+        fn clone_box(&self) -> Box<dyn LocalObjective> {
+            Box::new(NoDecoder)
+        }
+    }
+    let err = check_modules(&NoDecoder, 2).unwrap_err();
+    assert!(err.to_string().contains("a decoder"), "{err}");
+    assert!(check_modules(&NoDecoder, 1).is_ok());
+}
+
+#[test]
+fn old_config_files_read_as_ce() {
+    let config: RunConfig = serde_json::from_str(r#"{"dataset": "digits"}"#).unwrap();
+    assert_eq!(config.local_objective, "ce");
+    assert_eq!(RunConfig::default().local_objective, "ce");
+    let back: RunConfig =
+        serde_json::from_str(&serde_json::to_string(&RunConfig::default()).unwrap()).unwrap();
+    assert_eq!(back, RunConfig::default());
+}
+
+fn weight() -> impl Strategy<Value = Option<f64>> {
+    prop_oneof![
+        Just(None),
+        (0u32..400).prop_map(|v| Some(f64::from(v) / 40.0))
+    ]
+}
+
+/// An `infopro` spec with any subset of its parameters, in any order.
+fn infopro_spec() -> impl Strategy<Value = String> {
+    (
+        proptest::collection::vec(weight(), 4),
+        any::<bool>(),
+        prop_oneof![
+            Just(None),
+            (1u32..200).prop_map(|t| Some(f64::from(t) / 100.0))
+        ],
+        any::<bool>(),
+    )
+        .prop_map(|(weights, supcon, temperature, reverse)| {
+            let keys = ["ixx_1", "ixy_1", "ixx_2", "ixy_2"];
+            let mut params: Vec<String> = keys
+                .iter()
+                .zip(&weights)
+                .filter_map(|(k, w)| w.map(|w| format!("{k}={w}")))
+                .collect();
+            if supcon {
+                params.push("class=supcon".into());
+                if let Some(t) = temperature {
+                    params.push(format!("temperature={t}"));
+                }
+            }
+            if reverse {
+                params.reverse();
+            }
+            if params.is_empty() {
+                "infopro".to_string()
+            } else {
+                format!("infopro:{}", params.join(","))
+            }
+        })
+}
+
+proptest! {
+    #[test]
+    fn infopro_specs_round_trip(spec in infopro_spec()) {
+        let r = registry();
+        let objective = r.build(&spec).unwrap();
+        let rebuilt = r.build(&objective.spec()).unwrap();
+        prop_assert_eq!(rebuilt.spec(), objective.spec());
+        prop_assert_eq!(weight_table(&*rebuilt, 20), weight_table(&*objective, 20));
+        prop_assert_eq!(rebuilt.temperature().to_bits(), objective.temperature().to_bits());
+    }
+
+    #[test]
+    fn supcon_specs_round_trip(t in 1u32..100_000, dim in 1usize..4096) {
+        let r = registry();
+        let spec = format!("supcon:dim={dim},temperature={}", f64::from(t) / 1000.0);
+        let objective = r.build(&spec).unwrap();
+        prop_assert_eq!(r.build(&objective.spec()).unwrap().spec(), objective.spec());
+        prop_assert_eq!(objective.extra_heads().projection, Some(dim));
+        prop_assert_eq!(objective.temperature(), f64::from(t) / 1000.0);
+    }
+
+    /// InfoPro's weights: each aux module's are between the two endpoints (a linear path from
+    /// the first aux module's to module K − 1's), the endpoints are met exactly, the last
+    /// module learns from cross-entropy alone, and the class term is the one asked for.
+    #[test]
+    fn infopro_weights_move_linearly_between_the_endpoints(
+        spec in infopro_spec(),
+        modules in 1usize..40,
+    ) {
+        let objective = registry().build(&spec).unwrap();
+        let supcon = spec.contains("class=supcon");
+        let given = |key: &str, i: usize| {
+            spec.split([':', ','])
+                .find_map(|p| p.strip_prefix(&format!("{key}=")).map(|v| v.parse::<f64>().unwrap()))
+                .unwrap_or(preset(modules)[i])
+        };
+        let (a, b, c, d) = (given("ixx_1", 0), given("ixy_1", 1), given("ixx_2", 2), given("ixy_2", 3));
+        let class = |w: ObjectiveWeights| if supcon { w.contrastive } else { w.classification };
+        for k in 0..modules.saturating_sub(1) {
+            let w = objective.weights(k, modules);
+            prop_assert!(w.reconstruction >= a.min(c) - 1e-12 && w.reconstruction <= a.max(c) + 1e-12);
+            prop_assert!(class(w) >= b.min(d) - 1e-12 && class(w) <= b.max(d) + 1e-12);
+            prop_assert_eq!(if supcon { w.classification } else { w.contrastive }, 0.0);
+        }
+        if modules >= 2 {
+            let first = objective.weights(0, modules);
+            prop_assert_eq!((first.reconstruction, class(first)), (a, b));
+        }
+        if modules >= 3 {
+            let last_aux = objective.weights(modules - 2, modules);
+            prop_assert!((last_aux.reconstruction - c).abs() < 1e-12);
+            prop_assert!((class(last_aux) - d).abs() < 1e-12);
+        }
+        prop_assert_eq!(objective.weights(modules - 1, modules), ObjectiveWeights::CE);
+    }
+
+    /// With InfoPro's own values for K, every network passes `check_modules`: no aux module is
+    /// left without a loss.
+    #[test]
+    fn infopro_presets_train_every_module(modules in 1usize..64) {
+        let objective = registry().build("infopro").unwrap();
+        prop_assert!(check_modules(&*objective, modules).is_ok());
+        let contrastive = registry().build("infopro:class=supcon").unwrap();
+        prop_assert!(check_modules(&*contrastive, modules).is_ok());
+    }
+}
