@@ -54,6 +54,14 @@ impl Activation {
         }
     }
 
+    /// Samples `start..start + len` of the batch (the same graph: gradients flow back).
+    pub fn narrow_batch(&self, start: usize, len: usize) -> Self {
+        match self {
+            Activation::Flat(t) => Activation::Flat(t.clone().narrow(0, start, len)),
+            Activation::Spatial(t) => Activation::Spatial(t.clone().narrow(0, start, len)),
+        }
+    }
+
     /// The shape, as a vector of dimensions.
     pub fn dims(&self) -> Vec<usize> {
         match self {

@@ -322,7 +322,8 @@ fn load_optimizers(
         return Err(error(
             dir,
             format!(
-                "it holds {} modules but the model has {}",
+                "it holds {} optimizer states but this run has {} (one per module, twice \
+                 with --global-optimizer separate)",
                 manifest.modules,
                 fresh.len()
             ),

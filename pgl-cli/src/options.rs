@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
-use pgl_core::{OptimizerKind, RunConfig};
+use pgl_core::{GlobalOptimizer, OptimizerKind, RunConfig};
 
 /// `--backend` help from pgl-burn's backend table: every name, and which are compiled in.
 fn backend_help() -> String {
@@ -75,7 +75,7 @@ pub struct CommonArgs {
     /// Learning-rate schedule spec, see `pgl lr-schedules` (e.g. cosine, multistep:at=(80,120),gamma=0.1) [default: constant].
     #[arg(long, value_name = "SPEC")]
     pub lr_schedule: Option<String>,
-    /// Optimizer of every module: sgd or adam [default: adam].
+    /// Optimizer of every module: sgd, adam or adamw (decoupled weight decay) [default: adam].
     #[arg(long)]
     pub optimizer: Option<String>,
     /// SGD momentum, 0 disables [default: 0.9].
@@ -84,12 +84,24 @@ pub struct CommonArgs {
     /// Use Nesterov momentum with SGD (`--nesterov` or `--nesterov false`) [default: false].
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub nesterov: Option<bool>,
-    /// L2 weight decay [default: 0].
+    /// Weight decay: L2 with sgd and adam, decoupled with adamw [default: 0].
     #[arg(long)]
     pub weight_decay: Option<f64>,
+    /// No weight decay on biases and BatchNorm scales/shifts (every parameter of rank 1).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub no_decay_norm_bias: Option<bool>,
     /// Weight of the aux-head losses added to the loss of global steps, 0: classifier only [default: 0].
     #[arg(long)]
     pub aux_weight: Option<f64>,
+    /// Where global steps keep optimizer state: `shared` with local steps, or `separate` (moment buffers of their own) [default: shared].
+    #[arg(long, value_name = "shared|separate")]
+    pub global_optimizer: Option<String>,
+    /// Global steps use the learning rate times this factor [default: 1].
+    #[arg(long, value_name = "FACTOR")]
+    pub global_lr_scale: Option<f64>,
+    /// Cut every global step's batch into M micro-batches and accumulate their gradients, to hold one micro-batch's activations at a time [default: 1].
+    #[arg(long, value_name = "M")]
+    pub global_microbatch: Option<usize>,
     /// Seed of initial weights, data order and augmentation [default: 42].
     #[arg(long)]
     pub seed: Option<u64>,
@@ -167,7 +179,9 @@ impl CommonArgs {
             momentum,
             nesterov,
             weight_decay,
+            no_decay_norm_bias,
             aux_weight,
+            global_lr_scale,
             seed,
             backend,
             checkpoint_every,
@@ -192,11 +206,13 @@ impl CommonArgs {
             config.test_limit = self.test_limit;
         }
         if let Some(name) = &self.optimizer {
-            config.optimizer = match name.as_str() {
-                "sgd" => OptimizerKind::Sgd,
-                "adam" => OptimizerKind::Adam,
-                other => bail!("unknown optimizer `{other}` for --optimizer; expected sgd or adam"),
-            };
+            config.optimizer = OptimizerKind::parse(name)?;
+        }
+        if let Some(name) = &self.global_optimizer {
+            config.global_optimizer = GlobalOptimizer::parse(name)?;
+        }
+        if self.global_microbatch.is_some() {
+            config.global_microbatch = self.global_microbatch;
         }
         Ok(config)
     }
@@ -220,7 +236,11 @@ impl CommonArgs {
             momentum,
             nesterov,
             weight_decay,
+            no_decay_norm_bias,
             aux_weight,
+            global_optimizer,
+            global_lr_scale,
+            global_microbatch,
             seed,
             train_limit,
             test_limit,
@@ -245,7 +265,11 @@ impl CommonArgs {
             || momentum.is_some()
             || nesterov.is_some()
             || weight_decay.is_some()
+            || no_decay_norm_bias.is_some()
             || aux_weight.is_some()
+            || global_optimizer.is_some()
+            || global_lr_scale.is_some()
+            || global_microbatch.is_some()
             || seed.is_some()
             || train_limit.is_some()
             || test_limit.is_some()

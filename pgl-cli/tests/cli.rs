@@ -235,7 +235,17 @@ fn bad_input_is_a_clear_error_without_a_panic() {
         (vec!["--modules", "0"], "modules"),
         (
             vec!["--optimizer", "rmsprop"],
-            "unknown optimizer `rmsprop`",
+            "`optimizer` = rmsprop: expected one of sgd, adam, adamw",
+        ),
+        (
+            vec!["--global-optimizer", "both"],
+            "`global-optimizer` = both: expected shared or separate",
+        ),
+        (vec!["--global-lr-scale", "0"], "`global-lr-scale` = 0"),
+        (vec!["--global-microbatch", "0"], "`global-microbatch` = 0"),
+        (
+            vec!["--global-microbatch", "65"],
+            "`global-microbatch` = 65: expected an integer in [1, batch-size]",
         ),
         (vec!["--lr=-1"], "lr"),
         (vec!["--lr", "0"], "`lr` = 0"),

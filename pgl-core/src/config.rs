@@ -16,6 +16,9 @@ pub enum OptimizerKind {
     Sgd,
     /// Adam, with optional (L2) weight decay.
     Adam,
+    /// AdamW: Adam with decoupled weight decay (Loshchilov & Hutter).
+    #[serde(rename = "adamw")]
+    AdamW,
 }
 
 impl OptimizerKind {
@@ -24,7 +27,62 @@ impl OptimizerKind {
         match self {
             OptimizerKind::Sgd => "sgd",
             OptimizerKind::Adam => "adam",
+            OptimizerKind::AdamW => "adamw",
         }
+    }
+
+    /// Every optimizer, in the order help texts list them.
+    pub const ALL: [OptimizerKind; 3] = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Adam,
+        OptimizerKind::AdamW,
+    ];
+
+    /// The optimizer called `name` (`sgd`, `adam`, `adamw`).
+    pub fn parse(name: &str) -> Result<Self, CoreError> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+            .ok_or_else(|| CoreError::InvalidConfig {
+                field: "optimizer".to_string(),
+                value: name.to_string(),
+                expected: "one of sgd, adam, adamw".to_string(),
+            })
+    }
+}
+
+/// Where the optimizer state (momentum, Adam's moment estimates) of global steps lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GlobalOptimizer {
+    /// Global and local steps update one optimizer per module: a global step's moments mix
+    /// with the local steps' ones.
+    #[default]
+    Shared,
+    /// Global steps have their own optimizer per module, with their own moment buffers; local
+    /// steps never see global gradients in their moments and vice versa.
+    Separate,
+}
+
+impl GlobalOptimizer {
+    /// `"shared"` or `"separate"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GlobalOptimizer::Shared => "shared",
+            GlobalOptimizer::Separate => "separate",
+        }
+    }
+
+    /// The choice called `name` (`shared`, `separate`).
+    pub fn parse(name: &str) -> Result<Self, CoreError> {
+        [GlobalOptimizer::Shared, GlobalOptimizer::Separate]
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+            .ok_or_else(|| CoreError::InvalidConfig {
+                field: "global-optimizer".to_string(),
+                value: name.to_string(),
+                expected: "shared or separate".to_string(),
+            })
     }
 }
 
@@ -75,10 +133,22 @@ pub struct RunConfig {
     pub momentum: f64,
     /// Use Nesterov momentum with SGD.
     pub nesterov: bool,
-    /// L2 weight decay (0 disables it).
+    /// Weight decay (0 disables it): L2 for SGD and Adam, decoupled for AdamW.
     pub weight_decay: f64,
+    /// No weight decay on biases and normalisation parameters (every parameter of rank 1:
+    /// BatchNorm's γ and β, every bias), as most published recipes do.
+    pub no_decay_norm_bias: bool,
     /// Weight λ of the auxiliary losses added to a global step's loss (0: classifier loss only).
     pub aux_weight: f64,
+    /// Where global steps keep their optimizer state (`shared` with local steps or
+    /// `separate`).
+    pub global_optimizer: GlobalOptimizer,
+    /// Global steps use the learning rate times this factor.
+    pub global_lr_scale: f64,
+    /// Split every global step's batch into this many micro-batches and accumulate their
+    /// gradients, so that a global step holds the activations of one micro-batch at a time
+    /// (`None`: one pass over the whole batch).
+    pub global_microbatch: Option<usize>,
     /// Seed of weight initialisation and data order.
     pub seed: u64,
     /// Use only the first N training samples.
@@ -132,7 +202,11 @@ impl Default for RunConfig {
             momentum: 0.9,
             nesterov: false,
             weight_decay: 0.0,
+            no_decay_norm_bias: false,
             aux_weight: 0.0,
+            global_optimizer: GlobalOptimizer::Shared,
+            global_lr_scale: 1.0,
+            global_microbatch: None,
             seed: 42,
             train_limit: None,
             test_limit: None,
@@ -199,6 +273,22 @@ impl RunConfig {
                 self.aux_weight.to_string(),
                 "a finite number >= 0",
             );
+        }
+        if !(self.global_lr_scale.is_finite() && self.global_lr_scale > 0.0) {
+            return bad(
+                "global-lr-scale",
+                self.global_lr_scale.to_string(),
+                "a finite number > 0",
+            );
+        }
+        if let Some(m) = self.global_microbatch {
+            if m == 0 || m > self.batch_size {
+                return bad(
+                    "global-microbatch",
+                    m.to_string(),
+                    "an integer in [1, batch-size] (micro-batches per global step)",
+                );
+            }
         }
         if self.pipeline == Some(0) {
             return bad("pipeline", "0".into(), "an integer >= 1 (worker threads)");

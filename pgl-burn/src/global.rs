@@ -1,0 +1,215 @@
+//! The global step (periodic guidance): one end-to-end backward of the classifier's loss (plus
+//! `aux_weight · Σ aux losses` when `aux_weight > 0`) through every module, no detach; every
+//! module's optimizer (its own global one with `--global-optimizer separate`) then steps with
+//! its share of the gradient, at the step's learning rate times `--global-lr-scale`.
+//!
+//! **Bounded memory** (`--global-microbatch M`): the batch is cut into M contiguous
+//! micro-batches; each runs forward and backward at once (its loss weighted by its share of
+//! the batch, so the accumulated gradient is the batch mean's), so the step holds the
+//! activations of one micro-batch at a time. BatchNorm layers then normalise each micro-batch
+//! by its own statistics, as with gradient accumulation in any framework. With M = 1 the step
+//! is exactly the plain global step.
+//!
+//! **Finiteness**: every loss of every micro-batch is read back and checked before any update.
+
+use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use pgl_core::StepKind;
+
+use crate::activation::Activation;
+use crate::error::TrainError;
+use crate::model::DecoupledModel;
+use crate::step::{StepEnv, StepOutcome, non_finite, read_losses};
+
+/// What a global step needs besides the model, its optimizers and the batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GlobalStepOptions {
+    /// Weight of the aux heads' losses in the step's loss (0: the classifier's loss only).
+    pub aux_weight: f64,
+    /// The step's learning rate is the schedule's times this factor.
+    pub lr_scale: f64,
+    /// Micro-batches the batch is cut into (1: none); more than the batch's samples means
+    /// one sample each.
+    pub microbatches: usize,
+}
+
+/// The start and length of each of `parts` contiguous micro-batches of a batch of `batch`
+/// samples: lengths differ by at most one, the longer ones first.
+pub fn microbatch_ranges(batch: usize, parts: usize) -> Vec<(usize, usize)> {
+    let parts = parts.clamp(1, batch.max(1));
+    let (base, extra) = (batch / parts, batch % parts);
+    let mut start = 0;
+    (0..parts)
+        .map(|i| {
+            let len = base + usize::from(i < extra);
+            let range = (start, len);
+            start += len;
+            range
+        })
+        .collect()
+}
+
+/// The losses of one end-to-end forward pass.
+struct ForwardLosses {
+    /// What the backward pass differentiates: the classifier's loss plus the weighted aux
+    /// losses.
+    total: Tensor<1>,
+    /// Every module's loss value (`None` for aux heads not evaluated); the last is the
+    /// classifier's.
+    values: Vec<Option<f32>>,
+}
+
+/// The end-to-end forward pass of `model` on `images`: the classifier's loss and, when
+/// `aux_weight > 0`, every aux head's; all read back in one transfer.
+fn forward_losses<M: DecoupledModel>(
+    model: &M,
+    images: Activation,
+    labels: Tensor<1, Int>,
+    env: StepEnv<'_>,
+    aux_weight: f64,
+) -> ForwardLosses {
+    let modules = model.num_modules();
+    let mut x = images;
+    let mut aux_losses = Vec::new();
+    for k in 0..modules {
+        x = model.forward_module(k, x);
+        if aux_weight > 0.0 && k + 1 < modules {
+            aux_losses.push(
+                env.loss_fn
+                    .forward(model.head(k, x.clone()), labels.clone()),
+            );
+        }
+    }
+    let classifier_loss = env.loss_fn.forward(model.head(modules - 1, x), labels);
+    let mut total = classifier_loss.clone();
+    for aux in &aux_losses {
+        total = total + aux.clone() * (aux_weight as f32);
+    }
+    // The aux losses (when used) in module order, then the classifier's: one read-back.
+    let mut reported: Vec<Tensor<1>> = aux_losses.into_iter().map(|l| l.detach()).collect();
+    reported.push(classifier_loss.detach());
+    let read = read_losses(reported);
+    let mut values: Vec<Option<f32>> = vec![None; modules];
+    if aux_weight > 0.0 {
+        for (slot, v) in values.iter_mut().zip(&read) {
+            *slot = Some(*v);
+        }
+    }
+    values[modules - 1] = read.last().copied();
+    ForwardLosses { total, values }
+}
+
+/// The first non-finite loss of `values` as an error of a global step.
+fn first_non_finite(values: &[Option<f32>], env: StepEnv<'_>) -> Option<TrainError> {
+    let modules = values.len();
+    values
+        .iter()
+        .enumerate()
+        .find_map(|(k, v)| v.filter(|v| !v.is_finite()).map(|v| (k, v)))
+        .map(|(k, value)| non_finite(value, StepKind::Global, k, modules, env.at))
+}
+
+/// A global step (see the module documentation): every loss is checked before any update;
+/// on a non-finite one the model comes back unchanged with the error.
+pub(crate) fn global_step<M: DecoupledModel>(
+    mut model: M,
+    optimizers: &mut [ModuleOptimizer],
+    images: Activation,
+    labels: Tensor<1, Int>,
+    env: StepEnv<'_>,
+    options: GlobalStepOptions,
+) -> (M, Result<StepOutcome, TrainError>) {
+    let modules = model.num_modules();
+    let batch = images.batch_size();
+    let ranges = microbatch_ranges(batch, options.microbatches);
+    let (module_grads, module_losses) = if ranges.len() == 1 {
+        let pass = forward_losses(&model, images, labels, env, options.aux_weight);
+        if let Some(error) = first_non_finite(&pass.values, env) {
+            return (model, Err(error));
+        }
+        let mut grads = pass.total.backward();
+        let module_grads = (0..modules)
+            .map(|k| model.module_grads(k, &mut grads))
+            .collect();
+        (module_grads, pass.values)
+    } else {
+        match accumulate_microbatches(&model, images, labels, env, options, &ranges) {
+            Ok(done) => done,
+            Err(error) => return (model, Err(error)),
+        }
+    };
+    let lr = env.at.lr * options.lr_scale;
+    for (optimizer, grads) in optimizers.iter_mut().zip(module_grads) {
+        model = optimizer.step(lr, model, grads);
+    }
+    let outcome = StepOutcome {
+        kind: StepKind::Global,
+        loss: module_losses[modules - 1].expect("the classifier's loss"),
+        module_losses,
+    };
+    (model, Ok(outcome))
+}
+
+/// Forward and backward of every micro-batch in `ranges` at once, each loss weighted by its
+/// share of the batch: every module's accumulated gradients and every module's loss (the
+/// sample-weighted mean over micro-batches).
+fn accumulate_microbatches<M: DecoupledModel>(
+    model: &M,
+    images: Activation,
+    labels: Tensor<1, Int>,
+    env: StepEnv<'_>,
+    options: GlobalStepOptions,
+    ranges: &[(usize, usize)],
+) -> Result<(Vec<GradientsParams>, Vec<Option<f32>>), TrainError> {
+    let modules = model.num_modules();
+    let batch: usize = ranges.iter().map(|(_, len)| len).sum();
+    let mut accumulators: Vec<GradientsAccumulator<M>> =
+        (0..modules).map(|_| GradientsAccumulator::new()).collect();
+    let mut sums: Vec<Option<f64>> = vec![None; modules];
+    for &(start, len) in ranges {
+        let share = len as f64 / batch as f64;
+        let part_images = images.narrow_batch(start, len);
+        let part_labels = labels.clone().narrow(0, start, len);
+        let pass = forward_losses(model, part_images, part_labels, env, options.aux_weight);
+        if let Some(error) = first_non_finite(&pass.values, env) {
+            return Err(error);
+        }
+        let mut grads = (pass.total * share as f32).backward();
+        for (k, accumulator) in accumulators.iter_mut().enumerate() {
+            accumulator.accumulate(model, model.module_grads(k, &mut grads));
+        }
+        for (sum, value) in sums.iter_mut().zip(&pass.values) {
+            if let Some(value) = value {
+                *sum = Some(sum.unwrap_or(0.0) + share * f64::from(*value));
+            }
+        }
+    }
+    let grads = accumulators.iter_mut().map(|a| a.grads()).collect();
+    let losses = sums.into_iter().map(|s| s.map(|s| s as f32)).collect();
+    Ok((grads, losses))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::microbatch_ranges;
+
+    #[test]
+    fn microbatches_cover_the_batch_in_order_with_balanced_lengths() {
+        for batch in 1..40 {
+            for parts in 1..12 {
+                let ranges = microbatch_ranges(batch, parts);
+                assert_eq!(ranges.len(), parts.min(batch));
+                let mut next = 0;
+                for &(start, len) in &ranges {
+                    assert_eq!(start, next);
+                    assert!(len >= 1);
+                    next += len;
+                }
+                assert_eq!(next, batch);
+                let lengths: Vec<usize> = ranges.iter().map(|r| r.1).collect();
+                let (min, max) = (lengths.iter().min(), lengths.iter().max());
+                assert!(max.unwrap() - min.unwrap() <= 1, "{lengths:?}");
+            }
+        }
+    }
+}
