@@ -1,7 +1,9 @@
 //! Per-module optimizers: [`OptimizerSettings`] (from a [`RunConfig`]) and the fresh
 //! optimizers built from them.
 
-use burn::module::{Module, ModuleVisitor, Param, ParamGroup, ParamId};
+use std::collections::BTreeSet;
+
+use burn::module::{Module, ModuleVisitor, Param, ParamGroup};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
@@ -48,7 +50,15 @@ impl OptimizerSettings {
         if !(self.no_decay_norm_bias && self.weight_decay > 0.0) {
             return optimizer;
         }
-        let group = ParamGroup::from_ids(rank_one_parameters(model));
+        // By parameter name, not by id or full path: a checkpoint restores weights with their
+        // saved ids, and a pipeline worker steps a part of the model whose paths are renumbered;
+        // the names stay.
+        let names = rank_one_parameter_names(model);
+        if names.is_empty() {
+            return optimizer;
+        }
+        let pattern = format!(r"(^|\.)({})$", names.join("|"));
+        let group = ParamGroup::from_regex(&pattern).expect("parameter names are identifiers");
         match self.kind {
             OptimizerKind::Sgd => optimizer.with_group(group, self.sgd(0.0).build(), None),
             OptimizerKind::Adam => optimizer.with_group(group, adam(0.0).build(), None),
@@ -105,18 +115,41 @@ fn adamw(weight_decay: f64) -> AdamWConfig {
     AdamWConfig::new().with_weight_decay(weight_decay as f32)
 }
 
-/// The ids of `model`'s float parameters of rank 1: biases and normalisation scales/shifts.
-pub fn rank_one_parameters<M: Module>(model: &M) -> Vec<ParamId> {
-    /// Collects the ids of rank-1 float parameters.
-    struct RankOne(Vec<ParamId>);
-    impl ModuleVisitor for RankOne {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+/// The names (last path component, e.g. `bias`, `gamma`, `beta`) of `model`'s float
+/// parameters of rank 1 (biases, normalisation scales and shifts), leaving out any name that
+/// some parameter of higher rank also has, and any that is not a plain identifier.
+pub fn rank_one_parameter_names<M: Module>(model: &M) -> Vec<String> {
+    /// Collects parameter names by rank.
+    #[derive(Default)]
+    struct Names {
+        current: Vec<String>,
+        rank_one: BTreeSet<String>,
+        higher: BTreeSet<String>,
+    }
+    impl ModuleVisitor for Names {
+        fn enter_module(&mut self, name: &str, _container_type: &str) {
+            self.current.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.current.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, _param: &Param<Tensor<D>>) {
+            let name = self.current.last().cloned().unwrap_or_default();
             if D == 1 {
-                self.0.push(param.id);
+                self.rank_one.insert(name);
+            } else {
+                self.higher.insert(name);
             }
         }
     }
-    let mut visitor = RankOne(Vec::new());
-    model.visit(&mut visitor);
-    visitor.0
+    let mut names = Names::default();
+    model.visit(&mut names);
+    let identifier =
+        |n: &String| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    names
+        .rank_one
+        .difference(&names.higher)
+        .filter(|n| identifier(n))
+        .cloned()
+        .collect()
 }

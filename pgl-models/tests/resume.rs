@@ -18,9 +18,20 @@ fn data() -> DatasetSplits {
     d
 }
 
+/// A digits configuration; AdamW runs also exercise issue 12's knobs: separate optimizers
+/// for global steps, decoupled weight decay sparing biases and norms, a global LR scale.
 fn config(epochs: u64, optimizer: pgl_core::OptimizerKind, schedule: &str) -> RunConfig {
+    let knobs = optimizer == pgl_core::OptimizerKind::AdamW;
     RunConfig {
         epochs,
+        global_optimizer: if knobs {
+            pgl_core::GlobalOptimizer::Separate
+        } else {
+            pgl_core::GlobalOptimizer::Shared
+        },
+        weight_decay: if knobs { 0.01 } else { 0.0 },
+        no_decay_norm_bias: knobs,
+        global_lr_scale: if knobs { 2.0 } else { 1.0 },
         batch_size: 32,
         optimizer,
         lr: if optimizer == pgl_core::OptimizerKind::Sgd {
@@ -69,6 +80,7 @@ fn resuming_from_a_checkpoint_reproduces_an_uninterrupted_run_bit_for_bit() {
             "any(periodic:every=4,plateau:patience=3)",
         ),
         (pgl_core::OptimizerKind::Sgd, "periodic:every=3"),
+        (pgl_core::OptimizerKind::AdamW, "periodic:every=3"),
     ] {
         let data = data();
         let full_config = config(3, optimizer, schedule);
