@@ -3,6 +3,9 @@
 //! A checkpoint is a folder `checkpoints/epoch-NNNN/` in the run folder holding
 //!
 //! - `model.bpk`: the weights and BatchNorm statistics (Burn's burnpack record),
+//! - `objective.bpk`: the local objective's extra heads (InfoPro's decoders, projection heads),
+//!   only when the objective has some; their optimizer state is in their module's
+//!   `optimizer-K.bpk`,
 //! - `optimizer-K.bpk`: the state of module K's optimizer (Burn's optimizer record),
 //! - `manifest.json`: the format version, the resolved run configuration and the
 //!   [`TrainerProgress`] (epoch and iteration counters, the schedule's state, the loss history
@@ -31,6 +34,7 @@ pub const CHECKPOINT_FORMAT: u32 = 1;
 /// Name of the manifest file.
 pub const MANIFEST: &str = "manifest.json";
 const MODEL_FILE: &str = "model.bpk";
+const OBJECTIVE_FILE: &str = "objective.bpk";
 const PARTIAL_PREFIX: &str = ".partial-";
 /// Test hook (cargo feature `test-hooks`, which only pgl-cli's tests enable): milliseconds to
 /// pause after each checkpoint file, to widen the window in which a kill lands during a write.
@@ -195,6 +199,13 @@ impl CheckpointStore {
             .map_err(|e| error(&model_path, e))?;
         sync_file(&model_path)?;
         pause_for_tests();
+        if !trainer.objective_heads().is_empty() {
+            let _ = trainer.objective_heads().valid(); // settles BatchNorm statistics
+            let path = partial.join(OBJECTIVE_FILE);
+            let heads = trainer.objective_heads().clone();
+            heads.save_file(&path).map_err(|e| error(&path, e))?;
+            sync_file(&path)?;
+        }
         for (k, optimizer) in trainer.optimizers().iter().enumerate() {
             let path = partial.join(optimizer_file(k));
             optimizer.save(&path).map_err(|e| error(&path, e))?;
@@ -293,6 +304,22 @@ pub fn load_model<M: Module>(dir: &Path, model: M) -> Result<M, TrainError> {
     model.try_load_file(&path).map_err(|e| error(&path, e))
 }
 
+/// Loads the local objective's extra heads saved in checkpoint folder `dir` into `heads` (the
+/// same objective's heads for the same model).
+fn load_objective_heads(
+    dir: &Path,
+    heads: crate::objective::ObjectiveHeads,
+) -> Result<crate::objective::ObjectiveHeads, TrainError> {
+    let path = dir.join(OBJECTIVE_FILE);
+    if !path.is_file() {
+        return Err(error(
+            &path,
+            "missing: the run's local objective has extra heads, this checkpoint saved none",
+        ));
+    }
+    heads.try_load_file(&path).map_err(|e| error(&path, e))
+}
+
 /// The checkpoint folder `path` names: `path` itself when it holds a manifest, otherwise the
 /// newest complete checkpoint of the run folder `path`.
 pub fn resolve(path: &Path) -> Result<PathBuf, TrainError> {
@@ -351,6 +378,10 @@ pub fn restore<M: DecoupledModel>(
     let manifest = read_manifest(dir)?;
     let optimizers = load_optimizers(dir, &manifest, trainer.optimizers())?;
     let model = load_model(dir, trainer.model().clone())?;
+    if !trainer.objective_heads().is_empty() {
+        let heads = load_objective_heads(dir, trainer.objective_heads().clone())?;
+        trainer.restore_objective_heads(heads);
+    }
     let state = TrainerState {
         model,
         optimizers,

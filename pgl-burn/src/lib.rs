@@ -6,6 +6,8 @@
 //! - [`trainer`]: [`Trainer`], which executes the local and global steps a
 //!   [`GuidanceSchedule`](pgl_core::GuidanceSchedule) chooses, one optimizer per module;
 //!   [`settings`]: its [`TrainSettings`].
+//! - [`objective`]: the tensor side of local objectives (`ce`, `infopro`, `supcon`): their
+//!   losses and extra heads.
 //! - [`step`]: the local and the global step themselves; [`pipeline`]: pipelined local steps
 //!   (planning and running); [`epoch`]: epoch bookkeeping and metrics.
 //! - [`eval`]: test loss, accuracy and per-module (per-head) accuracy.
@@ -28,6 +30,7 @@ pub mod inspect;
 pub mod interrupt;
 pub mod memory;
 pub mod model;
+pub mod objective;
 pub mod optim;
 pub mod pipeline;
 pub mod progress;

@@ -28,11 +28,13 @@ use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use pgl_core::GuidanceSchedule;
+use pgl_core::objective::LocalObjective;
 
 use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::model::{DecoupledModel, settle_running_stats};
-use crate::step::{ModuleSpan, StepAt, StepEnv, local_pass};
+use crate::objective::ObjectiveHeads;
+use crate::step::{LocalObjectivePass, ModuleSpan, StepAt, StepEnv, local_pass};
 
 /// Local steps timed module by module before a pipeline chooses its groups.
 pub const CALIBRATION_STEPS: usize = 2;
@@ -150,6 +152,8 @@ pub(crate) struct Work {
     pub samples: usize,
     /// Input of the group: the images, or the detached output of the previous group.
     pub input: Activation,
+    /// The batch's input images, when a module's decoder reconstructs them.
+    pub images: Option<Activation>,
     /// Labels of the batch.
     pub labels: Tensor<1, Int>,
 }
@@ -157,6 +161,7 @@ pub(crate) struct Work {
 /// What a worker hands back when its segment ends.
 pub(crate) struct GroupResult<M> {
     model: M,
+    heads: ObjectiveHeads,
     optimizers: Vec<ModuleOptimizer>,
     /// The losses of the group's modules on every batch it finished, in batch order.
     losses: Vec<BatchLosses>,
@@ -177,6 +182,8 @@ pub(crate) struct BatchLosses {
 pub(crate) struct Finished<M> {
     /// The whole model.
     pub model: M,
+    /// The local objective's extra heads of every module.
+    pub heads: ObjectiveHeads,
     /// Every module's optimizer, in module order.
     pub optimizers: Vec<ModuleOptimizer>,
     /// The losses of all K modules of every completed batch, in batch order.
@@ -188,11 +195,16 @@ pub(crate) struct Finished<M> {
 /// A running pipeline of W worker threads.
 pub(crate) struct Segment<'scope, M> {
     first: Option<SyncSender<Work>>,
+    /// Whether some module's decoder needs the input images.
+    needs_images: bool,
     handles: Vec<ScopedJoinHandle<'scope, GroupResult<M>>>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_group<M: DecoupledModel>(
     mut model: M,
+    mut heads: ObjectiveHeads,
+    objective: Box<dyn LocalObjective>,
     mut optimizers: Vec<ModuleOptimizer>,
     span: ModuleSpan,
     device: Device,
@@ -207,9 +219,15 @@ fn run_group<M: DecoupledModel>(
             loss_fn: &loss_fn,
             at: work.at,
         };
+        let local = LocalObjectivePass {
+            objective: &*objective,
+            heads: &mut heads,
+            images: work.images.as_ref(),
+        };
         let (next, pass) = local_pass(
             model,
             &mut optimizers,
+            local,
             work.input,
             &work.labels,
             env,
@@ -241,6 +259,7 @@ fn run_group<M: DecoupledModel>(
     }
     GroupResult {
         model,
+        heads,
         optimizers,
         losses,
         error,
@@ -248,20 +267,24 @@ fn run_group<M: DecoupledModel>(
 }
 
 impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
-    /// Splits `model` and `optimizers` into groups of `sizes` modules and starts one thread
-    /// per group.
+    /// Splits the model, its objective heads and its optimizers (`parts`) into groups of
+    /// `sizes` modules and starts one thread per group, each learning from `objective`.
     pub fn start<'env>(
         scope: &'scope Scope<'scope, 'env>,
-        model: M,
-        optimizers: Vec<ModuleOptimizer>,
+        parts: (M, ObjectiveHeads, Vec<ModuleOptimizer>),
+        objective: &dyn LocalObjective,
         sizes: &[usize],
         capacity: usize,
         device: &Device,
     ) -> Self {
+        let (model, heads, optimizers) = parts;
         settle_running_stats(&model);
+        settle_running_stats(&heads);
+        let needs_images = heads.needs_images();
         let total = model.num_modules();
         let sizes = sizes.to_vec();
         let groups = model.into_groups(&sizes);
+        let mut head_groups = heads.into_groups(&sizes).into_iter();
         let mut optimizers = optimizers.into_iter();
         let (first, mut receiver) = sync_channel::<Work>(capacity);
         let mut handles = Vec::with_capacity(sizes.len());
@@ -281,10 +304,21 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
                 first: first_module,
                 total,
             };
-            handles
-                .push(scope.spawn(move || {
-                    run_group(group, group_optimizers, span, device, input, output)
-                }));
+            let group_heads = head_groups.next().expect("one head group per group");
+            let objective = objective.clone_box();
+            handles.push(scope.spawn(move || {
+                let opts = group_optimizers;
+                run_group(
+                    group,
+                    group_heads,
+                    objective,
+                    opts,
+                    span,
+                    device,
+                    input,
+                    output,
+                )
+            }));
             first_module += size;
             match next_receiver {
                 Some(next) => receiver = next,
@@ -293,8 +327,14 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
         }
         Self {
             first: Some(first),
+            needs_images,
             handles,
         }
+    }
+
+    /// Whether [`Work`] must carry the input images (some module's decoder reconstructs them).
+    pub fn needs_images(&self) -> bool {
+        self.needs_images
     }
 
     /// Feeds a batch to the first group; `false` when the pipeline has stopped (a worker failed).
@@ -306,6 +346,7 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
     pub fn finish(mut self) -> Finished<M> {
         drop(self.first.take()); // closing the first queue lets every worker finish
         let mut groups = Vec::new();
+        let mut head_groups = Vec::new();
         let mut optimizers = Vec::new();
         let mut per_group: Vec<Vec<BatchLosses>> = Vec::new();
         let mut first_error: Option<(StepAt, TrainError)> = None;
@@ -315,6 +356,7 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
                 Err(panic) => std::panic::resume_unwind(panic),
             };
             groups.push(result.model);
+            head_groups.push(result.heads);
             optimizers.extend(result.optimizers);
             per_group.push(result.losses);
             if let Some((at, error)) = result.error
@@ -338,8 +380,11 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
             .collect();
         let model = M::from_groups(groups);
         settle_running_stats(&model);
+        let heads = ObjectiveHeads::from_groups(head_groups);
+        settle_running_stats(&heads);
         Finished {
             model,
+            heads,
             optimizers,
             losses,
             error: first_error.map(|(_, e)| e),

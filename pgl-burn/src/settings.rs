@@ -4,9 +4,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use pgl_core::{CoreError, LrSchedule, LrScheduleRegistry, RunConfig};
+use pgl_core::{
+    CoreError, LocalObjective, LrSchedule, LrScheduleRegistry, ObjectiveRegistry, RunConfig,
+};
 use pgl_data::Augment;
 
+use crate::global::GlobalStepOptions;
 use crate::memory::MemoryProbe;
 use crate::optim::OptimizerSettings;
 
@@ -23,6 +26,10 @@ pub struct TrainSettings {
     pub optimizer: OptimizerSettings,
     /// Weight of the auxiliary losses added to a global step's loss (0: none).
     pub aux_weight: f64,
+    /// Global steps use the learning rate times this factor.
+    pub global_lr_scale: f64,
+    /// Micro-batches per global step (`None`: the whole batch in one pass).
+    pub global_microbatch: Option<usize>,
     /// Mini-batch size.
     pub batch_size: usize,
     /// Batch size of evaluation.
@@ -39,19 +46,31 @@ pub struct TrainSettings {
     pub pipeline: Option<usize>,
     /// Measures the peak memory of every step (reported per step kind in the epoch metrics).
     pub memory_probe: Option<Arc<dyn MemoryProbe>>,
+    /// What each module learns from in a local step (see [`crate::objective`]).
+    pub local_objective: Box<dyn LocalObjective>,
+    /// `[channels, height, width]` of the input images: needed to build the extra heads of an
+    /// objective that has some (InfoPro's decoders reconstruct the image).
+    pub input_shape: Option<[usize; 3]>,
 }
 
 impl TrainSettings {
     /// The settings of `config`, its learning-rate schedule built by the built-in registry
     /// (see [`with_lr_schedule`](Self::with_lr_schedule) for others); no augmentation and no
     /// memory probe (the caller knows the dataset's recipe and the process's allocator; see
-    /// the `with_*` methods). Fails on a learning-rate schedule spec that does not build.
+    /// the `with_*` methods). Fails on a learning-rate schedule or local objective spec that
+    /// does not build. The local objective is built by the built-in registry (see
+    /// [`with_local_objective`](Self::with_local_objective) for others); an objective with
+    /// extra heads also needs [`with_input_shape`](Self::with_input_shape).
     pub fn from_config(config: &RunConfig) -> Result<Self, CoreError> {
         Ok(Self {
             lr: config.lr,
             lr_schedule: LrScheduleRegistry::with_builtins().build(&config.lr_schedule)?,
+            local_objective: ObjectiveRegistry::with_builtins().build(&config.local_objective)?,
+            input_shape: None,
             optimizer: OptimizerSettings::from_config(config),
             aux_weight: config.aux_weight,
+            global_lr_scale: config.global_lr_scale,
+            global_microbatch: config.global_microbatch,
             batch_size: config.batch_size,
             eval_batch_size: config.batch_size.max(256),
             epochs: config.epochs,
@@ -61,6 +80,31 @@ impl TrainSettings {
             pipeline: config.pipeline,
             memory_probe: None,
         })
+    }
+
+    /// What a global step needs to know beyond the model, its optimizers and the batch.
+    pub(crate) fn global_step_options(&self) -> GlobalStepOptions {
+        GlobalStepOptions {
+            aux_weight: self.aux_weight,
+            lr_scale: self.global_lr_scale,
+            microbatches: self.global_microbatch.unwrap_or(1),
+        }
+    }
+
+    /// The same settings with the local objective `local_objective`.
+    pub fn with_local_objective(self, local_objective: Box<dyn LocalObjective>) -> Self {
+        Self {
+            local_objective,
+            ..self
+        }
+    }
+
+    /// The same settings for input images of shape `[channels, height, width]`.
+    pub fn with_input_shape(self, input_shape: [usize; 3]) -> Self {
+        Self {
+            input_shape: Some(input_shape),
+            ..self
+        }
     }
 
     /// The same settings with the learning-rate schedule `lr_schedule`.
@@ -103,8 +147,12 @@ impl fmt::Debug for TrainSettings {
         f.debug_struct("TrainSettings")
             .field("lr", &self.lr)
             .field("lr_schedule", &self.lr_schedule.spec())
+            .field("local_objective", &self.local_objective.spec())
+            .field("input_shape", &self.input_shape)
             .field("optimizer", &self.optimizer)
             .field("aux_weight", &self.aux_weight)
+            .field("global_lr_scale", &self.global_lr_scale)
+            .field("global_microbatch", &self.global_microbatch)
             .field("batch_size", &self.batch_size)
             .field("eval_batch_size", &self.eval_batch_size)
             .field("epochs", &self.epochs)

@@ -3,13 +3,12 @@
 //! passes on worker threads.
 //!
 //! **Local step** (greedy local learning, as DGL / InfoPro): for k = 1..K, `h_k = f_k(x_k)`,
-//! `loss_k = CE(head_k(h_k), y)`, `backward()` on `loss_k` at once, so module k's autodiff
-//! graph is freed before module k+1 runs; module k and its head are stepped by module k's
-//! optimizer; `x_{k+1} = detach(h_k)`.
+//! `loss_k` = module k's local objective on `h_k` (with `ce`, the default, `CE(head_k(h_k),
+//! y)`; see [`crate::objective`]), `backward()` on `loss_k` at once, so module k's autodiff
+//! graph is freed before module k+1 runs; module k, its head and its extra heads are stepped
+//! by module k's optimizer; `x_{k+1} = detach(h_k)`.
 //!
-//! **Global step** (periodic guidance): one end-to-end backward of the classifier's loss
-//! (plus `aux_weight · Σ aux losses` when `aux_weight > 0`) through every module, no detach;
-//! every module's optimizer steps with its share of the gradient.
+//! **Global step** (periodic guidance): see [`crate::global`].
 //!
 //! **Finiteness.** Every loss is read back and checked *before* the update it would drive: a
 //! local step checks module k's loss before module k's update, a global step checks the
@@ -24,10 +23,12 @@ use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use burn::tensor::Gradients;
 use pgl_core::StepKind;
+use pgl_core::objective::{LocalObjective, ObjectiveWeights};
 
 use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
+use crate::objective::{LocalTargets, ObjectiveHeads, module_loss};
 
 /// What one training step did.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +77,13 @@ pub(crate) struct ModuleSpan {
 
 /// The [`TrainError::NonFiniteLoss`] of `value`, the loss of module `module` (0-based, in a
 /// network of `total` modules).
-fn non_finite(value: f32, kind: StepKind, module: usize, total: usize, at: StepAt) -> TrainError {
+pub(crate) fn non_finite(
+    value: f32,
+    kind: StepKind,
+    module: usize,
+    total: usize,
+    at: StepAt,
+) -> TrainError {
     let number = module + 1;
     TrainError::NonFiniteLoss {
         epoch: at.epoch,
@@ -115,9 +122,69 @@ pub fn local_module_backward<M: DecoupledModel>(
     labels: &Tensor<1, Int>,
     loss_fn: &CrossEntropyLoss,
 ) -> ModuleBackward {
+    let targets = LocalTargets {
+        labels,
+        images: None,
+    };
+    let objective = ModuleObjective {
+        weights: ObjectiveWeights::CE,
+        temperature: 0.0,
+        heads: &ObjectiveHeads::none(),
+    };
+    module_backward(model, k, input, targets, objective, loss_fn)
+}
+
+/// [`local_module_backward`] with a local objective: module `k` (of the whole network `model`)
+/// learns from `objective`'s loss for it, with its extra heads in `heads` (those of every
+/// module of `model`, as [`ObjectiveHeads::build`] makes them). Exposed so that tests can
+/// check gradient isolation with every objective.
+pub fn local_module_backward_with<M: DecoupledModel>(
+    model: &M,
+    heads: &ObjectiveHeads,
+    objective: &dyn LocalObjective,
+    k: usize,
+    input: Activation,
+    targets: LocalTargets<'_>,
+    loss_fn: &CrossEntropyLoss,
+) -> ModuleBackward {
+    let module = ModuleObjective {
+        weights: objective.weights(k, model.num_modules()),
+        temperature: objective.temperature(),
+        heads,
+    };
+    module_backward(model, k, input, targets, module, loss_fn)
+}
+
+/// Module k's weights, contrastive temperature, and the heads it is computed with.
+#[derive(Clone, Copy)]
+struct ModuleObjective<'a> {
+    weights: ObjectiveWeights,
+    temperature: f64,
+    /// The extra heads of every module of the model (or group) `k` indexes.
+    heads: &'a ObjectiveHeads,
+}
+
+fn module_backward<M: DecoupledModel>(
+    model: &M,
+    k: usize,
+    input: Activation,
+    targets: LocalTargets<'_>,
+    objective: ModuleObjective<'_>,
+    loss_fn: &CrossEntropyLoss,
+) -> ModuleBackward {
     let features = model.forward_module(k, input);
     let output = features.clone().detach();
-    let loss = loss_fn.forward(model.head(k, features), labels.clone());
+    let heads = objective.heads.module(k);
+    let loss = module_loss(
+        model,
+        heads,
+        k,
+        objective.weights,
+        objective.temperature,
+        features,
+        targets,
+        loss_fn,
+    );
     // Reading the value waits for the module's forward work to finish.
     let value = loss.clone().into_scalar::<f32>();
     let grads = value.is_finite().then(|| loss.backward());
@@ -136,14 +203,29 @@ pub(crate) struct LocalPass {
     pub losses: Vec<f32>,
 }
 
+/// The local objective of a local pass: what every module learns from, the extra heads of the
+/// pass's modules, and the network's input images when a decoder needs them (a pipeline
+/// group after the first gets activations as its input, not the images).
+pub(crate) struct LocalObjectivePass<'a> {
+    /// The run's local objective.
+    pub objective: &'a dyn LocalObjective,
+    /// The extra heads of the pass's modules (stepped by their modules' optimizers).
+    pub heads: &'a mut ObjectiveHeads,
+    /// The input images of the batch (`None` when no module of the pass has a decoder).
+    pub images: Option<&'a Activation>,
+}
+
 /// The local-step work of every module of `model`, in order: forward on the detached output
-/// of the previous module, its head's cross-entropy, a finiteness check, `backward()` at once,
-/// a step of that module's optimizer. Records each module's wall-clock seconds into `timings`
-/// when given (the loss read-back makes them cover the module's work). Always hands the model
-/// back; on a non-finite loss it holds every update made before that module's.
+/// of the previous module, its local objective's loss, a finiteness check, `backward()` at
+/// once, a step of that module's optimizer (over the module, its head and its extra heads).
+/// Records each module's wall-clock seconds into `timings` when given (the loss read-back
+/// makes them cover the module's work). Always hands the model back; on a non-finite loss it
+/// holds every update made before that module's.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn local_pass<M: DecoupledModel>(
     mut model: M,
     optimizers: &mut [ModuleOptimizer],
+    local: LocalObjectivePass<'_>,
     images: Activation,
     labels: &Tensor<1, Int>,
     env: StepEnv<'_>,
@@ -153,9 +235,19 @@ pub(crate) fn local_pass<M: DecoupledModel>(
     let modules = model.num_modules();
     let mut losses = Vec::with_capacity(modules);
     let mut input = images;
+    let targets = LocalTargets {
+        labels,
+        images: local.images,
+    };
+    let temperature = local.objective.temperature();
     for (k, optimizer) in optimizers.iter_mut().enumerate().take(modules) {
         let started = Instant::now();
-        let backward = local_module_backward(&model, k, input, labels, env.loss_fn);
+        let objective = ModuleObjective {
+            weights: local.objective.weights(span.first + k, span.total),
+            temperature,
+            heads: &*local.heads,
+        };
+        let backward = module_backward(&model, k, input, targets, objective, env.loss_fn);
         let Some(mut grads) = backward.grads else {
             let module = span.first + k;
             let error = non_finite(backward.loss, StepKind::Local, module, span.total, env.at);
@@ -163,6 +255,7 @@ pub(crate) fn local_pass<M: DecoupledModel>(
         };
         let module_grads = model.module_grads(k, &mut grads);
         model = optimizer.step(env.at.lr, model, module_grads);
+        local.heads.step(k, optimizer, env.at.lr, &mut grads);
         if let Some(timings) = timings.as_deref_mut() {
             timings.push(started.elapsed().as_secs_f64());
         }
@@ -177,9 +270,12 @@ pub(crate) fn local_pass<M: DecoupledModel>(
 }
 
 /// A local step over the whole network: [`local_pass`] over every module.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn local_step<M: DecoupledModel>(
     model: M,
     optimizers: &mut [ModuleOptimizer],
+    objective: &dyn LocalObjective,
+    heads: &mut ObjectiveHeads,
     images: Activation,
     labels: &Tensor<1, Int>,
     env: StepEnv<'_>,
@@ -189,7 +285,14 @@ pub(crate) fn local_step<M: DecoupledModel>(
         first: 0,
         total: model.num_modules(),
     };
-    let (model, pass) = local_pass(model, optimizers, images, labels, env, span, Some(timings));
+    let targets = heads.needs_images().then(|| images.clone());
+    let local = LocalObjectivePass {
+        objective,
+        heads,
+        images: targets.as_ref(),
+    };
+    let timings = Some(timings);
+    let (model, pass) = local_pass(model, optimizers, local, images, labels, env, span, timings);
     let outcome = pass.map(|pass| StepOutcome {
         kind: StepKind::Local,
         loss: *pass.losses.last().expect("at least one module"),
@@ -198,68 +301,7 @@ pub(crate) fn local_step<M: DecoupledModel>(
     (model, outcome)
 }
 
-/// A global step: end-to-end backprop of the classifier's loss, plus `aux_weight` times every
-/// aux head's loss when `aux_weight > 0`, through every module; every module's optimizer then
-/// steps with its share of the gradient. Every loss is checked before any update.
-pub(crate) fn global_step<M: DecoupledModel>(
-    mut model: M,
-    optimizers: &mut [ModuleOptimizer],
-    images: Activation,
-    labels: Tensor<1, Int>,
-    env: StepEnv<'_>,
-    aux_weight: f64,
-) -> (M, Result<StepOutcome, TrainError>) {
-    let modules = model.num_modules();
-    let mut x = images;
-    let mut aux_losses = Vec::new();
-    for k in 0..modules {
-        x = model.forward_module(k, x);
-        if aux_weight > 0.0 && k + 1 < modules {
-            aux_losses.push(
-                env.loss_fn
-                    .forward(model.head(k, x.clone()), labels.clone()),
-            );
-        }
-    }
-    let classifier_loss = env.loss_fn.forward(model.head(modules - 1, x), labels);
-    let mut total = classifier_loss.clone();
-    for aux in &aux_losses {
-        total = total + aux.clone() * (aux_weight as f32);
-    }
-    // The aux losses (when used) in module order, then the classifier's: one read-back.
-    let mut reported: Vec<Tensor<1>> = aux_losses.into_iter().map(|l| l.detach()).collect();
-    reported.push(classifier_loss.detach());
-    let values = read_losses(reported);
-    let classifier = *values.last().expect("classifier loss");
-    let mut module_losses: Vec<Option<f32>> = vec![None; modules];
-    if aux_weight > 0.0 {
-        for (slot, v) in module_losses.iter_mut().zip(&values) {
-            *slot = Some(*v);
-        }
-    }
-    module_losses[modules - 1] = Some(classifier);
-    let first_bad = module_losses
-        .iter()
-        .enumerate()
-        .find_map(|(k, v)| v.filter(|v| !v.is_finite()).map(|v| (k, v)));
-    if let Some((k, value)) = first_bad {
-        let error = non_finite(value, StepKind::Global, k, modules, env.at);
-        return (model, Err(error));
-    }
-    let mut grads = total.backward();
-    for (k, optimizer) in optimizers.iter_mut().enumerate().take(modules) {
-        let module_grads = model.module_grads(k, &mut grads);
-        model = optimizer.step(env.at.lr, model, module_grads);
-    }
-    let outcome = StepOutcome {
-        kind: StepKind::Global,
-        loss: classifier,
-        module_losses,
-    };
-    (model, Ok(outcome))
-}
-
 /// Reads a list of scalar losses in one transfer.
-fn read_losses(losses: Vec<Tensor<1>>) -> Vec<f32> {
+pub(crate) fn read_losses(losses: Vec<Tensor<1>>) -> Vec<f32> {
     Tensor::cat(losses, 0).into_data().iter::<f32>().collect()
 }

@@ -17,8 +17,10 @@ use crate::activation::{Activation, batch_tensors};
 use crate::epoch::EpochPosition;
 use crate::error::TrainError;
 use crate::eval::{Evaluation, evaluate};
+use crate::global;
 use crate::interrupt::StopHandle;
 use crate::model::DecoupledModel;
+use crate::objective::ObjectiveHeads;
 use crate::pipeline::{PipelinePlan, Segment, Work};
 use crate::progress::{RunRecord, TrainerProgress, TrainerState};
 use crate::settings::TrainSettings;
@@ -28,6 +30,12 @@ use crate::step::{self, StepAt, StepEnv, StepOutcome};
 pub struct Trainer<M: DecoupledModel> {
     /// The model; `None` only while a pipeline segment holds it.
     model: Option<M>,
+    /// The local objective's extra heads (empty with `ce`; taken by a running pipeline
+    /// segment).
+    heads: ObjectiveHeads,
+    /// One optimizer per module for local steps (and global steps with a shared optimizer),
+    /// then, with [`GlobalOptimizer::Separate`](pgl_core::GlobalOptimizer::Separate), one
+    /// more per module for global steps. While a pipeline segment runs, only the global ones.
     optimizers: Vec<ModuleOptimizer>,
     schedule: Box<dyn GuidanceSchedule>,
     settings: TrainSettings,
@@ -44,7 +52,9 @@ pub struct Trainer<M: DecoupledModel> {
 impl<M: DecoupledModel> Trainer<M> {
     /// A trainer for `model` (already on the autodiff `device`) with one fresh optimizer per
     /// module; fails when the settings cannot run with this model and schedule (a pipeline of
-    /// more workers than modules, or with a schedule that reads losses).
+    /// more workers than modules, or with a schedule that reads losses), or when the local
+    /// objective cannot train this model ([`pgl_core::objective::check_modules`]) or needs
+    /// extra heads and the settings lack the input shape.
     pub fn new(
         model: M,
         schedule: Box<dyn GuidanceSchedule>,
@@ -56,9 +66,12 @@ impl<M: DecoupledModel> Trainer<M> {
             .pipeline
             .map(|workers| PipelinePlan::new(workers, modules, &*schedule))
             .transpose()?;
+        let optimizers = settings.optimizer.build_per_module(&model, modules);
+        let heads = objective_heads(&model, &settings, device)?;
         Ok(Self {
             model: Some(model),
-            optimizers: settings.optimizer.build_per_module(modules),
+            heads,
+            optimizers,
             schedule,
             settings,
             device: device.clone(),
@@ -126,6 +139,16 @@ impl<M: DecoupledModel> Trainer<M> {
         &self.optimizers
     }
 
+    /// The local objective's extra heads (empty when it has none).
+    pub fn objective_heads(&self) -> &ObjectiveHeads {
+        &self.heads
+    }
+
+    /// Replaces the extra heads with `heads` loaded from a checkpoint of this run.
+    pub(crate) fn restore_objective_heads(&mut self, heads: ObjectiveHeads) {
+        self.heads = heads;
+    }
+
     /// The trainer's progress, for a checkpoint.
     pub fn progress(&self) -> TrainerProgress {
         self.record
@@ -183,17 +206,20 @@ impl<M: DecoupledModel> Trainer<M> {
             loss_fn: &self.loss_fn,
             at,
         };
-        let optimizers = &mut self.optimizers;
+        let (local, separate) = self.optimizers.split_at_mut(model.num_modules());
         let (model, outcome) = match kind {
-            StepKind::Local => step::local_step(model, optimizers, images, &labels, env, timings),
-            StepKind::Global => step::global_step(
-                model,
-                optimizers,
-                images,
-                labels,
-                env,
-                self.settings.aux_weight,
-            ),
+            StepKind::Local => {
+                let objective = &*self.settings.local_objective;
+                let heads = &mut self.heads;
+                step::local_step(
+                    model, local, objective, heads, images, &labels, env, timings,
+                )
+            }
+            StepKind::Global => {
+                let global = if separate.is_empty() { local } else { separate };
+                let options = self.settings.global_step_options();
+                global::global_step(model, global, images, labels, env, options)
+            }
         };
         self.model = Some(model);
         outcome
@@ -285,8 +311,13 @@ impl<M: DecoupledModel> Trainer<M> {
             let groups = groups.to_vec();
             let running = segment.get_or_insert_with(|| {
                 let model = self.model.take().expect("a segment holds the model");
-                let optimizers = std::mem::take(&mut self.optimizers);
-                Segment::start(scope, model, optimizers, &groups, 2, &self.device)
+                // The segment takes the local optimizers; separate global ones stay here.
+                let modules = model.num_modules();
+                let optimizers = self.optimizers.drain(..modules).collect();
+                let heads = std::mem::replace(&mut self.heads, ObjectiveHeads::none());
+                let objective = &*self.settings.local_objective;
+                let parts = (model, heads, optimizers);
+                Segment::start(scope, parts, objective, &groups, 2, &self.device)
             });
             self.record.iteration += 1;
             let samples = batch.len();
@@ -294,6 +325,7 @@ impl<M: DecoupledModel> Trainer<M> {
             running.send(Work {
                 at,
                 samples,
+                images: running.needs_images().then(|| images.clone()),
                 input: images,
                 labels,
             });
@@ -331,7 +363,9 @@ impl<M: DecoupledModel> Trainer<M> {
         };
         let finished = segment.finish();
         self.model = Some(finished.model);
-        self.optimizers = finished.optimizers;
+        self.heads = finished.heads;
+        let global = std::mem::replace(&mut self.optimizers, finished.optimizers);
+        self.optimizers.extend(global);
         for done in finished.losses {
             let outcome = StepOutcome {
                 kind: StepKind::Local,
@@ -392,4 +426,34 @@ impl<M: DecoupledModel> Trainer<M> {
         }
         Ok(self.record.history.clone())
     }
+}
+
+/// The extra heads `settings.local_objective` needs for `model`, after checking that it can
+/// train it.
+fn objective_heads<M: DecoupledModel>(
+    model: &M,
+    settings: &TrainSettings,
+    device: &Device,
+) -> Result<ObjectiveHeads, TrainError> {
+    let objective = &*settings.local_objective;
+    pgl_core::objective::check_modules(objective, model.num_modules())?;
+    if !ObjectiveHeads::needed(objective, model.num_modules()) {
+        return Ok(ObjectiveHeads::none());
+    }
+    let input = settings.input_shape.ok_or_else(|| {
+        TrainError::Core(pgl_core::CoreError::InvalidConfig {
+            field: "local-objective".to_string(),
+            value: objective.spec(),
+            expected: "the input shape in the trainer's settings \
+                       (TrainSettings::with_input_shape): its extra heads depend on it"
+                .to_string(),
+        })
+    })?;
+    Ok(ObjectiveHeads::build(
+        objective,
+        model,
+        input,
+        settings.seed,
+        device,
+    ))
 }

@@ -88,7 +88,8 @@ fn time_run(
     let setup = RunSetup::prepare(config)?;
     let settings = TrainSettings::from_config(config)?
         .with_augment(setup.augment)
-        .with_pipeline(pipeline);
+        .with_pipeline(pipeline)
+        .with_input_shape(crate::setup::image_shape(&setup.data));
     let mut trainer = Trainer::new(setup.model, setup.schedule, settings, &setup.device)?;
     let warmup = DatasetSplits {
         train: data

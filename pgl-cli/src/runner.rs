@@ -11,7 +11,7 @@ use pgl_core::{EpochMetrics, EventSink, GuidanceSchedule, RunConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::output::{MetricsFile, write_json_atomic};
-use crate::setup::{RunSetup, checkpoint_input};
+use crate::setup::{RunSetup, checkpoint_input, image_shape};
 
 /// Highest transient memory of a local and of a global step over a run, in bytes.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
@@ -183,7 +183,8 @@ pub fn execute_with(
     );
     let settings = TrainSettings::from_config(config)?
         .with_augment(augment)
-        .with_memory_probe(probe);
+        .with_memory_probe(probe)
+        .with_input_shape(image_shape(&data));
     let mut trainer = Trainer::new(model, schedule, settings, &device)?;
     let (run_dir, resumed_from) = match target {
         RunTarget::New(make_run_dir) => {

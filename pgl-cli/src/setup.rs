@@ -63,6 +63,13 @@ pub fn model_input(data: &DatasetSplits) -> ModelInput {
     }
 }
 
+/// The `[channels, height, width]` of `data`'s images (what a local objective's extra heads
+/// are built for).
+pub fn image_shape(data: &DatasetSplits) -> [usize; 3] {
+    let input = model_input(data);
+    [input.channels, input.height, input.width]
+}
+
 /// The `[channels, height, width, classes]` a checkpoint manifest records for `data`.
 pub fn checkpoint_input(data: &DatasetSplits) -> [usize; 4] {
     let input = model_input(data);

@@ -25,7 +25,7 @@ pub fn seeded_model(
 }
 
 /// A trainer of [`seeded_model`] on the embedded 8×8 digits' shape, with `config`'s schedule
-/// and settings, on the CPU autodiff device.
+/// and settings (its local objective included), on the CPU autodiff device.
 ///
 /// # Panics
 /// When the model, schedule or settings do not build.
@@ -40,7 +40,10 @@ pub fn digits_trainer(
     let schedule = ScheduleRegistry::with_builtins()
         .build(&config.schedule)
         .expect("a valid schedule");
-    let settings = TrainSettings::from_config(config).expect("valid settings");
+    let input = ModelInput::DIGITS;
+    let settings = TrainSettings::from_config(config)
+        .expect("valid settings")
+        .with_input_shape([input.channels, input.height, input.width]);
     Trainer::new(model, schedule, settings, &device).expect("a trainer")
 }
 

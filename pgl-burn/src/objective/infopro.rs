@@ -1,0 +1,115 @@
+//! InfoPro's reconstruction term: a small [`Decoder`] per module that reconstructs the input
+//! image from the module's output, and its loss, the mean squared error
+//! ([`reconstruction_loss`]).
+//!
+//! The decoder follows `Decoder` in InfoPro's `Experiments on CIFAR-SVHN-STL10/networks/
+//! auxiliary_nets.py` (`blackfeather-wang/InfoPro-Pytorch`): bilinear upsampling of the
+//! features to the image's size (corners aligned), then `conv3x3(C → 12) → BatchNorm → ReLU →
+//! conv3x3(12 → image channels)`. Two deliberate differences: the target is the network's
+//! input as it is (normalised), compared by mean squared error, so the decoder ends without
+//! InfoPro's sigmoid (which, with a binary cross-entropy, needs the de-normalised image in
+//! `[0, 1]`); and a module with flat output (an MLP) gets a single linear layer to the
+//! flattened image instead.
+//!
+//! # Shapes
+//! - features `[batch, C, h, w]` (spatial) or `[batch, F]` (flat)
+//! - images `[batch, c, H, W]`; the reconstruction has the images' shape.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::prelude::*;
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+
+use crate::activation::Activation;
+
+/// Channels of the decoder's hidden layer (InfoPro's `12 * widen`, `widen = 1`).
+pub const DECODER_CHANNELS: usize = 12;
+
+/// The decoder of a module with spatial output.
+#[derive(Module, Debug)]
+pub struct SpatialDecoder {
+    conv1: Conv2d,
+    norm: BatchNorm,
+    relu: Relu,
+    conv2: Conv2d,
+}
+
+/// Reconstructs the input image from one module's output.
+// One decoder per module, built once: the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum Decoder {
+    /// Upsample, conv3x3, BatchNorm, ReLU, conv3x3: for spatial features.
+    Spatial(SpatialDecoder),
+    /// One linear layer to the flattened image: for flat features.
+    Flat(Linear),
+}
+
+fn conv3x3(input: usize, output: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([input, output], [3, 3])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(device)
+}
+
+impl Decoder {
+    /// A decoder from features of shape `features` (without the batch dimension: `[C, h, w]`
+    /// or `[F]`) to images of shape `image` (`[c, H, W]`).
+    pub fn new(features: &[usize], image: [usize; 3], device: &Device) -> Self {
+        match *features {
+            [channels, _, _] => Decoder::Spatial(SpatialDecoder {
+                conv1: conv3x3(channels, DECODER_CHANNELS, device),
+                norm: BatchNormConfig::new(DECODER_CHANNELS).init(device),
+                relu: Relu::new(),
+                conv2: conv3x3(DECODER_CHANNELS, image[0], device),
+            }),
+            [features] => {
+                Decoder::Flat(LinearConfig::new(features, image.iter().product()).init(device))
+            }
+            ref other => panic!("a decoder needs [C, h, w] or [F] features, got {other:?}"),
+        }
+    }
+
+    /// The reconstruction of images of `image_size` (`[H, W]`) from `features`: spatial
+    /// `[batch, c, H, W]`, or flat `[batch, c·H·W]` for a flat decoder.
+    pub fn forward(&self, features: Activation, image_size: [usize; 2]) -> Activation {
+        match self {
+            Decoder::Spatial(d) => {
+                let x = features.into_spatial();
+                let [_, _, h, w] = x.dims();
+                // Bilinear with aligned corners onto the same size is the identity: skip it.
+                let x = if [h, w] == image_size {
+                    x
+                } else {
+                    let options = InterpolateOptions::new(InterpolateMode::Bilinear)
+                        .with_align_corners(true)
+                        .with_output_size(image_size);
+                    interpolate(x, options)
+                };
+                let x = d.relu.forward(d.norm.forward(d.conv1.forward(x)));
+                Activation::Spatial(d.conv2.forward(x))
+            }
+            Decoder::Flat(linear) => Activation::Flat(linear.forward(features.into_flat())),
+        }
+    }
+}
+
+/// The mean squared error between a reconstruction and the images, over every pixel of every
+/// sample (PyTorch's `MSELoss()`); both are flattened, so a flat reconstruction compares with
+/// the flattened images.
+pub fn reconstruction_loss(reconstruction: Activation, images: Activation) -> Tensor<1> {
+    let diff = reconstruction.into_flat() - images.into_flat();
+    (diff.clone() * diff).mean()
+}
+
+/// Module k's reconstruction term: `decoder(features)` against `images`.
+pub fn reconstruction_term(
+    decoder: &Decoder,
+    features: Activation,
+    images: &Activation,
+) -> Tensor<1> {
+    let dims = images.dims();
+    let size = [dims[2], dims[3]];
+    reconstruction_loss(decoder.forward(features, size), images.clone())
+}

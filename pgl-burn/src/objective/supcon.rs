@@ -1,0 +1,105 @@
+//! The supervised contrastive term: a [`Projection`] head per module and the supervised
+//! contrastive loss of its normalised outputs ([`supcon_loss`]).
+//!
+//! The loss follows `SupConLoss` in InfoPro's `Experiments on CIFAR-SVHN-STL10/networks/
+//! losses.py` (`blackfeather-wang/InfoPro-Pytorch`, after Khosla et al., "Supervised
+//! Contrastive Learning", 2020) with one view per sample and every sample an anchor:
+//!
+//! ```text
+//! z_i = p_i / max(‖p_i‖, 1e-12)                 (p = projection(h))
+//! s_ij = z_i·z_j / T − max_j' (z_i·z_j' / T)     (the max is a constant: no gradient)
+//! log q_ij = s_ij − log Σ_{j' ≠ i} exp(s_ij')
+//! ℓ_i = −(T / 0.07) · Σ_{j ≠ i, y_j = y_i} log q_ij / max(1, #{j ≠ i : y_j = y_i})
+//! loss = mean_i ℓ_i
+//! ```
+//!
+//! (`0.07` is the reference's `base_temperature`, so the factor is 1 at the default
+//! temperature.) An anchor without a positive in the batch contributes 0 but still counts in
+//! the mean, as in the reference. The projection head is InfoPro's `0c2f` auxiliary network
+//! with `feature_dim` outputs (`auxiliary_nets.py`, `AuxClassifier`): global average pooling
+//! (of spatial features) → linear C → D → ReLU → linear D → D.
+//!
+//! # Shapes
+//! - features `[batch, C, h, w]` or `[batch, C]`; projections `[batch, D]`; labels `[batch]`.
+
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig, Relu};
+use burn::prelude::*;
+
+use crate::activation::Activation;
+
+/// The reference's `base_temperature`: the loss is scaled by `temperature / BASE_TEMPERATURE`.
+pub const BASE_TEMPERATURE: f64 = 0.07;
+
+/// The projection head of one module.
+#[derive(Module, Debug)]
+pub struct Projection {
+    first: Linear,
+    relu: Relu,
+    second: Linear,
+}
+
+impl Projection {
+    /// A head from `channels` features (after pooling) to `dim` outputs.
+    pub fn new(channels: usize, dim: usize, device: &Device) -> Self {
+        Self {
+            first: LinearConfig::new(channels, dim).init(device),
+            relu: Relu::new(),
+            second: LinearConfig::new(dim, dim).init(device),
+        }
+    }
+
+    /// The number of features the head takes from a module output of shape `features`
+    /// (without the batch dimension): the channels of a spatial output, the size of a flat one.
+    pub fn input_size(features: &[usize]) -> usize {
+        features.first().copied().unwrap_or(0)
+    }
+
+    /// `[batch, D]` projections (not normalised) of `features`.
+    pub fn forward(&self, features: Activation) -> Tensor<2> {
+        let x = match features {
+            Activation::Flat(t) => t,
+            // Global average pooling: the mean over height and width.
+            Activation::Spatial(t) => {
+                let [b, c, h, w] = t.dims();
+                t.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])
+            }
+        };
+        self.second
+            .forward(self.relu.forward(self.first.forward(x)))
+    }
+}
+
+/// The supervised contrastive loss of `projections` (`[batch, D]`, normalised here) with
+/// `labels` at `temperature`; see the [module documentation](self).
+pub fn supcon_loss(projections: Tensor<2>, labels: &Tensor<1, Int>, temperature: f64) -> Tensor<1> {
+    let [batch, _] = projections.dims();
+    let device = projections.device();
+    let norms = (projections.clone() * projections.clone())
+        .sum_dim(1)
+        .sqrt()
+        .clamp_min(1e-12);
+    let z = projections / norms;
+    let logits = z.clone().matmul(z.transpose()) / temperature;
+    let logits = logits.clone() - logits.max_dim(1).detach();
+    // Everything but the diagonal: a sample is not its own contrast.
+    let others = Tensor::<2, Bool>::diag_mask([batch, batch], 0, &device).float();
+    let column = labels.clone().reshape([batch, 1]).expand([batch, batch]);
+    let row = labels.clone().reshape([1, batch]).expand([batch, batch]);
+    let positives = column.equal(row).float() * others.clone();
+    let exp_sum = (logits.clone().exp() * others).sum_dim(1);
+    let log_prob = logits - exp_sum.log();
+    let count = positives.clone().sum_dim(1).clamp_min(1.0);
+    let mean_log_prob = (positives * log_prob).sum_dim(1) / count;
+    (mean_log_prob * (-(temperature / BASE_TEMPERATURE))).mean()
+}
+
+/// Module k's contrastive term: the loss of `projection(features)`.
+pub fn contrastive_term(
+    projection: &Projection,
+    features: Activation,
+    labels: &Tensor<1, Int>,
+    temperature: f64,
+) -> Tensor<1> {
+    supcon_loss(projection.forward(features), labels, temperature)
+}
