@@ -144,6 +144,36 @@ pub fn balanced_groups(costs: &[f64], workers: usize) -> Vec<usize> {
     sizes
 }
 
+/// Threads of each of `workers` pipeline workers' own pools: the threads of the current rayon
+/// pool (where Burn's CPU backend runs its kernels; one per core unless `RAYON_NUM_THREADS`
+/// says otherwise) split as evenly as possible, at least one each.
+///
+/// Sharing one pool, W workers each split every kernel into pieces for all cores and wait on
+/// one another's pieces; with a pool each, every worker's kernels run on its own cores.
+pub fn worker_threads(workers: usize) -> Vec<usize> {
+    let workers = workers.max(1);
+    let total = rayon::current_num_threads().max(workers);
+    (0..workers)
+        .map(|g| total / workers + usize::from(g < total % workers))
+        .collect()
+}
+
+/// Runs `work` on a new rayon pool of `threads` threads that includes the calling thread, so
+/// that every tensor operation `work` starts runs on that pool; on the calling thread alone if
+/// the pool cannot be made. Burn's CPU kernels give the same results for any number of threads
+/// (a pipelined run stays bit-identical to a sequential one; tested).
+fn on_own_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .use_current_thread()
+        .thread_name(|i| format!("pgl-pipeline-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
+
 /// One batch travelling through the pipeline.
 pub(crate) struct Work {
     /// Where the step stands (1-based counts; `at.batch` orders the batches).
@@ -286,6 +316,7 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
         let groups = model.into_groups(&sizes);
         let mut head_groups = heads.into_groups(&sizes).into_iter();
         let mut optimizers = optimizers.into_iter();
+        let threads = worker_threads(sizes.len());
         let (first, mut receiver) = sync_channel::<Work>(capacity);
         let mut handles = Vec::with_capacity(sizes.len());
         let mut first_module = 0;
@@ -306,18 +337,22 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
             };
             let group_heads = head_groups.next().expect("one head group per group");
             let objective = objective.clone_box();
+            let pool_threads = threads[g];
             handles.push(scope.spawn(move || {
                 let opts = group_optimizers;
-                run_group(
-                    group,
-                    group_heads,
-                    objective,
-                    opts,
-                    span,
-                    device,
-                    input,
-                    output,
-                )
+                let run = move || {
+                    run_group(
+                        group,
+                        group_heads,
+                        objective,
+                        opts,
+                        span,
+                        device,
+                        input,
+                        output,
+                    )
+                };
+                on_own_pool(pool_threads, run)
             }));
             first_module += size;
             match next_receiver {
@@ -394,7 +429,42 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
 
 #[cfg(test)]
 mod tests {
-    use super::balanced_groups;
+    use super::{balanced_groups, on_own_pool, worker_threads};
+
+    #[test]
+    fn workers_split_the_pool_they_start_from() {
+        let on = |threads: usize, workers: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| worker_threads(workers))
+        };
+        assert_eq!(on(2, 2), vec![1, 1]);
+        assert_eq!(on(5, 2), vec![3, 2]);
+        assert_eq!(on(16, 3), vec![6, 5, 5]);
+        assert_eq!(on(2, 4), vec![1, 1, 1, 1], "at least one thread each");
+        assert_eq!(on(3, 0), vec![3], "no workers means one");
+    }
+
+    #[test]
+    fn a_worker_runs_its_kernels_on_a_pool_of_its_own_size() {
+        for threads in [1, 2, 3] {
+            let caller = std::thread::spawn(move || {
+                let me = std::thread::current().id();
+                on_own_pool(threads, || {
+                    // The calling thread is one of the pool's threads: no hand-over.
+                    assert_eq!(std::thread::current().id(), me);
+                    let (inner, sum) = rayon::join(rayon::current_num_threads, || {
+                        use rayon::prelude::*;
+                        (0..1000u64).into_par_iter().sum::<u64>()
+                    });
+                    (rayon::current_num_threads(), inner, sum)
+                })
+            });
+            assert_eq!(caller.join().unwrap(), (threads, threads, 499_500));
+        }
+    }
 
     #[test]
     fn balanced_groups_minimise_the_slowest_group() {

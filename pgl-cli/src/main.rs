@@ -57,6 +57,8 @@ enum Command {
     LrSchedules,
     /// List the guidance schedules and their spec syntax.
     Schedules,
+    /// List the local objectives (what modules learn from in local steps) and their spec syntax.
+    Objectives,
     /// List the model zoo: parameter counts, valid K, default aux head.
     Models {
         /// Print JSON instead of a table.
@@ -66,6 +68,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    pgl_burn::memory::keep_freed_memory(); // steps reuse their buffers (docs/perf.md)
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train::run(*args),
@@ -79,6 +82,10 @@ fn main() -> ExitCode {
         }
         Command::LrSchedules => {
             print_lr_schedules();
+            Ok(())
+        }
+        Command::Objectives => {
+            print_objectives();
             Ok(())
         }
         Command::Models { json } => print_models(json),
@@ -123,6 +130,20 @@ fn print_lr_schedules() {
     println!(
         "\nExamples: constant, cosine, cosine:min=0.01,unit=epochs, multistep:at=(80,120),gamma=0.1,\n\
          linear-warmup:iters=500,then=cosine (InfoPro's CIFAR recipe: cosine over the run)"
+    );
+}
+
+fn print_objectives() {
+    println!(
+        "Local objectives (use with --local-objective SPEC; what module k < K learns from in local steps,\n\
+         the last module always learns from the classifier's cross-entropy; global steps are unchanged):\n"
+    );
+    for (name, summary) in pgl_core::ObjectiveRegistry::with_builtins().entries() {
+        println!("  {name:<8} {summary}");
+    }
+    println!(
+        "\nExamples: ce (DGL), infopro, infopro:class=supcon (InfoPro's published setting),\n\
+         infopro:ixx_1=5,ixy_1=0,ixx_2=0,ixy_2=2, supcon:temperature=0.07"
     );
 }
 
