@@ -54,6 +54,28 @@ impl Activation {
         }
     }
 
+    /// The same values as a leaf whose gradient the backward pass keeps (see [`grad`](Self::grad)).
+    pub fn require_grad(self) -> Self {
+        match self {
+            Activation::Flat(t) => Activation::Flat(t.require_grad()),
+            Activation::Spatial(t) => Activation::Spatial(t.require_grad()),
+        }
+    }
+
+    /// This leaf's gradient in `grads` (a constant: no autodiff), when it has one.
+    pub fn grad(&self, grads: &burn::tensor::Gradients) -> Option<Self> {
+        match self {
+            Activation::Flat(t) => t.grad(grads).map(Activation::Flat),
+            Activation::Spatial(t) => t.grad(grads).map(Activation::Spatial),
+        }
+    }
+
+    /// `Σ self · other` over every element: the scalar whose gradient with respect to `self`
+    /// is `other` (both of the same shape).
+    pub fn dot(self, other: Activation) -> Tensor<1> {
+        (self.into_flat() * other.into_flat()).sum()
+    }
+
     /// Samples `start..start + len` of the batch (the same graph: gradients flow back).
     pub fn narrow_batch(&self, start: usize, len: usize) -> Self {
         match self {

@@ -10,6 +10,9 @@
 //! by its own statistics, as with gradient accumulation in any framework. With M = 1 the step
 //! is exactly the plain global step.
 //!
+//! **Bounded memory, 2** (`--global-checkpointing`): gradient checkpointing at module
+//! boundaries for global steps only (see [`crate::recompute`]); combines with micro-batches.
+//!
 //! **Finiteness**: every loss of every micro-batch is read back and checked before any update.
 
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
@@ -19,6 +22,7 @@ use pgl_core::StepKind;
 use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
+use crate::recompute::recomputed_grads;
 use crate::step::{StepEnv, StepOutcome, non_finite, read_losses};
 
 /// What a global step needs besides the model, its optimizers and the batch.
@@ -31,6 +35,9 @@ pub struct GlobalStepOptions {
     /// Micro-batches the batch is cut into (1: none); more than the batch's samples means
     /// one sample each.
     pub microbatches: usize,
+    /// Recompute each module's forward pass during the backward pass, holding one module's
+    /// autodiff graph at a time (see [`crate::recompute`]).
+    pub recompute: bool,
 }
 
 /// The start and length of each of `parts` contiguous micro-batches of a batch of `batch`
@@ -122,26 +129,39 @@ pub(crate) fn global_step<M: DecoupledModel>(
     let modules = model.num_modules();
     let batch = images.batch_size();
     let ranges = microbatch_ranges(batch, options.microbatches);
-    let (module_grads, module_losses) = if ranges.len() == 1 {
-        let pass = forward_losses(&model, images, labels, env, options.aux_weight);
-        if let Some(error) = first_non_finite(&pass.values, env) {
-            return (model, Err(error));
-        }
-        let mut grads = pass.total.backward();
-        let module_grads = (0..modules)
-            .map(|k| model.module_grads(k, &mut grads))
-            .collect();
-        (module_grads, pass.values)
-    } else {
-        match accumulate_microbatches(&model, images, labels, env, options, &ranges) {
+    let whole = ranges.len() == 1;
+    let mut accumulators: Vec<GradientsAccumulator<M>> =
+        (0..modules).map(|_| GradientsAccumulator::new()).collect();
+    let mut sums: Vec<Option<f64>> = vec![None; modules];
+    for &(start, len) in &ranges {
+        let (part_images, part_labels, scale) = if whole {
+            (images.clone(), labels.clone(), None)
+        } else {
+            let share = len as f32 / batch as f32;
+            let part_labels = labels.clone().narrow(0, start, len);
+            (images.narrow_batch(start, len), part_labels, Some(share))
+        };
+        let (returned, result) = batch_grads(model, part_images, part_labels, env, options, scale);
+        model = returned;
+        let (grads, values) = match result {
             Ok(done) => done,
             Err(error) => return (model, Err(error)),
+        };
+        for (accumulator, grads) in accumulators.iter_mut().zip(grads) {
+            accumulator.accumulate(&model, grads);
         }
-    };
-    let lr = env.at.lr * options.lr_scale;
-    for (optimizer, grads) in optimizers.iter_mut().zip(module_grads) {
-        model = optimizer.step(lr, model, grads);
+        let share = len as f64 / batch as f64;
+        for (sum, value) in sums.iter_mut().zip(&values) {
+            if let Some(value) = value {
+                *sum = Some(sum.unwrap_or(0.0) + share * f64::from(*value));
+            }
+        }
     }
+    let lr = env.at.lr * options.lr_scale;
+    for (optimizer, accumulator) in optimizers.iter_mut().zip(&mut accumulators) {
+        model = optimizer.step(lr, model, accumulator.grads());
+    }
+    let module_losses: Vec<Option<f32>> = sums.into_iter().map(|s| s.map(|s| s as f32)).collect();
     let outcome = StepOutcome {
         kind: StepKind::Global,
         loss: module_losses[modules - 1].expect("the classifier's loss"),
@@ -150,43 +170,36 @@ pub(crate) fn global_step<M: DecoupledModel>(
     (model, Ok(outcome))
 }
 
-/// Forward and backward of every micro-batch in `ranges` at once, each loss weighted by its
-/// share of the batch: every module's accumulated gradients and every module's loss (the
-/// sample-weighted mean over micro-batches).
-fn accumulate_microbatches<M: DecoupledModel>(
-    model: &M,
+/// Every module's gradients of the (micro-)batch `images` (of its losses times `scale` when
+/// given) and every module's loss: by one end-to-end backward, or with module-boundary
+/// recomputation when [`GlobalStepOptions::recompute`] is set.
+fn batch_grads<M: DecoupledModel>(
+    model: M,
     images: Activation,
     labels: Tensor<1, Int>,
     env: StepEnv<'_>,
     options: GlobalStepOptions,
-    ranges: &[(usize, usize)],
-) -> Result<(Vec<GradientsParams>, Vec<Option<f32>>), TrainError> {
-    let modules = model.num_modules();
-    let batch: usize = ranges.iter().map(|(_, len)| len).sum();
-    let mut accumulators: Vec<GradientsAccumulator<M>> =
-        (0..modules).map(|_| GradientsAccumulator::new()).collect();
-    let mut sums: Vec<Option<f64>> = vec![None; modules];
-    for &(start, len) in ranges {
-        let share = len as f64 / batch as f64;
-        let part_images = images.narrow_batch(start, len);
-        let part_labels = labels.clone().narrow(0, start, len);
-        let pass = forward_losses(model, part_images, part_labels, env, options.aux_weight);
-        if let Some(error) = first_non_finite(&pass.values, env) {
-            return Err(error);
-        }
-        let mut grads = (pass.total * share as f32).backward();
-        for (k, accumulator) in accumulators.iter_mut().enumerate() {
-            accumulator.accumulate(model, model.module_grads(k, &mut grads));
-        }
-        for (sum, value) in sums.iter_mut().zip(&pass.values) {
-            if let Some(value) = value {
-                *sum = Some(sum.unwrap_or(0.0) + share * f64::from(*value));
-            }
-        }
+    scale: Option<f32>,
+) -> (
+    M,
+    Result<(Vec<GradientsParams>, Vec<Option<f32>>), TrainError>,
+) {
+    if options.recompute {
+        return recomputed_grads(model, images, labels, env, options.aux_weight, scale);
     }
-    let grads = accumulators.iter_mut().map(|a| a.grads()).collect();
-    let losses = sums.into_iter().map(|s| s.map(|s| s as f32)).collect();
-    Ok((grads, losses))
+    let pass = forward_losses(&model, images, labels, env, options.aux_weight);
+    if let Some(error) = first_non_finite(&pass.values, env) {
+        return (model, Err(error));
+    }
+    let total = match scale {
+        Some(scale) => pass.total * scale,
+        None => pass.total,
+    };
+    let mut grads = total.backward();
+    let module_grads = (0..model.num_modules())
+        .map(|k| model.module_grads(k, &mut grads))
+        .collect();
+    (model, Ok((module_grads, pass.values)))
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub mod objective;
 pub mod optim;
 pub mod pipeline;
 pub mod progress;
+pub mod recompute;
 pub mod settings;
 pub mod step;
 pub mod trainer;

@@ -30,6 +30,8 @@ pub struct TrainSettings {
     pub global_lr_scale: f64,
     /// Micro-batches per global step (`None`: the whole batch in one pass).
     pub global_microbatch: Option<usize>,
+    /// Global steps recompute activations at module boundaries (see [`crate::recompute`]).
+    pub global_checkpointing: bool,
     /// Mini-batch size.
     pub batch_size: usize,
     /// Batch size of evaluation.
@@ -71,6 +73,7 @@ impl TrainSettings {
             aux_weight: config.aux_weight,
             global_lr_scale: config.global_lr_scale,
             global_microbatch: config.global_microbatch,
+            global_checkpointing: config.global_checkpointing,
             batch_size: config.batch_size,
             eval_batch_size: config.batch_size.max(256),
             epochs: config.epochs,
@@ -88,6 +91,7 @@ impl TrainSettings {
             aux_weight: self.aux_weight,
             lr_scale: self.global_lr_scale,
             microbatches: self.global_microbatch.unwrap_or(1),
+            recompute: self.global_checkpointing,
         }
     }
 
@@ -153,6 +157,7 @@ impl fmt::Debug for TrainSettings {
             .field("aux_weight", &self.aux_weight)
             .field("global_lr_scale", &self.global_lr_scale)
             .field("global_microbatch", &self.global_microbatch)
+            .field("global_checkpointing", &self.global_checkpointing)
             .field("batch_size", &self.batch_size)
             .field("eval_batch_size", &self.eval_batch_size)
             .field("epochs", &self.epochs)

@@ -112,7 +112,9 @@ impl RunSetup {
         schedule: Option<Box<dyn GuidanceSchedule>>,
     ) -> Result<Self> {
         let backend = BackendKind::parse(&config.backend)?;
-        let device = backend.training_device(config.device, config.global_checkpointing)?;
+        // `global_checkpointing` recomputes module activations in global steps only (pgl-burn's
+        // `recompute`), not Burn's checkpointing device, which would slow every step.
+        let device = backend.training_device(config.device, false)?;
         let schedule = match schedule {
             Some(schedule) => schedule,
             None => ScheduleRegistry::with_builtins()

@@ -21,8 +21,9 @@ pub struct TrainArgs {
     /// Guidance schedule spec, see `pgl schedules` [default: periodic:every=10].
     #[arg(long)]
     schedule: Option<String>,
-    /// Train on Burn's gradient-checkpointing autodiff device, so global steps keep fewer
-    /// activations (`--global-checkpointing` or `--global-checkpointing false`) [default: false].
+    /// Gradient checkpointing in global steps only: keep module-boundary activations and
+    /// recompute each module during backward, one module's graph at a time
+    /// (`--global-checkpointing` or `--global-checkpointing false`) [default: false].
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     global_checkpointing: Option<bool>,
     /// Run folder [default: a new folder under runs/].

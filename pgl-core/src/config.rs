@@ -166,8 +166,9 @@ pub struct RunConfig {
     /// Device index for backends with several devices (`None`: the backend's default device);
     /// the backend refuses an index when it has a single device.
     pub device: Option<usize>,
-    /// Train on Burn's gradient-checkpointing autodiff device, so global steps recompute
-    /// memory-bound activations during backward instead of keeping them.
+    /// Gradient checkpointing for global steps only: a global step keeps the activations at
+    /// module boundaries and recomputes each module's forward pass during the backward pass,
+    /// holding one module's autodiff graph at a time. Local steps are unaffected.
     pub global_checkpointing: bool,
     /// Run local steps through a pipeline of this many worker threads (`None`: sequentially).
     pub pipeline: Option<usize>,

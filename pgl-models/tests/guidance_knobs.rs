@@ -3,6 +3,7 @@
 //! AdamW and `--no-decay-norm-bias`.
 
 use pgl_burn::activation::batch_tensors;
+use pgl_burn::burn::module::Module;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::param_values;
 use pgl_burn::{Activation, Trainer};
@@ -260,6 +261,63 @@ fn adamw_decays_weights_decoupled_from_the_gradient() {
                 (d - expected).abs() <= 1e-5 + 1e-4 * expected.abs(),
                 "{d} vs {expected}"
             );
+        }
+    }
+}
+
+#[test]
+fn checkpointed_global_steps_compute_the_plain_global_step() {
+    // The CNN has BatchNorm: its running statistics must also end as after a plain step.
+    for aux_weight in [0.0, 0.5] {
+        let run = |checkpointing: bool, microbatch: Option<usize>| {
+            let config = RunConfig {
+                global_checkpointing: checkpointing,
+                global_microbatch: microbatch,
+                aux_weight,
+                ..sgd(0.1)
+            };
+            let mut trainer = digits_trainer("cnn", 4, &config, 11);
+            let (images, labels) = batch(32, 0);
+            let outcome = trainer.step(StepKind::Global, images, labels).unwrap();
+            // `valid` folds pending running-statistics updates into the values read here.
+            let _ = trainer.model().valid();
+            (param_values(trainer.model()), outcome)
+        };
+        for microbatch in [None, Some(3)] {
+            let (plain, plain_outcome) = run(false, microbatch);
+            let (recomputed, outcome) = run(true, microbatch);
+            assert_eq!(plain.len(), recomputed.len());
+            for (p, r) in plain.iter().zip(&recomputed) {
+                assert_eq!(p.path, r.path);
+                if !p.trainable {
+                    assert_eq!(p.values, r.values, "buffer {} (aux {aux_weight})", p.path);
+                    continue;
+                }
+                for (a, b) in p.values.iter().zip(&r.values) {
+                    assert!(
+                        (a - b).abs() <= 1e-6 + 1e-5 * a.abs(),
+                        "{}: {a} vs {b}",
+                        p.path
+                    );
+                }
+            }
+            assert_eq!(
+                outcome.module_losses.len(),
+                plain_outcome.module_losses.len()
+            );
+            for (a, b) in outcome
+                .module_losses
+                .iter()
+                .zip(&plain_outcome.module_losses)
+            {
+                assert_eq!(a.is_some(), b.is_some());
+                if let (Some(a), Some(b)) = (a, b) {
+                    assert!(
+                        (a - b).abs() < 1e-5,
+                        "aux {aux_weight} M={microbatch:?}: {a} vs {b}"
+                    );
+                }
+            }
         }
     }
 }

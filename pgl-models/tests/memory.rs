@@ -1,6 +1,7 @@
 //! A local step's peak memory comes from one module and its head at a time, not from all K
-//! graphs at once. This test binary holds a single test: the counting allocator sees every
-//! allocation of the process, so nothing else may run beside it.
+//! graphs at once; a global step with micro-batches or with module-boundary checkpointing
+//! stays well under a plain global step. This test binary holds a single test: the counting
+//! allocator sees every allocation of the process, so nothing else may run beside it.
 
 use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::prelude::*;
@@ -69,11 +70,14 @@ fn a_local_step_needs_well_under_the_memory_of_a_global_step() {
     let data = random_images(ImageShape::new(16, 16, 16), 10, n, 2);
     let batch = data.batch(&(0..n).collect::<Vec<_>>());
 
-    let schedule = ScheduleRegistry::with_builtins()
-        .build("local-only")
-        .unwrap();
-    let settings = TrainSettings::from_config(&RunConfig::default()).unwrap();
-    let mut trainer = Trainer::new(model, schedule, settings, &device).unwrap();
+    let trainer_with = |config: RunConfig, model: DecoupledNet| {
+        let schedule = ScheduleRegistry::with_builtins()
+            .build("local-only")
+            .unwrap();
+        let settings = TrainSettings::from_config(&config).unwrap();
+        Trainer::new(model, schedule, settings, &device).unwrap()
+    };
+    let mut trainer = trainer_with(RunConfig::default(), model);
     // One step of each kind first: the optimizers create their state on first use.
     peak_of(&mut trainer, StepKind::Local, &batch, &device);
     peak_of(&mut trainer, StepKind::Global, &batch, &device);
@@ -94,4 +98,34 @@ fn a_local_step_needs_well_under_the_memory_of_a_global_step() {
         (local as f64) < 0.6 * global as f64,
         "local-step peak {local} is not under 0.6 x global-step peak {global}"
     );
+
+    for (name, config) in [
+        (
+            "4 micro-batches",
+            RunConfig {
+                global_microbatch: Some(4),
+                ..RunConfig::default()
+            },
+        ),
+        (
+            "checkpointing",
+            RunConfig {
+                global_checkpointing: true,
+                ..RunConfig::default()
+            },
+        ),
+    ] {
+        device.seed(1);
+        let mut bounded = trainer_with(config, equal_modules(&device));
+        peak_of(&mut bounded, StepKind::Global, &batch, &device);
+        let peak = (0..3)
+            .map(|_| peak_of(&mut bounded, StepKind::Global, &batch, &device))
+            .max()
+            .unwrap();
+        println!("global step with {name}: peak {peak} bytes");
+        assert!(
+            (peak as f64) < 0.75 * global as f64,
+            "global step with {name}: peak {peak} is not under 0.75 x plain global-step peak {global}"
+        );
+    }
 }
