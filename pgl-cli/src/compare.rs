@@ -1,8 +1,9 @@
-//! `pgl compare`: several schedules (and K values, and seeds) on identical data order, initial
-//! weights and step budget; a markdown and JSON table of the results over the seeds, and
+//! `pgl compare`: several schedules (and local objectives, K values and seeds) on identical
+//! data order, initial weights and step budget; a markdown and JSON table of the results over the seeds, and
 //! plots.
 //!
-//! Every schedule spec is parsed and built once, up front (a bad spec fails before any run);
+//! Every schedule and objective spec is parsed and built once, up front (a bad spec fails
+//! before any run);
 //! each run gets a fresh copy of the built schedule (`clone_box`).
 
 mod charts;
@@ -15,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use pgl_core::schedule::spec::split_spec_list;
 use pgl_core::schedule::{EndToEnd, LocalOnly};
-use pgl_core::{GuidanceSchedule, RunConfig, ScheduleRegistry};
+use pgl_core::{GuidanceSchedule, ObjectiveRegistry, RunConfig, ScheduleRegistry};
 use serde::Serialize;
 
 use crate::options::{CommonArgs, validated};
@@ -32,10 +33,14 @@ pub struct CompareArgs {
     /// Schedule specs to compare, comma separated (a `key=value` item belongs to the spec before it).
     #[arg(long, default_value = "end-to-end,local-only,periodic:every=10")]
     schedules: Vec<String>,
+    /// Local objectives to compare, comma separated like --schedules (e.g. ce,infopro;
+    /// see `pgl objectives`): every objective runs with every schedule [default: --local-objective, or ce].
+    #[arg(long, value_name = "SPECS")]
+    objectives: Vec<String>,
     /// Values of K to sweep, comma separated.
     #[arg(long, value_delimiter = ',', default_value = "4")]
     modules: Vec<usize>,
-    /// Gradient checkpointing of the training device: off, on, or both (every run twice).
+    /// Gradient checkpointing of global steps (module-boundary recomputation): off, on, or both (every run twice).
     #[arg(long, default_value = "off")]
     global_checkpointing: String,
     /// Run every configuration on N seeds: --seed, --seed + 1, ..., --seed + N - 1.
@@ -87,6 +92,32 @@ fn seeds(args: &CompareArgs, base: u64) -> Result<Vec<u64>> {
         .collect()
 }
 
+/// The canonical specs of the objectives to compare (`--objectives`, comma separated like
+/// `--schedules`; none: `default`), each built once (a bad spec is an error naming it).
+fn objectives(lists: &[String], default: &str) -> Result<Vec<String>> {
+    let specs = if lists.is_empty() {
+        vec![default.to_string()]
+    } else {
+        let mut specs = Vec::new();
+        for list in lists {
+            specs.extend(split_spec_list(list)?);
+        }
+        specs
+    };
+    let mut canonical: Vec<String> = Vec::new();
+    for spec in specs {
+        let objective = ObjectiveRegistry::with_builtins()
+            .build(&spec)
+            .with_context(|| format!("invalid objective `{spec}` in --objectives"))?;
+        let spec = objective.spec();
+        if canonical.contains(&spec) {
+            bail!("objective `{spec}` appears twice in --objectives");
+        }
+        canonical.push(spec);
+    }
+    Ok(canonical)
+}
+
 /// Lowercase letters, digits and single dashes: a spec as part of a folder name.
 fn slug(spec: &str) -> String {
     let s: String = spec
@@ -118,20 +149,24 @@ pub fn run(args: CompareArgs) -> Result<()> {
         other => bail!("--global-checkpointing must be off, on or both, not `{other}`"),
     };
     let base = args.common.base_config()?;
+    let objectives = objectives(&args.objectives, &base.local_objective)?;
     let seeds = seeds(&args, base.seed)?;
     let mut runs: Vec<(RunConfig, &dyn GuidanceSchedule)> = Vec::new();
     for &k in &args.modules {
-        for (spec, schedule) in &schedules {
-            for &ckpt in checkpointing {
-                for &seed in &seeds {
-                    let config = RunConfig {
-                        modules: k,
-                        schedule: spec.clone(),
-                        global_checkpointing: ckpt,
-                        seed,
-                        ..base.clone()
-                    };
-                    runs.push((validated(config)?, schedule.as_ref()));
+        for objective in &objectives {
+            for (spec, schedule) in &schedules {
+                for &ckpt in checkpointing {
+                    for &seed in &seeds {
+                        let config = RunConfig {
+                            modules: k,
+                            local_objective: objective.clone(),
+                            schedule: spec.clone(),
+                            global_checkpointing: ckpt,
+                            seed,
+                            ..base.clone()
+                        };
+                        runs.push((validated(config)?, schedule.as_ref()));
+                    }
                 }
             }
         }
@@ -145,8 +180,12 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let mut rows = Vec::new();
     for (i, (config, schedule)) in runs.iter().enumerate() {
         let ckpt = config.global_checkpointing;
+        let objective = match config.local_objective.as_str() {
+            "ce" => String::new(),
+            other => format!("{other} "),
+        };
         let run_label = format!(
-            "K={} {}{} seed {}",
+            "K={} {objective}{}{} seed {}",
             config.modules,
             config.schedule,
             if ckpt { " ckpt" } else { "" },
@@ -156,9 +195,14 @@ pub fn run(args: CompareArgs) -> Result<()> {
         let out = args.out.clone();
         let parent = &mut dir;
         let sub = format!(
-            "{:02}-k{}-{}{}-s{}",
+            "{:02}-k{}-{}{}{}-s{}",
             i + 1,
             config.modules,
+            if objective.is_empty() {
+                String::new()
+            } else {
+                format!("{}-", slug(&objective))
+            },
             slug(&config.schedule),
             if ckpt { "-ckpt" } else { "" },
             config.seed

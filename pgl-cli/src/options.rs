@@ -19,6 +19,24 @@ fn backend_help() -> String {
     format!("Compute backend: {} [default: cpu].", names.join(", "))
 }
 
+/// `--local-objective` help from pgl-core's objective table.
+fn objective_help() -> String {
+    let names = pgl_core::ObjectiveRegistry::with_builtins()
+        .names()
+        .join(", ");
+    format!(
+        "Local objective of every module in local steps: {names}, with parameters (e.g. infopro, supcon:temperature=0.07; see `pgl objectives`) [default: ce]."
+    )
+}
+
+/// Builds the local objective `spec` (a bad spec is an error naming the flag, the objective
+/// and the parameter).
+pub fn local_objective(spec: &str) -> Result<Box<dyn pgl_core::LocalObjective>> {
+    pgl_core::ObjectiveRegistry::with_builtins()
+        .build(spec)
+        .with_context(|| format!("invalid --local-objective `{spec}` (see `pgl objectives`)"))
+}
+
 /// Data, model and optimisation options (everything but K, the schedule and the run folder).
 /// Every option left out keeps the value of `--config FILE`, or the default.
 #[derive(Debug, Clone, Default, Args)]
@@ -75,6 +93,10 @@ pub struct CommonArgs {
     /// Learning-rate schedule spec, see `pgl lr-schedules` (e.g. cosine, multistep:at=(80,120),gamma=0.1) [default: constant].
     #[arg(long, value_name = "SPEC")]
     pub lr_schedule: Option<String>,
+    /// Local objective spec: what each module learns from in a local step; the help lists the
+    /// objective table (see `pgl objectives`) [default: ce].
+    #[arg(long, value_name = "SPEC", help = objective_help())]
+    pub local_objective: Option<String>,
     /// Optimizer of every module: sgd, adam or adamw (decoupled weight decay) [default: adam].
     #[arg(long)]
     pub optimizer: Option<String>,
@@ -176,6 +198,7 @@ impl CommonArgs {
             batch_size,
             lr,
             lr_schedule,
+            local_objective,
             momentum,
             nesterov,
             weight_decay,
@@ -232,6 +255,7 @@ impl CommonArgs {
             batch_size,
             lr,
             lr_schedule,
+            local_objective,
             optimizer,
             momentum,
             nesterov,
@@ -261,6 +285,7 @@ impl CommonArgs {
             || batch_size.is_some()
             || lr.is_some()
             || lr_schedule.is_some()
+            || local_objective.is_some()
             || optimizer.is_some()
             || momentum.is_some()
             || nesterov.is_some()
@@ -284,6 +309,7 @@ impl CommonArgs {
 /// Validates a finished configuration.
 pub fn validated(config: RunConfig) -> Result<RunConfig> {
     config.validate()?;
+    local_objective(&config.local_objective)?;
     // The dataset name and `--augment`, by pgl-data's dataset table (pgl-core checks numbers).
     crate::setup::augmentation(&config)?;
     Ok(config)

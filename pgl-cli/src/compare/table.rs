@@ -9,6 +9,8 @@ use crate::runner::RunOutcome;
 /// One run of the comparison: a configuration on one seed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
+    /// Canonical local objective spec (`ce`: DGL-style cross-entropy).
+    pub objective: String,
     /// Canonical schedule spec.
     pub schedule: String,
     /// Number of modules K.
@@ -52,6 +54,7 @@ impl Row {
         let s = &outcome.summary;
         let steps = (s.steps_local + s.steps_global).max(1);
         Self {
+            objective: s.config.local_objective.clone(),
             schedule: s.schedule.clone(),
             modules: s.config.modules,
             global_checkpointing: s.config.global_checkpointing,
@@ -69,9 +72,14 @@ impl Row {
         }
     }
 
-    /// Its configuration: schedule, K, checkpointing.
-    fn key(&self) -> (&str, usize, bool) {
-        (&self.schedule, self.modules, self.global_checkpointing)
+    /// Its configuration: objective, schedule, K, checkpointing.
+    fn key(&self) -> (&str, &str, usize, bool) {
+        (
+            &self.objective,
+            &self.schedule,
+            self.modules,
+            self.global_checkpointing,
+        )
     }
 }
 
@@ -148,6 +156,8 @@ fn mean_memory(rows: &[&Row], bytes: impl Fn(&Row) -> Option<u64>) -> Option<u64
 /// One configuration (schedule × K × checkpointing) over every seed of the comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct Configuration {
+    /// Canonical local objective spec.
+    pub objective: String,
     /// Canonical schedule spec.
     pub schedule: String,
     /// Number of modules K.
@@ -163,8 +173,8 @@ pub struct Configuration {
     /// Test error (1 - accuracy) over the seeds.
     pub test_error: Spread,
     /// (accuracy − local-only) / (end-to-end − local-only) from the mean accuracies of the
-    /// same K and checkpointing; `null` when the comparison lacks one of the two or their
-    /// means are equal.
+    /// same objective, K and checkpointing; `null` when the comparison lacks one of the two or
+    /// their means are equal.
     #[serde(with = "pgl_core::json_float::option")]
     pub gap_recovered: Option<f64>,
     /// Test accuracy of every module's head over the seeds (the last is the network's).
@@ -195,6 +205,7 @@ impl Configuration {
             |f: fn(&Row) -> f64| Spread::of(&rows.iter().map(|r| f(r)).collect::<Vec<_>>());
         let mean_of = |f: fn(&Row) -> f64| spread(f).mean;
         Self {
+            objective: first.objective.clone(),
             schedule: first.schedule.clone(),
             modules: first.modules,
             global_checkpointing: first.global_checkpointing,
@@ -213,14 +224,24 @@ impl Configuration {
         }
     }
 
-    /// Schedule, K, checkpointing.
-    fn key(&self) -> (&str, usize, bool) {
-        (&self.schedule, self.modules, self.global_checkpointing)
+    /// Objective, schedule, K, checkpointing.
+    fn key(&self) -> (&str, &str, usize, bool) {
+        (
+            &self.objective,
+            &self.schedule,
+            self.modules,
+            self.global_checkpointing,
+        )
     }
 
-    /// Its name in plot legends: the schedule, then K and `ckpt` where asked for.
+    /// Its name in plot legends: the schedule (after the objective unless it is `ce`), then K
+    /// and `ckpt` where asked for.
     pub fn label(&self, with_k: bool, with_ckpt: bool) -> String {
-        let mut label = self.schedule.clone();
+        let mut label = if self.objective == "ce" {
+            self.schedule.clone()
+        } else {
+            format!("{} {}", self.objective, self.schedule)
+        };
         if with_k {
             label = format!("{label}, K={}", self.modules);
         }
@@ -252,7 +273,7 @@ pub fn gap_recovered(accuracy: f64, local: f64, end_to_end: f64) -> Option<f64> 
 }
 
 /// Groups `rows` into configurations (in the order they first appear) and fills in each one's
-/// gap recovered from the mean accuracies of `reference`'s rows of the same K and
+/// gap recovered from the mean accuracies of `reference`'s rows of the same objective, K and
 /// checkpointing.
 pub fn aggregate(rows: &[Row], reference: &GapReference) -> Vec<Configuration> {
     let mut configurations: Vec<Configuration> = Vec::new();
@@ -266,7 +287,7 @@ pub fn aggregate(rows: &[Row], reference: &GapReference) -> Vec<Configuration> {
     let mean_accuracy = |schedule: &str, c: &Configuration| {
         configurations
             .iter()
-            .find(|r| r.key() == (schedule, c.modules, c.global_checkpointing))
+            .find(|r| r.key() == (&c.objective, schedule, c.modules, c.global_checkpointing))
             .map(|r| r.test_accuracy.mean)
     };
     let gaps: Vec<Option<f64>> = configurations
@@ -297,6 +318,20 @@ fn on_off(on: bool) -> &'static str {
 /// it ran on two or more seeds) and, with several seeds, one line per run.
 pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> String {
     let several = configurations.iter().any(|c| c.n >= 2);
+    // The objective column appears when some configuration is not plain `ce`.
+    let objectives = configurations.iter().any(|c| c.objective != "ce");
+    let objective_cell = |objective: &str| {
+        if objectives {
+            format!(" `{objective}` |")
+        } else {
+            String::new()
+        }
+    };
+    let (objective_head, objective_rule) = if objectives {
+        (" objective |", "---|")
+    } else {
+        ("", "")
+    };
     let mut out = format!("# {title}\n\n");
     let acc = if several {
         "test acc (mean ± std)"
@@ -304,13 +339,16 @@ pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> 
         "test acc"
     };
     out.push_str(&format!(
-        "| schedule | K | ckpt | n | {acc} | test error | gap recovered | module 1 acc | module K acc | global steps | images/s | local step peak MiB | global step peak MiB | train s |\n"
+        "|{objective_head} schedule | K | ckpt | n | {acc} | test error | gap recovered | module 1 acc | module K acc | global steps | images/s | local step peak MiB | global step peak MiB | train s |\n"
     ));
-    out.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(&format!(
+        "|{objective_rule}---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    ));
     for c in configurations {
         let mean_of = |spread: Option<&Spread>| spread.map_or(0.0, |s| s.mean);
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} | {} | {:.4} | {:.4} | {:.1}% | {:.0} | {} | {} | {:.1} |\n",
+            "|{} `{}` | {} | {} | {} | {} | {} | {} | {:.4} | {:.4} | {:.1}% | {:.0} | {} | {} | {:.1} |\n",
+            objective_cell(&c.objective),
             c.schedule,
             c.modules,
             on_off(c.global_checkpointing),
@@ -334,6 +372,13 @@ pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> 
          the mean accuracies of the same K and checkpointing; `-` where one of the two is not in \
          the comparison or they are equal. ",
     );
+    if objectives {
+        out.push_str(
+            "Objective: what modules learn from in local steps (`pgl objectives`); the gap \
+             recovered compares runs of the same objective, and an aux head learns only where \
+             the objective gives it a cross-entropy weight (not under `supcon`). ",
+        );
+    }
     if several {
         out.push_str(
             "Accuracy and error: mean ± sample standard deviation (n − 1) over the seeds; the \
@@ -348,13 +393,16 @@ pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> 
          under `end-to-end` their accuracy stays near chance.\n",
     );
     if several {
-        out.push_str(
-            "\n## Per seed\n\n| schedule | K | ckpt | seed | test acc | images/s | run folder |\n",
-        );
-        out.push_str("|---|---:|---|---:|---:|---:|---|\n");
+        out.push_str(&format!(
+            "\n## Per seed\n\n|{objective_head} schedule | K | ckpt | seed | test acc | images/s | run folder |\n",
+        ));
+        out.push_str(&format!(
+            "|{objective_rule}---|---:|---|---:|---:|---:|---|\n"
+        ));
         for r in rows {
             out.push_str(&format!(
-                "| `{}` | {} | {} | {} | {:.4} | {:.0} | {} |\n",
+                "|{} `{}` | {} | {} | {} | {:.4} | {:.0} | {} |\n",
+                objective_cell(&r.objective),
                 r.schedule,
                 r.modules,
                 on_off(r.global_checkpointing),
