@@ -4,7 +4,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{pgl, text};
+use common::{pgl, text, write_cifar10};
 
 fn data_root() -> PathBuf {
     let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
@@ -368,26 +368,6 @@ fn schedules_lists_every_builtin() {
     ] {
         assert!(stdout.contains(name), "{name} missing from: {stdout}");
     }
-}
-
-fn write_cifar10(dir: &Path, per_batch: usize, test: usize) {
-    std::fs::create_dir_all(dir).unwrap();
-    let record = |i: usize| -> Vec<u8> {
-        let label = (i % 10) as u8;
-        let mut r = vec![label];
-        // Class-dependent colour so that the task is learnable.
-        r.extend(
-            (0..3072)
-                .map(|p| ((p / 1024) * 40 + usize::from(label) * 20 + (p * 13 + i) % 17) as u8),
-        );
-        r
-    };
-    for b in 1..=5 {
-        let bytes: Vec<u8> = (0..per_batch).flat_map(|i| record(i + b * 100)).collect();
-        std::fs::write(dir.join(format!("data_batch_{b}.bin")), bytes).unwrap();
-    }
-    let bytes: Vec<u8> = (0..test).flat_map(record).collect();
-    std::fs::write(dir.join("test_batch.bin"), bytes).unwrap();
 }
 
 #[test]

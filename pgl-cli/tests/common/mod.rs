@@ -98,3 +98,25 @@ pub fn final_weights(run: &Path) -> Vec<(String, Vec<u32>)> {
         .map(|p| (p.path, p.values.iter().map(|v| v.to_bits()).collect()))
         .collect()
 }
+
+/// Writes a CIFAR-10 binary folder into `dir`: five training batches of `per_batch` records
+/// and a test batch of `test`, each image coloured by its label so that the task is learnable.
+pub fn write_cifar10(dir: &Path, per_batch: usize, test: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let record = |i: usize| -> Vec<u8> {
+        let label = (i % 10) as u8;
+        let mut r = vec![label];
+        // Class-dependent colour so that the task is learnable.
+        r.extend(
+            (0..3072)
+                .map(|p| ((p / 1024) * 40 + usize::from(label) * 20 + (p * 13 + i) % 17) as u8),
+        );
+        r
+    };
+    for b in 1..=5 {
+        let bytes: Vec<u8> = (0..per_batch).flat_map(|i| record(i + b * 100)).collect();
+        std::fs::write(dir.join(format!("data_batch_{b}.bin")), bytes).unwrap();
+    }
+    let bytes: Vec<u8> = (0..test).flat_map(record).collect();
+    std::fs::write(dir.join("test_batch.bin"), bytes).unwrap();
+}
