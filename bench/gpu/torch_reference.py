@@ -7,6 +7,7 @@ backprop of the classifier's loss). Prints one Markdown table row.
 """
 
 import argparse
+import json
 import time
 
 import torch
@@ -104,6 +105,7 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup-steps", type=int, default=3)
     p.add_argument("--name", default="")
+    p.add_argument("--json", action="store_true", help="print one JSON object (bench/bench-vs-torch.sh)")
     a = p.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(42)
@@ -158,6 +160,10 @@ def main():
 
     local, local_peak = measure(local_step)
     glob, global_peak = measure(global_step)
+    if a.json:
+        print(json.dumps({"torch": torch.__version__, "device": device.type,
+                          "threads": torch.get_num_threads(), "local": local, "global": glob}))
+        return
     print(
         f"| {a.name or a.model} | PyTorch {torch.__version__} ({device.type}) | {local:.0f} im/s, "
         f"peak {local_peak:.0f} MiB | {glob:.0f} im/s, peak {global_peak:.0f} MiB | "
