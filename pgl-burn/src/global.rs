@@ -40,6 +40,10 @@ pub struct GlobalStepOptions {
     pub recompute: bool,
 }
 
+/// Every module's gradients and every module's loss (`None` for aux heads not evaluated; the
+/// last is the classifier's).
+pub(crate) type GradsAndLosses = (Vec<GradientsParams>, Vec<Option<f32>>);
+
 /// The start and length of each of `parts` contiguous micro-batches of a batch of `batch`
 /// samples: lengths differ by at most one, the longer ones first.
 pub fn microbatch_ranges(batch: usize, parts: usize) -> Vec<(usize, usize)> {
@@ -180,10 +184,7 @@ fn batch_grads<M: DecoupledModel>(
     env: StepEnv<'_>,
     options: GlobalStepOptions,
     scale: Option<f32>,
-) -> (
-    M,
-    Result<(Vec<GradientsParams>, Vec<Option<f32>>), TrainError>,
-) {
+) -> (M, Result<GradsAndLosses, TrainError>) {
     if options.recompute {
         return recomputed_grads(model, images, labels, env, options.aux_weight, scale);
     }

@@ -24,6 +24,7 @@ use burn::tensor::Shape;
 
 use crate::activation::Activation;
 use crate::error::TrainError;
+use crate::global::GradsAndLosses;
 use crate::model::DecoupledModel;
 use crate::step::{StepEnv, non_finite};
 use pgl_core::StepKind;
@@ -39,10 +40,7 @@ pub(crate) fn recomputed_grads<M: DecoupledModel>(
     env: StepEnv<'_>,
     aux_weight: f64,
     scale: Option<f32>,
-) -> (
-    M,
-    Result<(Vec<GradientsParams>, Vec<Option<f32>>), TrainError>,
-) {
+) -> (M, Result<GradsAndLosses, TrainError>) {
     let modules = model.num_modules();
     let mut inputs = Vec::with_capacity(modules);
     let mut x = images;

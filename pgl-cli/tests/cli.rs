@@ -263,11 +263,10 @@ fn bad_input_is_a_clear_error_without_a_panic() {
             "already holds a run",
         ),
     ];
-    for backend in ["wgpu", "cuda"] {
-        let compiled = match backend {
-            "wgpu" => cfg!(feature = "wgpu"),
-            _ => cfg!(feature = "cuda"),
-        };
+    for (backend, compiled) in [
+        ("wgpu", cfg!(feature = "wgpu")),
+        ("cuda", cfg!(feature = "cuda")),
+    ] {
         if !compiled {
             let needle = if backend == "wgpu" {
                 "--features wgpu"

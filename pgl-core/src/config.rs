@@ -282,14 +282,14 @@ impl RunConfig {
                 "a finite number > 0",
             );
         }
-        if let Some(m) = self.global_microbatch {
-            if m == 0 || m > self.batch_size {
-                return bad(
-                    "global-microbatch",
-                    m.to_string(),
-                    "an integer in [1, batch-size] (micro-batches per global step)",
-                );
-            }
+        if let Some(m) = self.global_microbatch
+            && (m == 0 || m > self.batch_size)
+        {
+            return bad(
+                "global-microbatch",
+                m.to_string(),
+                "an integer in [1, batch-size] (micro-batches per global step)",
+            );
         }
         if self.pipeline == Some(0) {
             return bad("pipeline", "0".into(), "an integer >= 1 (worker threads)");

@@ -155,7 +155,7 @@ fn microbatched_global_steps_accumulate_the_micro_batches_gradients() {
     ] {
         let (parted, outcome) = run(Some(parts), 30, 0);
         let mut expected = vec![0.0f32; parted.len()];
-        let mut expected_losses = vec![0.0f32; 3];
+        let mut expected_losses = [0.0f32; 3];
         let mut offset = 0;
         for len in lengths {
             let share = len as f32 / 30.0;

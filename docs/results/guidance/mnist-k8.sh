@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The guidance study's acceptance runs (issue 12) on the full MNIST: CNN, K = 8, 3 epochs,
+# batch 128 (1407 steps per run), Adam 1e-3 decayed by a cosine over the run, seeds 42-44 (per seed the same
+# data order and initial network in every configuration). `base` holds the baselines (and
+# today's guidance with shared optimizer state); each other stage one policy.
+# Usage: docs/results/guidance/mnist-k8.sh [PGL_BINARY] [OUT_DIR] [STAGE...]
+set -euo pipefail
+pgl=${1:-pgl}
+out=${2:-runs/guidance-mnist-k8}
+shift 2 || true
+stages=("$@")
+data=${PGL_DATA_DIR:-../shared/data}/mnist
+common=(--dataset mnist --data-dir "$data" --model cnn --modules 8
+  --epochs 3 --batch-size 128 --lr 1e-3 --lr-schedule cosine --optimizer adam --seeds 3)
+run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already there
+  local name=$1; shift
+  if [[ ${#stages[@]} -gt 0 && ! " ${stages[*]} " == *" $name "* ]]; then return; fi
+  [[ -f $out/$name/compare.json ]] && return
+  "$pgl" compare "${common[@]}" --out "$out/$name" "$@"
+}
+run base --schedules end-to-end,local-only
