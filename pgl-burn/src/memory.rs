@@ -162,3 +162,16 @@ impl<P: MemoryProbe + ?Sized> MemoryProbe for &'static P {
         (**self).describe()
     }
 }
+
+#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+mod tests {
+    #[test]
+    fn glibc_takes_the_settings_and_large_blocks_still_work() {
+        assert!(super::keep_freed_memory());
+        // Larger than glibc's largest mmap threshold (32 MiB): now served from the heap.
+        for round in 0..3u8 {
+            let block = vec![round; 48 << 20];
+            assert!(block.iter().all(|&b| b == round));
+        }
+    }
+}
