@@ -23,7 +23,7 @@ use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
 use crate::recompute::recomputed_grads;
-use crate::step::{StepEnv, StepOutcome, non_finite, read_losses};
+use crate::step::{GradsAndLosses, StepEnv, StepOutcome, non_finite, read_losses};
 
 /// What a global step needs besides the model, its optimizers and the batch.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,10 +39,6 @@ pub struct GlobalStepOptions {
     /// autodiff graph at a time (see [`crate::recompute`]).
     pub recompute: bool,
 }
-
-/// Every module's gradients and every module's loss (`None` for aux heads not evaluated; the
-/// last is the classifier's).
-pub(crate) type GradsAndLosses = (Vec<GradientsParams>, Vec<Option<f32>>);
 
 /// The start and length of each of `parts` contiguous micro-batches of a batch of `batch`
 /// samples: lengths differ by at most one, the longer ones first.

@@ -24,9 +24,8 @@ use burn::tensor::Shape;
 
 use crate::activation::Activation;
 use crate::error::TrainError;
-use crate::global::GradsAndLosses;
 use crate::model::DecoupledModel;
-use crate::step::{StepEnv, non_finite};
+use crate::step::{GradsAndLosses, StepEnv, non_finite};
 use pgl_core::StepKind;
 
 /// Every module's gradients of a global step and every module's loss (`None` for aux heads

@@ -301,6 +301,10 @@ pub(crate) fn local_step<M: DecoupledModel>(
     (model, outcome)
 }
 
+/// Every module's gradients and every module's loss (`None` for aux heads not evaluated; the
+/// last is the classifier's): what a global step's backward pass hands to the optimizers.
+pub(crate) type GradsAndLosses = (Vec<burn::optim::GradientsParams>, Vec<Option<f32>>);
+
 /// Reads a list of scalar losses in one transfer.
 pub(crate) fn read_losses(losses: Vec<Tensor<1>>) -> Vec<f32> {
     Tensor::cat(losses, 0).into_data().iter::<f32>().collect()
