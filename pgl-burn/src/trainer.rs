@@ -217,7 +217,10 @@ impl<M: DecoupledModel> Trainer<M> {
             }
             StepKind::Global => {
                 let global = if separate.is_empty() { local } else { separate };
-                let options = self.settings.global_step_options();
+                let mut options = self.settings.global_step_options();
+                if self.schedule.is_plain_end_to_end() {
+                    options.aux_weight = 0.0; // the baseline is plain backprop
+                }
                 global::global_step(model, global, images, labels, env, options)
             }
         };

@@ -32,7 +32,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     warmup_steps: usize,
     /// The PGL schedule to time besides local-only and end-to-end.
-    #[arg(long, default_value = "periodic:every=10")]
+    #[arg(long, default_value = "periodic:every=4")]
     schedule: String,
     /// Print JSON.
     #[arg(long)]

@@ -31,7 +31,7 @@ pub struct CompareArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Schedule specs to compare, comma separated (a `key=value` item belongs to the spec before it).
-    #[arg(long, default_value = "end-to-end,local-only,periodic:every=10")]
+    #[arg(long, default_value = "end-to-end,local-only,periodic:every=4")]
     schedules: Vec<String>,
     /// Local objectives to compare, comma separated like --schedules (e.g. ce,infopro;
     /// see `pgl objectives`): every objective runs with every schedule [default: --local-objective, or ce].

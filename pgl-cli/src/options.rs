@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use pgl_core::{GlobalOptimizer, OptimizerKind, RunConfig};
+use pgl_core::{GlobalOptimizer, LEGACY_DEFAULTS, OptimizerKind, RunConfig};
 
 /// `--backend` help from pgl-burn's backend table: every name, and which are compiled in.
 fn backend_help() -> String {
@@ -90,7 +90,7 @@ pub struct CommonArgs {
     /// Learning rate of every module's optimizer [default: 0.001].
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
-    /// Learning-rate schedule spec, see `pgl lr-schedules` (e.g. cosine, multistep:at=(80,120),gamma=0.1) [default: constant].
+    /// Learning-rate schedule spec, see `pgl lr-schedules` (e.g. constant, cosine, multistep:at=(80,120),gamma=0.1) [default: cosine].
     #[arg(long, value_name = "SPEC")]
     pub lr_schedule: Option<String>,
     /// Local objective spec: what each module learns from in a local step; the help lists the
@@ -112,7 +112,7 @@ pub struct CommonArgs {
     /// No weight decay on biases and BatchNorm scales/shifts (every parameter of rank 1).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub no_decay_norm_bias: Option<bool>,
-    /// Weight of the aux-head losses added to the loss of global steps, 0: classifier only [default: 0].
+    /// Weight of the aux-head losses added to the loss of a guided schedule's global steps (they then train the aux heads too); 0: classifier only; `end-to-end` is always plain backprop [default: 1].
     #[arg(long)]
     pub aux_weight: Option<f64>,
     /// Where global steps keep optimizer state: `shared` with local steps, or `separate` (moment buffers of their own) [default: shared].
@@ -152,22 +152,31 @@ pub struct CommonArgs {
 
 /// Reads a run configuration file: JSON when its name ends in `.json`, TOML otherwise. Missing
 /// fields take their defaults; unknown fields are errors naming the field.
+///
+/// A JSON file is a run's `config.json`, a complete record: a field it lacks was added to pgl
+/// after the run, and takes the value that reproduces the run ([`LEGACY_DEFAULTS`]). A TOML
+/// file is the user's: every missing field takes today's default.
 pub fn read_config_file(path: &Path) -> Result<RunConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
-    let config: RunConfig = if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?
-    } else {
-        toml::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "config file {}: {}",
-                path.display(),
-                e.to_string().trim_end()
-            )
-        })?
+    let bad = |e: &dyn std::fmt::Display| {
+        anyhow::anyhow!(
+            "config file {}: {}",
+            path.display(),
+            e.to_string().trim_end()
+        )
     };
-    Ok(config)
+    if path.extension().is_some_and(|e| e == "json") {
+        return serde_json::from_str(&text).map_err(|e| bad(&e));
+    }
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| bad(&e))?;
+    let defaults = toml::Table::try_from(RunConfig::default()).expect("defaults serialise");
+    for (key, _) in LEGACY_DEFAULTS {
+        if !table.contains_key(key) {
+            table.insert(key.to_string(), defaults[key].clone());
+        }
+    }
+    table.try_into().map_err(|e| bad(&e))
 }
 
 macro_rules! override_fields {

@@ -18,7 +18,7 @@ pub struct TrainArgs {
     /// Number of decoupled modules K [default: 4].
     #[arg(long)]
     modules: Option<usize>,
-    /// Guidance schedule spec, see `pgl schedules` [default: periodic:every=10].
+    /// Guidance schedule spec, see `pgl schedules` [default: periodic:every=4].
     #[arg(long)]
     schedule: Option<String>,
     /// Gradient checkpointing in global steps only: keep module-boundary activations and

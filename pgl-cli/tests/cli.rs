@@ -38,15 +38,17 @@ fn train_with_no_arguments_learns_the_embedded_digits() {
     assert_eq!(local + global, 10 * 1437u64.div_ceil(64));
     assert_eq!(
         global,
-        (10 * 1437u64.div_ceil(64)) / 10,
-        "periodic:every=10 over 230 iterations"
+        (10 * 1437u64.div_ceil(64)) / 4,
+        "periodic:every=4 over 230 iterations"
     );
     assert!(s["peak_memory_bytes"]["local"].as_u64().unwrap() > 0);
     assert!(s["peak_memory_bytes"]["global"].as_u64().unwrap() > 0);
     for key in ["test_loss", "wall_seconds", "config"] {
         assert!(!s[key].is_null(), "summary.json lacks {key}");
     }
-    assert_eq!(s["config"]["schedule"], "periodic:every=10");
+    assert_eq!(s["config"]["schedule"], "periodic:every=4");
+    assert_eq!(s["config"]["lr_schedule"], "cosine");
+    assert_eq!(s["config"]["aux_weight"], 1.0);
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     assert_eq!(config, s["config"]);

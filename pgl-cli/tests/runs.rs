@@ -224,6 +224,9 @@ fn config_files_set_options_flags_override_them_and_config_json_reproduces_a_run
     assert_eq!(config["model"], "mlp");
     assert_eq!(config["modules"], 2);
     assert_eq!(config["seed"], 6, "the flag overrides the file");
+    // Fields the file leaves out take today's defaults, also those whose default changed.
+    assert_eq!(config["lr_schedule"], "cosine");
+    assert_eq!(config["aux_weight"], 1.0);
     let again = tmp.path().join("again");
     ok(pgl(
         &[

@@ -106,7 +106,8 @@ pub struct RunConfig {
     pub split: String,
     /// Auxiliary head design (`0c1f`, `1c2f`, `mlp-sr`, `pool2-1f`); `None`: the model's default.
     pub aux_head: Option<String>,
-    /// Guidance schedule spec, e.g. `periodic:every=10`.
+    /// Guidance schedule spec, e.g. `periodic:every=10`. Default `periodic:every=4`, the
+    /// policy of the guidance study (docs/results/guidance/).
     pub schedule: String,
     /// Number of epochs.
     pub epochs: u64,
@@ -116,10 +117,13 @@ pub struct RunConfig {
     pub lr: f64,
     /// Learning-rate schedule spec (see [`crate::lr`]): the factor the base `lr` is multiplied
     /// by before every iteration, e.g. `cosine`, `multistep:at=(80,120),gamma=0.1` or
-    /// `linear-warmup:iters=500,then=cosine`. Default `constant`; config files written before
-    /// this field existed read as `constant`. Not checked by [`validate`](Self::validate): the
-    /// runner builds it through an [`LrScheduleRegistry`](crate::LrScheduleRegistry) (which user
-    /// schedules can extend), and that names what is wrong with a bad spec.
+    /// `linear-warmup:iters=500,then=cosine`. Default `cosine` (guidance needs a decaying
+    /// rate: docs/results/guidance/); a run configuration written before this field existed
+    /// reads as `constant`, what those runs did (see [`LEGACY_DEFAULTS`]). Not checked by
+    /// [`validate`](Self::validate): the runner builds it through an
+    /// [`LrScheduleRegistry`](crate::LrScheduleRegistry) (which user schedules can extend), and
+    /// that names what is wrong with a bad spec.
+    #[serde(default = "legacy_lr_schedule")]
     pub lr_schedule: String,
     /// Local objective spec (see [`crate::objective`]): what each module learns from in a local
     /// step, e.g. `ce` (its aux head's cross-entropy, DGL), `infopro` or
@@ -138,12 +142,14 @@ pub struct RunConfig {
     /// No weight decay on biases and normalisation parameters (every parameter of rank 1:
     /// BatchNorm's γ and β, every bias), as most published recipes do.
     pub no_decay_norm_bias: bool,
-    /// Weight λ of the auxiliary losses added to a global step's loss (0: classifier loss only).
+    /// Weight λ of the auxiliary losses added to the loss of a guided schedule's global steps
+    /// (0: classifier loss only; `end-to-end` is always plain backprop). Default 1: global
+    /// steps also train the aux heads, the guidance study's policy.
     pub aux_weight: f64,
     /// Where global steps keep their optimizer state (`shared` with local steps or
     /// `separate`).
     pub global_optimizer: GlobalOptimizer,
-    /// Global steps use the learning rate times this factor.
+    /// Global steps use the learning rate times this factor (default 1).
     pub global_lr_scale: f64,
     /// Split every global step's batch into this many micro-batches and accumulate their
     /// gradients, so that a global step holds the activations of one micro-batch at a time
@@ -184,6 +190,18 @@ pub struct RunConfig {
     pub keep_optimizer: bool,
 }
 
+/// The fields whose default changed after run configurations without them were written, with
+/// the value such a configuration means (what pgl did before the field existed). Reading a
+/// `RunConfig` fills a missing one of these with that value, so that an old run's
+/// `config.json` or checkpoint keeps its meaning; a user's config file wants today's defaults
+/// instead and fills them from [`RunConfig::default`] before it is read (pgl-cli does).
+pub const LEGACY_DEFAULTS: [(&str, &str); 1] = [("lr_schedule", "constant")];
+
+/// The learning-rate schedule a configuration without the field means: `constant`.
+fn legacy_lr_schedule() -> String {
+    "constant".to_string()
+}
+
 impl Default for RunConfig {
     fn default() -> Self {
         Self {
@@ -193,18 +211,18 @@ impl Default for RunConfig {
             modules: 4,
             split: "even".to_string(),
             aux_head: None,
-            schedule: "periodic:every=10".to_string(),
+            schedule: "periodic:every=4".to_string(),
             epochs: 10,
             batch_size: 64,
             lr: 1e-3,
-            lr_schedule: "constant".to_string(),
+            lr_schedule: "cosine".to_string(),
             local_objective: crate::objective::DEFAULT_OBJECTIVE.to_string(),
             optimizer: OptimizerKind::Adam,
             momentum: 0.9,
             nesterov: false,
             weight_decay: 0.0,
             no_decay_norm_bias: false,
-            aux_weight: 0.0,
+            aux_weight: 1.0,
             global_optimizer: GlobalOptimizer::Shared,
             global_lr_scale: 1.0,
             global_microbatch: None,

@@ -41,7 +41,7 @@ pub mod schedule;
 pub mod split;
 pub mod step;
 
-pub use config::{GlobalOptimizer, OptimizerKind, RunConfig};
+pub use config::{GlobalOptimizer, LEGACY_DEFAULTS, OptimizerKind, RunConfig};
 pub use error::CoreError;
 pub use events::{EpochMetrics, EventSink, NullSink, TrainEvent};
 pub use lr::{LrContext, LrSchedule, LrScheduleRegistry, LrState};

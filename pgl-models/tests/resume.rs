@@ -30,6 +30,9 @@ fn config(epochs: u64, optimizer: pgl_core::OptimizerKind, schedule: &str) -> Ru
             pgl_core::GlobalOptimizer::Shared
         },
         weight_decay: if knobs { 0.01 } else { 0.0 },
+        // Resuming to more epochs than the first run planned: the schedule must not depend on
+        // the run's length (cosine does).
+        lr_schedule: "constant".to_string(),
         no_decay_norm_bias: knobs,
         global_lr_scale: if knobs { 2.0 } else { 1.0 },
         batch_size: 32,

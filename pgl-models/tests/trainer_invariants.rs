@@ -301,8 +301,11 @@ fn global_step_with_aux_weight(backend: &Backend) {
         aux_weight: f64::from(weight),
         ..plain_sgd()
     };
-    let mut t = trainer(model.clone(), &config, "end-to-end", &device);
-    let outcome = t.step(StepKind::Global, images, labels).unwrap();
+    // Every step global, but a guided schedule: its global steps add the aux losses.
+    let mut t = trainer(model.clone(), &config, "periodic:every=1", &device);
+    let outcome = t
+        .step(StepKind::Global, images.clone(), labels.clone())
+        .unwrap();
     assert!(outcome.module_losses.iter().all(Option::is_some));
     for ((path, update), (_, grad)) in updates(&model, t.model()).iter().zip(&expected) {
         assert_close_within(
@@ -312,6 +315,21 @@ fn global_step_with_aux_weight(backend: &Backend) {
             grad.as_ref().expect("every parameter gets a gradient"),
         );
     }
+    // `end-to-end` is the plain-backprop baseline whatever the aux weight: no aux losses.
+    let mut plain = trainer(model.clone(), &config, "end-to-end", &device);
+    let outcome = plain.step(StepKind::Global, images, labels).unwrap();
+    assert!(outcome.module_losses[..3].iter().all(Option::is_none));
+    let heads_moved = updates(&model, plain.model())
+        .iter()
+        .filter(|(path, _)| path.contains(".head.") && !path.starts_with("stages.3."))
+        .any(|(_, update)| update.iter().any(|u| *u != 0.0));
+    assert!(!heads_moved, "end-to-end trained an aux head");
+    assert!(
+        updates(&model, t.model())
+            .iter()
+            .any(|(path, u)| path.starts_with("stages.0.head.") && u.iter().any(|u| *u != 0.0)),
+        "the guided global step trains the aux heads"
+    );
 }
 
 fn short_run(seed: u64) -> (Vec<pgl_core::EpochMetrics>, Vec<Vec<f32>>) {

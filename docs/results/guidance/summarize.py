@@ -3,8 +3,8 @@
 
 Usage: summarize.py OUT.md BASE_DIR [LABEL=DIR ...]
 
-BASE_DIR's compare.json must hold the `end-to-end` and `local-only` rows (per K); every other
-folder's rows are measured against them: "gap recovered" = (acc - local-only) / (end-to-end -
+BASE_DIR's compare.json must hold the `end-to-end` and `local-only` rows (per K, local
+objective `ce`); every other row (other folders, other objectives) is measured against them: "gap recovered" = (acc - local-only) / (end-to-end -
 local-only), from the means over seeds, and also per seed (paired: same seed, same initial
 network and data order) as mean ± std. Writes OUT.md and OUT.svg (accuracy vs share of global
 steps, error bars = one standard deviation). Standard library only.
@@ -30,16 +30,19 @@ def rows_of(label, data):
     """One row per configuration: label, schedule, K, share, per-seed accuracies, seconds, peaks."""
     rows = []
     for config in data["configurations"]:
+        objective = config.get("objective", "ce")
         runs = [
             r
             for r in data["runs"]
             if r["schedule"] == config["schedule"]
             and r["modules"] == config["modules"]
             and r["global_checkpointing"] == config["global_checkpointing"]
+            and r.get("objective", "ce") == objective
         ]
         rows.append(
             {
-                "label": label,
+                "label": label if objective == "ce" else f"{label} {objective}",
+                "objective": objective,
                 "schedule": config["schedule"],
                 "modules": config["modules"],
                 "share": config["global_step_share"],
@@ -65,7 +68,11 @@ def main():
         rows.extend(rows_of(label, load(folder)))
     baselines = {}
     for row in rows:
-        if row["label"] == "base" and row["schedule"] in ("end-to-end", "local-only"):
+        if (
+            row["label"] == "base"
+            and row["objective"] == "ce"
+            and row["schedule"] in ("end-to-end", "local-only")
+        ):
             baselines[(row["modules"], row["schedule"])] = row["acc"]
     lines = [
         f"Baselines from `{base_dir}`; gap recovered = (acc - local-only) / (end-to-end - "

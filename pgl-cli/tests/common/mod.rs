@@ -37,7 +37,9 @@ pub fn ok(output: Output) -> Output {
     output
 }
 
-/// Options that keep a digits run small.
+/// Options that keep a digits run small. The learning rate is constant: a run extended by
+/// `--resume RUN --epochs N` equals an uninterrupted N-epoch run only when the learning-rate
+/// schedule does not depend on the run's planned length (the default `cosine` does).
 pub const SMALL: &[&str] = &[
     "--train-limit",
     "256",
@@ -45,6 +47,8 @@ pub const SMALL: &[&str] = &[
     "100",
     "--batch-size",
     "32",
+    "--lr-schedule",
+    "constant",
 ];
 
 /// `pgl train --out OUT` with [`SMALL`] and `extra`.

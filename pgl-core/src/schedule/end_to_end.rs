@@ -29,4 +29,7 @@ impl GuidanceSchedule for EndToEnd {
     fn clone_box(&self) -> Box<dyn GuidanceSchedule> {
         Box::new(*self)
     }
+    fn is_plain_end_to_end(&self) -> bool {
+        true
+    }
 }

@@ -93,6 +93,13 @@ pub trait GuidanceSchedule: Send + std::fmt::Debug {
     fn uses_losses(&self) -> bool {
         false
     }
+
+    /// Whether this is plain end-to-end training (every step global, no guidance): its global
+    /// steps are plain backprop, without the aux losses that `aux_weight` adds to the global
+    /// steps of a guided schedule.
+    fn is_plain_end_to_end(&self) -> bool {
+        false
+    }
 }
 
 impl GuidanceSchedule for Box<dyn GuidanceSchedule> {
@@ -113,6 +120,9 @@ impl GuidanceSchedule for Box<dyn GuidanceSchedule> {
     }
     fn uses_losses(&self) -> bool {
         (**self).uses_losses()
+    }
+    fn is_plain_end_to_end(&self) -> bool {
+        (**self).is_plain_end_to_end()
     }
 }
 
