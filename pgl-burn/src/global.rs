@@ -15,7 +15,7 @@
 //!
 //! **Finiteness**: every loss of every micro-batch is read back and checked before any update.
 
-use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsAccumulator, ModuleOptimizer};
 use burn::prelude::*;
 use pgl_core::StepKind;
 
