@@ -21,11 +21,14 @@ for stage in separate lr2 aux1 final-quarter share blocks; do
 done
 python3 "$here/summarize.py" "$here/mnist-explore.md" "$explore/base" "${labels[@]}"
 python3 "$here/summarize.py" "$here/mnist-explore-constant-lr.md" "$explore/base-constant-lr"
-[[ -f $explore/objectives/compare.json ]] &&
-  python3 "$here/summarize.py" "$here/mnist-objectives.md" "$explore/base" "objectives=$explore/objectives"
+objective_labels=("aux1=$explore/aux1")
+for objective in infopro supcon; do
+  [[ -f $explore/objectives-$objective/compare.json ]] &&
+    objective_labels+=("$objective=$explore/objectives-$objective")
+done
+python3 "$here/summarize.py" "$here/mnist-objectives.md" "$explore/base" "${objective_labels[@]}"
 k8_labels=()
 [[ -f $k8/default/compare.json ]] && k8_labels+=("default=$k8/default")
 python3 "$here/summarize.py" "$here/mnist-k8.md" "$k8/base" "${k8_labels[@]}"
-for model in cnn mlp; do
-  python3 "$here/summarize.py" "$here/digits-$model.md" "$digits/$model"
-done
+python3 "$here/summarize.py" "$here/digits-cnn.md" "$digits/cnn" "default=$digits/cnn-default"
+python3 "$here/summarize.py" "$here/digits-mlp.md" "$digits/mlp"

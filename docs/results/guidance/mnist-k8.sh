@@ -19,3 +19,6 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
   "$pgl" compare "${common[@]}" --out "$out/$name" "$@"
 }
 run base --schedules end-to-end,local-only
+# The default guidance (README.md in this folder): 25 % global steps, one in every 4, that
+# also train the aux heads (aux weight 1), optimizer state shared with the local steps.
+run default --aux-weight 1 --global-lr-scale 1 --global-optimizer shared --schedules periodic:every=4

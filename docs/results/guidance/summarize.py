@@ -75,7 +75,7 @@ def main():
         ):
             baselines[(row["modules"], row["schedule"])] = row["acc"]
     lines = [
-        f"Baselines from `{base_dir}`; gap recovered = (acc - local-only) / (end-to-end - "
+        f"Baselines from stage `{Path(base_dir).name}`; gap recovered = (acc - local-only) / (end-to-end - "
         "local-only): from the means, and per seed (paired) as mean ± std.",
         "",
         "| knobs | schedule | K | global share | test acc (mean ± std) | n | gap recovered "
