@@ -41,7 +41,11 @@ def rows_of(label, data):
         ]
         rows.append(
             {
-                "label": label if objective == "ce" else f"{label} {objective}",
+                "label": label
+                if objective == "ce"
+                else objective
+                if label == objective.split(":")[0]
+                else f"{label} {objective}",
                 "objective": objective,
                 "schedule": config["schedule"],
                 "modules": config["modules"],
