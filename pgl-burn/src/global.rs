@@ -130,8 +130,13 @@ pub(crate) fn global_step<M: DecoupledModel>(
     let batch = images.batch_size();
     let ranges = microbatch_ranges(batch, options.microbatches);
     let whole = ranges.len() == 1;
-    let mut accumulators: Vec<GradientsAccumulator<M>> =
-        (0..modules).map(|_| GradientsAccumulator::new()).collect();
+    // Gradients are summed over micro-batches; a whole batch's go to the optimizers as they are.
+    let mut whole_grads = None;
+    let mut accumulators: Vec<GradientsAccumulator<M>> = if whole {
+        Vec::new()
+    } else {
+        (0..modules).map(|_| GradientsAccumulator::new()).collect()
+    };
     let mut sums: Vec<Option<f64>> = vec![None; modules];
     for &(start, len) in &ranges {
         let (part_images, part_labels, scale) = if whole {
@@ -147,8 +152,12 @@ pub(crate) fn global_step<M: DecoupledModel>(
             Ok(done) => done,
             Err(error) => return (model, Err(error)),
         };
-        for (accumulator, grads) in accumulators.iter_mut().zip(grads) {
-            accumulator.accumulate(&model, grads);
+        if whole {
+            whole_grads = Some(grads);
+        } else {
+            for (accumulator, grads) in accumulators.iter_mut().zip(grads) {
+                accumulator.accumulate(&model, grads);
+            }
         }
         let share = len as f64 / batch as f64;
         for (sum, value) in sums.iter_mut().zip(&values) {
@@ -158,8 +167,10 @@ pub(crate) fn global_step<M: DecoupledModel>(
         }
     }
     let lr = env.at.lr * options.lr_scale;
-    for (optimizer, accumulator) in optimizers.iter_mut().zip(&mut accumulators) {
-        model = optimizer.step(lr, model, accumulator.grads());
+    let module_grads =
+        whole_grads.unwrap_or_else(|| accumulators.iter_mut().map(|a| a.grads()).collect());
+    for (optimizer, grads) in optimizers.iter_mut().zip(module_grads) {
+        model = optimizer.step(lr, model, grads);
     }
     let module_losses: Vec<Option<f32>> = sums.into_iter().map(|s| s.map(|s| s as f32)).collect();
     let outcome = StepOutcome {
