@@ -3,7 +3,7 @@
 
 use pgl_burn::burn::prelude::Device;
 use pgl_burn::{TrainSettings, Trainer};
-use pgl_core::{RunConfig, ScheduleRegistry};
+use pgl_core::{EpochMetrics, RunConfig, ScheduleRegistry};
 
 use crate::{AuxHead, DecoupledNet, ModelCatalog, ModelInput, ModelOptions, SplitKind};
 
@@ -58,4 +58,23 @@ pub fn resnet32_infopro_k16(seed: u64, device: &Device) -> DecoupledNet {
     ModelCatalog::with_builtins()
         .build("resnet32", ModelInput::CIFAR10, &options, seed, device)
         .expect("resnet32 K=16")
+}
+
+/// Every epoch's metrics without wall-clock fields, as exact text (losses by their bits): two
+/// runs that compute the same thing give equal lists.
+pub fn metrics_fingerprint(history: &[EpochMetrics]) -> Vec<String> {
+    history
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} {} {:?} {} {:?}",
+                m.steps_local,
+                m.steps_global,
+                m.train_loss.to_bits(),
+                m.module_train_loss,
+                m.test_loss.to_bits(),
+                m.module_accuracy
+            )
+        })
+        .collect()
 }

@@ -14,7 +14,7 @@ use pgl_core::{
     EpochMetrics, NullSink, ObjectiveRegistry, OptimizerKind, RunConfig, ScheduleRegistry, StepKind,
 };
 use pgl_data::{DatasetSplits, load_dataset};
-use pgl_models::testing::{digits_trainer, seeded_model};
+use pgl_models::testing::{digits_trainer, metrics_fingerprint, seeded_model};
 use pgl_models::{DecoupledNet, ModelInput};
 
 const IMAGE: [usize; 3] = [1, 8, 8];
@@ -210,24 +210,10 @@ fn fingerprint(t: &Trainer<DecoupledNet>, history: &[EpochMetrics]) -> Fingerpri
             .map(|(_, v)| v.iter().map(|x| x.to_bits()).collect())
             .collect()
     };
-    let metrics = history
-        .iter()
-        .map(|m| {
-            format!(
-                "{} {} {} {:?} {} {:?}",
-                m.steps_local,
-                m.steps_global,
-                m.train_loss.to_bits(),
-                m.module_train_loss,
-                m.test_loss.to_bits(),
-                m.module_accuracy
-            )
-        })
-        .collect();
     (
         bits(values_of(t.model())),
         bits(values_of(t.objective_heads())),
-        metrics,
+        metrics_fingerprint(history),
     )
 }
 

@@ -6,7 +6,7 @@ use pgl_burn::inspect::param_values;
 use pgl_burn::{TrainError, TrainSettings, Trainer, TrainerState};
 use pgl_core::{EpochMetrics, NullSink, OptimizerKind, RunConfig, ScheduleRegistry};
 use pgl_data::{DatasetSplits, load_dataset};
-use pgl_models::testing::{digits_trainer, seeded_model};
+use pgl_models::testing::{digits_trainer, metrics_fingerprint, seeded_model};
 use pgl_models::{DecoupledNet, ModelInput};
 
 fn data() -> DatasetSplits {
@@ -38,21 +38,7 @@ fn fingerprint(
         .into_iter()
         .map(|p| p.values.iter().map(|v| v.to_bits()).collect())
         .collect();
-    let metrics = history
-        .iter()
-        .map(|m| {
-            format!(
-                "{} {} {} {:?} {} {:?}",
-                m.steps_local,
-                m.steps_global,
-                m.train_loss.to_bits(),
-                m.module_train_loss,
-                m.test_loss.to_bits(),
-                m.module_accuracy
-            )
-        })
-        .collect();
-    (weights, metrics)
+    (weights, metrics_fingerprint(history))
 }
 
 #[test]
