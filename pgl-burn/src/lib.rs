@@ -28,6 +28,7 @@ pub mod export;
 pub mod global;
 pub mod inspect;
 pub mod interrupt;
+pub mod kernels;
 pub mod memory;
 pub mod model;
 pub mod objective;

@@ -8,6 +8,7 @@ use pgl_burn::burn::nn::pool::{
 };
 use pgl_burn::burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, Relu};
 use pgl_burn::burn::prelude::*;
+use pgl_burn::kernels::{batch_norm_layer, conv2d_layer};
 
 use crate::residual::{BasicBlock, conv3x3};
 pub use crate::shape::FeatureShape;
@@ -45,10 +46,10 @@ impl Layer {
     pub fn forward(&self, x: Activation) -> Activation {
         match self {
             Layer::Linear(l) => Activation::Flat(l.forward(x.into_flat())),
-            Layer::Conv(c) => Activation::Spatial(c.forward(x.into_spatial())),
+            Layer::Conv(c) => Activation::Spatial(conv2d_layer(c, x.into_spatial())),
             Layer::Norm(n) => match x {
-                Activation::Flat(t) => Activation::Flat(n.forward(t)),
-                Activation::Spatial(t) => Activation::Spatial(n.forward(t)),
+                Activation::Flat(t) => Activation::Flat(batch_norm_layer(n, t)),
+                Activation::Spatial(t) => Activation::Spatial(batch_norm_layer(n, t)),
             },
             Layer::Relu(r) => match x {
                 Activation::Flat(t) => Activation::Flat(r.forward(t)),

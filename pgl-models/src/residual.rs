@@ -10,6 +10,7 @@ use pgl_burn::burn::module::Module;
 use pgl_burn::burn::nn::conv::{Conv2d, Conv2dConfig};
 use pgl_burn::burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d, Relu};
 use pgl_burn::burn::prelude::*;
+use pgl_burn::kernels::{batch_norm_layer, conv2d_layer};
 
 /// A basic residual block: two 3×3 conv + BN, identity (option A) shortcut, ReLU after the sum.
 #[derive(Module, Debug)]
@@ -50,10 +51,11 @@ impl BasicBlock {
 
     /// `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let out = self
-            .relu
-            .forward(self.bn1.forward(self.conv1.forward(x.clone())));
-        let out = self.bn2.forward(self.conv2.forward(out));
+        let out = self.relu.forward(batch_norm_layer(
+            &self.bn1,
+            conv2d_layer(&self.conv1, x.clone()),
+        ));
+        let out = batch_norm_layer(&self.bn2, conv2d_layer(&self.conv2, out));
         let mut shortcut = x;
         if self.stride > 1 {
             let s = self.stride as isize;

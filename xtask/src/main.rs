@@ -107,7 +107,11 @@ fn vulkan_drivers() -> Vec<String> {
 }
 
 /// Every criterion benchmark of the workspace: `(package, bench target)`.
-const BENCHES: [(&str, &str); 2] = [("pgl-data", "pipeline"), ("pgl-models", "steps")];
+const BENCHES: [(&str, &str); 3] = [
+    ("pgl-data", "pipeline"),
+    ("pgl-burn", "conv"),
+    ("pgl-models", "steps"),
+];
 
 fn bench(extra: &[String]) -> Result<(), String> {
     for (package, target) in BENCHES {

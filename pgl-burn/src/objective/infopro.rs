@@ -23,6 +23,7 @@ use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 
 use crate::activation::Activation;
+use crate::kernels::{batch_norm_layer, conv2d_layer};
 
 /// Channels of the decoder's hidden layer (InfoPro's `12 * widen`, `widen = 1`).
 pub const DECODER_CHANNELS: usize = 12;
@@ -87,8 +88,10 @@ impl Decoder {
                         .with_output_size(image_size);
                     interpolate(x, options)
                 };
-                let x = d.relu.forward(d.norm.forward(d.conv1.forward(x)));
-                Activation::Spatial(d.conv2.forward(x))
+                let x = d
+                    .relu
+                    .forward(batch_norm_layer(&d.norm, conv2d_layer(&d.conv1, x)));
+                Activation::Spatial(conv2d_layer(&d.conv2, x))
             }
             Decoder::Flat(linear) => Activation::Flat(linear.forward(features.into_flat())),
         }

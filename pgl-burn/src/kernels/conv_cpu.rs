@@ -1,0 +1,567 @@
+//! 2-D convolution on plain `f32` slices in NCHW layout: forward, input gradient and weight
+//! gradient as im2col + gemm per sample, with no re-layout of activations or weights.
+//!
+//! Per sample `n`, with `cols_n = im2col(x_n)` of shape `[C·KH·KW, OH·OW]`:
+//! - forward: `y_n = W · cols_n` (`W` seen as `[C_out, C·KH·KW]`);
+//! - input gradient: `dx_n = col2im(Wᵀ · dy_n)`;
+//! - weight gradient: `dW = Σ_n dy_n · cols_nᵀ`.
+//!
+//! Samples run in parallel on the current rayon pool; every gemm is single-threaded, and the
+//! weight gradient sums fixed groups of [`WEIGHT_GRAD_GROUP`] samples in a fixed order, so every
+//! result is bit-identical for any number of threads.
+
+use rayon::prelude::*;
+
+/// Samples whose weight-gradient contributions are accumulated together before the groups are
+/// summed in order (fixed, so that the sum does not depend on the thread count).
+pub const WEIGHT_GRAD_GROUP: usize = 8;
+
+/// The sizes of one grouped-free 2-D convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// Samples in the batch.
+    pub batch: usize,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Input height and width.
+    pub in_size: [usize; 2],
+    /// Output channels.
+    pub out_channels: usize,
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Stride along height and width.
+    pub stride: [usize; 2],
+    /// Zero padding before the first row and column.
+    pub padding_begin: [usize; 2],
+    /// Zero padding after the last row and column.
+    pub padding_end: [usize; 2],
+    /// Dilation along height and width.
+    pub dilation: [usize; 2],
+}
+
+impl ConvGeometry {
+    /// Output height and width, or `None` when the (dilated) kernel does not fit the padded
+    /// input or a size is zero.
+    pub fn out_size(&self) -> Option<[usize; 2]> {
+        let mut out = [0; 2];
+        for axis in 0..2 {
+            if self.stride[axis] == 0 || self.dilation[axis] == 0 || self.kernel[axis] == 0 {
+                return None;
+            }
+            let padded = self.in_size[axis] + self.padding_begin[axis] + self.padding_end[axis];
+            let span = self.dilation[axis] * (self.kernel[axis] - 1) + 1;
+            if padded < span {
+                return None;
+            }
+            out[axis] = (padded - span) / self.stride[axis] + 1;
+        }
+        Some(out)
+    }
+
+    fn out_pixels(&self) -> usize {
+        let [oh, ow] = self.out_size().expect("valid convolution geometry");
+        oh * ow
+    }
+
+    fn in_pixels(&self) -> usize {
+        self.in_size[0] * self.in_size[1]
+    }
+
+    /// Rows of the im2col matrix: `C·KH·KW`.
+    fn patch_len(&self) -> usize {
+        self.in_channels * self.kernel[0] * self.kernel[1]
+    }
+
+    /// Elements of the input, output and weight tensors.
+    pub fn input_len(&self) -> usize {
+        self.batch * self.in_channels * self.in_pixels()
+    }
+
+    /// Elements of the output tensor `[N, C_out, OH, OW]`.
+    pub fn output_len(&self) -> usize {
+        self.batch * self.out_channels * self.out_pixels()
+    }
+
+    /// Elements of the weight tensor `[C_out, C, KH, KW]`.
+    pub fn weight_len(&self) -> usize {
+        self.out_channels * self.patch_len()
+    }
+
+    /// A 1×1 kernel with stride 1 and no padding reads the input as its own im2col matrix.
+    fn is_pointwise(&self) -> bool {
+        self.kernel == [1, 1]
+            && self.stride == [1, 1]
+            && self.padding_begin == [0, 0]
+            && self.padding_end == [0, 0]
+    }
+
+    /// The output positions `o` along `axis` whose input position `o·stride + offset` lies in
+    /// the input, as a half-open range.
+    fn valid_outputs(&self, axis: usize, offset: isize, out_len: usize) -> (usize, usize) {
+        let stride = self.stride[axis] as isize;
+        let input = self.in_size[axis] as isize;
+        // o·stride + offset ≥ 0  ⇔  o ≥ ceil(-offset / stride)
+        let low = if offset >= 0 {
+            0
+        } else {
+            ((-offset) + stride - 1) / stride
+        };
+        // o·stride + offset < input  ⇔  o < ceil((input - offset) / stride)
+        let high = if input - offset <= 0 {
+            0
+        } else {
+            (input - offset + stride - 1) / stride
+        };
+        let low = (low as usize).min(out_len);
+        let high = (high.max(0) as usize).min(out_len);
+        (low, high.max(low))
+    }
+
+    /// Offset of kernel tap `k` along `axis` relative to `o·stride`.
+    fn tap_offset(&self, axis: usize, tap: usize) -> isize {
+        (tap * self.dilation[axis]) as isize - self.padding_begin[axis] as isize
+    }
+}
+
+/// Writes the im2col matrix `[C·KH·KW, OH·OW]` of one sample `x_n` (`[C, H, W]`) into `cols`.
+fn im2col(geometry: &ConvGeometry, x_n: &[f32], cols: &mut [f32]) {
+    let [oh, ow] = geometry.out_size().expect("valid convolution geometry");
+    let [h, w] = geometry.in_size;
+    let [kh, kw] = geometry.kernel;
+    let [sh, sw] = geometry.stride;
+    let mut rows = cols.chunks_exact_mut(oh * ow);
+    for channel in x_n.chunks_exact(h * w) {
+        for tap_h in 0..kh {
+            let offset_h = geometry.tap_offset(0, tap_h);
+            let (oh_low, oh_high) = geometry.valid_outputs(0, offset_h, oh);
+            for tap_w in 0..kw {
+                let offset_w = geometry.tap_offset(1, tap_w);
+                let (ow_low, ow_high) = geometry.valid_outputs(1, offset_w, ow);
+                let row = rows.next().expect("cols holds C·KH·KW rows");
+                for (out_y, out_row) in row.chunks_exact_mut(ow).enumerate() {
+                    if out_y < oh_low || out_y >= oh_high {
+                        out_row.fill(0.0);
+                        continue;
+                    }
+                    let in_y = (out_y * sh) as isize + offset_h;
+                    let in_row = &channel[in_y as usize * w..][..w];
+                    out_row[..ow_low].fill(0.0);
+                    out_row[ow_high..].fill(0.0);
+                    if sw == 1 {
+                        let start = (ow_low as isize + offset_w) as usize;
+                        out_row[ow_low..ow_high]
+                            .copy_from_slice(&in_row[start..start + (ow_high - ow_low)]);
+                    } else {
+                        for (out_x, value) in out_row[ow_low..ow_high].iter_mut().enumerate() {
+                            let in_x = ((ow_low + out_x) * sw) as isize + offset_w;
+                            *value = in_row[in_x as usize];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the im2col-shaped gradient `cols` (`[C·KH·KW, OH·OW]`) back onto the input positions
+/// it was read from, into `dx_n` (`[C, H, W]`, which the caller zeroes).
+fn col2im_add(geometry: &ConvGeometry, cols: &[f32], dx_n: &mut [f32]) {
+    let [oh, ow] = geometry.out_size().expect("valid convolution geometry");
+    let [h, w] = geometry.in_size;
+    let [kh, kw] = geometry.kernel;
+    let [sh, sw] = geometry.stride;
+    let mut rows = cols.chunks_exact(oh * ow);
+    for channel in dx_n.chunks_exact_mut(h * w) {
+        for tap_h in 0..kh {
+            let offset_h = geometry.tap_offset(0, tap_h);
+            let (oh_low, oh_high) = geometry.valid_outputs(0, offset_h, oh);
+            for tap_w in 0..kw {
+                let offset_w = geometry.tap_offset(1, tap_w);
+                let (ow_low, ow_high) = geometry.valid_outputs(1, offset_w, ow);
+                let row = rows.next().expect("cols holds C·KH·KW rows");
+                for out_y in oh_low..oh_high {
+                    let in_y = (out_y * sh) as isize + offset_h;
+                    let in_row = &mut channel[in_y as usize * w..][..w];
+                    let out_row = &row[out_y * ow..][..ow];
+                    if sw == 1 {
+                        let start = (ow_low as isize + offset_w) as usize;
+                        for (target, value) in in_row[start..start + (ow_high - ow_low)]
+                            .iter_mut()
+                            .zip(&out_row[ow_low..ow_high])
+                        {
+                            *target += value;
+                        }
+                    } else {
+                        for out_x in ow_low..ow_high {
+                            let in_x = (out_x * sw) as isize + offset_w;
+                            in_row[in_x as usize] += out_row[out_x];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A row-major matrix view for [`matmul`]: element `(i, j)` is at `i·row_stride + j·col_stride`.
+#[derive(Clone, Copy)]
+struct MatrixView<'a> {
+    data: &'a [f32],
+    row_stride: isize,
+    col_stride: isize,
+}
+
+impl<'a> MatrixView<'a> {
+    fn row_major(data: &'a [f32], cols: usize) -> Self {
+        Self {
+            data,
+            row_stride: cols as isize,
+            col_stride: 1,
+        }
+    }
+
+    fn transposed(data: &'a [f32], rows_of_original: usize, cols_of_original: usize) -> Self {
+        debug_assert_eq!(data.len(), rows_of_original * cols_of_original);
+        Self {
+            data,
+            row_stride: 1,
+            col_stride: cols_of_original as isize,
+        }
+    }
+}
+
+/// `dst[m×n] (+)= lhs[m×k] · rhs[k×n]`, single-threaded; `dst` is row-major. With `accumulate`
+/// the product is added to `dst`, otherwise it replaces it.
+fn matmul(
+    dst: &mut [f32],
+    lhs: MatrixView<'_>,
+    rhs: MatrixView<'_>,
+    [m, n, k]: [usize; 3],
+    accumulate: bool,
+) {
+    assert_eq!(dst.len(), m * n, "matmul: destination size");
+    let reach = |view: &MatrixView<'_>, rows: usize, cols: usize| {
+        if rows == 0 || cols == 0 {
+            0
+        } else {
+            (rows - 1) as isize * view.row_stride + (cols - 1) as isize * view.col_stride + 1
+        }
+    };
+    assert!(
+        reach(&lhs, m, k) as usize <= lhs.data.len(),
+        "matmul: lhs size"
+    );
+    assert!(
+        reach(&rhs, k, n) as usize <= rhs.data.len(),
+        "matmul: rhs size"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            dst.fill(0.0);
+        }
+        return;
+    }
+    // SAFETY: the asserts above bound every element gemm reads (lhs, rhs) or writes (dst, a
+    // row-major m×n matrix of exactly dst.len() elements); the three slices do not overlap
+    // because dst is borrowed mutably.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            lhs.data.as_ptr(),
+            lhs.col_stride,
+            lhs.row_stride,
+            rhs.data.as_ptr(),
+            rhs.col_stride,
+            rhs.row_stride,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+fn check_lengths(geometry: &ConvGeometry, input: usize, weight: usize, output: usize) {
+    assert!(
+        geometry.out_size().is_some(),
+        "conv2d: invalid geometry {geometry:?}"
+    );
+    assert_eq!(input, geometry.input_len(), "conv2d: input length");
+    assert_eq!(weight, geometry.weight_len(), "conv2d: weight length");
+    assert_eq!(output, geometry.output_len(), "conv2d: output length");
+}
+
+/// Forward convolution without bias: `x` is `[N, C, H, W]`, `weight` `[C_out, C, KH, KW]`;
+/// returns `[N, C_out, OH, OW]`.
+pub fn conv2d_forward(geometry: &ConvGeometry, x: &[f32], weight: &[f32]) -> Vec<f32> {
+    let mut out = vec![0.0; geometry.output_len()];
+    check_lengths(geometry, x.len(), weight.len(), out.len());
+    if out.is_empty() {
+        return out;
+    }
+    let pixels = geometry.out_pixels();
+    let patch = geometry.patch_len();
+    let shape = [geometry.out_channels, pixels, patch];
+    let weights = MatrixView::row_major(weight, patch);
+    let per_sample_in = geometry.in_channels * geometry.in_pixels();
+    out.par_chunks_mut(geometry.out_channels * pixels)
+        .zip(x.par_chunks(per_sample_in.max(1)))
+        .for_each_init(
+            || {
+                vec![
+                    0.0f32;
+                    if geometry.is_pointwise() {
+                        0
+                    } else {
+                        patch * pixels
+                    }
+                ]
+            },
+            |cols, (y_n, x_n)| {
+                let cols: &[f32] = if geometry.is_pointwise() {
+                    x_n
+                } else {
+                    im2col(geometry, x_n, cols);
+                    cols
+                };
+                matmul(
+                    y_n,
+                    weights,
+                    MatrixView::row_major(cols, pixels),
+                    shape,
+                    false,
+                );
+            },
+        );
+    out
+}
+
+/// Gradient of the input: `output_grad` is `[N, C_out, OH, OW]`; returns `[N, C, H, W]`.
+pub fn conv2d_input_grad(geometry: &ConvGeometry, output_grad: &[f32], weight: &[f32]) -> Vec<f32> {
+    let mut input_grad = vec![0.0; geometry.input_len()];
+    check_lengths(geometry, input_grad.len(), weight.len(), output_grad.len());
+    if input_grad.is_empty() || output_grad.is_empty() {
+        return input_grad;
+    }
+    let pixels = geometry.out_pixels();
+    let patch = geometry.patch_len();
+    let shape = [patch, pixels, geometry.out_channels];
+    let weights_t = MatrixView::transposed(weight, geometry.out_channels, patch);
+    let per_sample_in = geometry.in_channels * geometry.in_pixels();
+    input_grad
+        .par_chunks_mut(per_sample_in)
+        .zip(output_grad.par_chunks(geometry.out_channels * pixels))
+        .for_each_init(
+            || {
+                vec![
+                    0.0f32;
+                    if geometry.is_pointwise() {
+                        0
+                    } else {
+                        patch * pixels
+                    }
+                ]
+            },
+            |cols, (dx_n, dy_n)| {
+                let dy_n = MatrixView::row_major(dy_n, pixels);
+                if geometry.is_pointwise() {
+                    matmul(dx_n, weights_t, dy_n, shape, false);
+                } else {
+                    matmul(cols, weights_t, dy_n, shape, false);
+                    col2im_add(geometry, cols, dx_n);
+                }
+            },
+        );
+    input_grad
+}
+
+/// Gradient of the weight: `x` is `[N, C, H, W]`, `output_grad` `[N, C_out, OH, OW]`; returns
+/// `[C_out, C, KH, KW]`.
+pub fn conv2d_weight_grad(geometry: &ConvGeometry, x: &[f32], output_grad: &[f32]) -> Vec<f32> {
+    let weight_len = geometry.weight_len();
+    check_lengths(geometry, x.len(), weight_len, output_grad.len());
+    let mut weight_grad = vec![0.0; weight_len];
+    if weight_len == 0 || output_grad.is_empty() {
+        return weight_grad;
+    }
+    let pixels = geometry.out_pixels();
+    let patch = geometry.patch_len();
+    let shape = [geometry.out_channels, patch, pixels];
+    let per_sample_in = geometry.in_channels * geometry.in_pixels();
+    let per_sample_out = geometry.out_channels * pixels;
+    let group_sums: Vec<Vec<f32>> = x
+        .par_chunks(per_sample_in * WEIGHT_GRAD_GROUP)
+        .zip(output_grad.par_chunks(per_sample_out * WEIGHT_GRAD_GROUP))
+        .map_init(
+            || {
+                vec![
+                    0.0f32;
+                    if geometry.is_pointwise() {
+                        0
+                    } else {
+                        patch * pixels
+                    }
+                ]
+            },
+            |cols, (x_group, dy_group)| {
+                let mut sum = vec![0.0f32; weight_len];
+                for (index, (x_n, dy_n)) in x_group
+                    .chunks_exact(per_sample_in)
+                    .zip(dy_group.chunks_exact(per_sample_out))
+                    .enumerate()
+                {
+                    let cols: &[f32] = if geometry.is_pointwise() {
+                        x_n
+                    } else {
+                        im2col(geometry, x_n, cols);
+                        cols
+                    };
+                    let cols_t = MatrixView::transposed(cols, patch, pixels);
+                    let dy_n = MatrixView::row_major(dy_n, pixels);
+                    matmul(&mut sum, dy_n, cols_t, shape, index > 0);
+                }
+                sum
+            },
+        )
+        .collect();
+    for sum in &group_sums {
+        for (total, part) in weight_grad.iter_mut().zip(sum) {
+            *total += part;
+        }
+    }
+    weight_grad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geometry(batch: usize, c: usize, hw: [usize; 2], co: usize, k: [usize; 2]) -> ConvGeometry {
+        ConvGeometry {
+            batch,
+            in_channels: c,
+            in_size: hw,
+            out_channels: co,
+            kernel: k,
+            stride: [1, 1],
+            padding_begin: [0, 0],
+            padding_end: [0, 0],
+            dilation: [1, 1],
+        }
+    }
+
+    /// The definition, one multiply-add at a time.
+    fn naive_forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+        let [oh, ow] = g.out_size().unwrap();
+        let [h, wd] = g.in_size;
+        let mut out = vec![0.0; g.output_len()];
+        for n in 0..g.batch {
+            for co in 0..g.out_channels {
+                for y in 0..oh {
+                    for xo in 0..ow {
+                        let mut acc = 0.0f64;
+                        for c in 0..g.in_channels {
+                            for ky in 0..g.kernel[0] {
+                                for kx in 0..g.kernel[1] {
+                                    let iy = (y * g.stride[0] + ky * g.dilation[0]) as isize
+                                        - g.padding_begin[0] as isize;
+                                    let ix = (xo * g.stride[1] + kx * g.dilation[1]) as isize
+                                        - g.padding_begin[1] as isize;
+                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                        continue;
+                                    }
+                                    let xv = x[((n * g.in_channels + c) * h + iy as usize) * wd
+                                        + ix as usize];
+                                    let wv = w[((co * g.in_channels + c) * g.kernel[0] + ky)
+                                        * g.kernel[1]
+                                        + kx];
+                                    acc += xv as f64 * wv as f64;
+                                }
+                            }
+                        }
+                        out[((n * g.out_channels + co) * oh + y) * ow + xo] = acc as f32;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn ramp(len: usize, scale: f32) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i * 7919 % 23) as f32 - 11.0) * scale)
+            .collect()
+    }
+
+    #[test]
+    fn forward_matches_the_definition_with_padding_stride_and_dilation() {
+        let mut g = geometry(3, 2, [7, 6], 4, [3, 2]);
+        g.stride = [2, 1];
+        g.padding_begin = [1, 2];
+        g.padding_end = [2, 0];
+        g.dilation = [1, 2];
+        let x = ramp(g.input_len(), 0.1);
+        let w = ramp(g.weight_len(), 0.05);
+        let fast = conv2d_forward(&g, &x, &w);
+        let slow = naive_forward(&g, &x, &w);
+        for (a, b) in fast.iter().zip(&slow) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+    }
+
+    /// ⟨conv(x), dy⟩ is linear in x and in w, so its gradients are checked exactly by the
+    /// identities ⟨dx, x⟩ = ⟨dw, w⟩ = ⟨conv(x, w), dy⟩.
+    #[test]
+    fn gradients_satisfy_the_adjoint_identities() {
+        let mut g = geometry(9, 3, [5, 8], 2, [3, 3]);
+        g.stride = [1, 3];
+        g.padding_begin = [1, 1];
+        g.padding_end = [1, 1];
+        let x = ramp(g.input_len(), 0.1);
+        let w = ramp(g.weight_len(), 0.05);
+        let dy = ramp(g.output_len(), 0.02);
+        let dot = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(p, q)| *p as f64 * *q as f64)
+                .sum::<f64>()
+        };
+        let forward = dot(&conv2d_forward(&g, &x, &w), &dy);
+        let via_input = dot(&conv2d_input_grad(&g, &dy, &w), &x);
+        let via_weight = dot(&conv2d_weight_grad(&g, &x, &dy), &w);
+        assert!((forward - via_input).abs() < 1e-3 * forward.abs().max(1.0));
+        assert!((forward - via_weight).abs() < 1e-3 * forward.abs().max(1.0));
+    }
+
+    #[test]
+    fn the_weight_gradient_does_not_depend_on_the_thread_count() {
+        let g = geometry(37, 3, [9, 9], 5, [3, 3]);
+        let x = ramp(g.input_len(), 0.3);
+        let dy = ramp(g.output_len(), 0.7);
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| conv2d_weight_grad(&g, &x, &dy))
+        };
+        assert_eq!(run(1), run(3));
+    }
+
+    #[test]
+    fn a_kernel_larger_than_the_padded_input_has_no_geometry() {
+        let g = geometry(1, 1, [2, 2], 1, [3, 3]);
+        assert_eq!(g.out_size(), None);
+    }
+}
