@@ -28,10 +28,13 @@ OUTSIDE = [
 ]
 STEP = [
     ("data (batches)", [r"pgl_data::"]),
-    ("conv input-grad", [r"conv2d_x_backward", r"conv_transpose"]),
-    ("conv weight-grad", [r"conv2d_weight_backward"]),
+    ("conv input-grad", [r"conv2d_x_backward", r"conv_transpose", r"conv2d_input_grad",
+                         r"flex_conv::input_grad"]),
+    ("conv weight-grad", [r"conv2d_weight_backward", r"conv2d_weight_grad",
+                          r"flex_conv::weight_grad"]),
     ("conv forward", [r"conv2d", r"conv3d_f32", r"burn_flex::ops::conv::"]),
-    ("BatchNorm backward", [r"batch_norm_train_backward", r"BatchNormTrainOps"]),
+    ("BatchNorm backward", [r"batch_norm_train_backward", r"BatchNormTrainOps",
+                            r"PglBatchNormBackward"]),
     ("BatchNorm forward", [r"batch_norm"]),
     ("linear (matmul)", [r"matmul", r"linear"]),
     ("pooling", [r"pool"]),
@@ -112,15 +115,19 @@ def main():
     counts = collections.Counter()
     last_main = []  # latest stack of the main thread (sample or scheduler switch)
     # A worker's own stack says which operation it serves only when it reaches Burn's
-    # backend-generic layer or pgl; flex's kernels (gemm, copies) serve several operations.
+    # backend-generic layer or pgl; flex's kernels (gemm, copies) and pgl's slice kernels
+    # (im2col, gemm calls, per-channel loops, whose closures are inlined) serve several.
     own_context = re.compile(r"burn_backend|burn_autodiff|burn_dispatch|pgl")
+    shared_kernel = re.compile(r"pgl_burn::kernels::(conv_cpu|batch_norm_cpu)::")
     for tid, _time, event, frames in samples:
         if tid == main_tid:
             last_main = frames
         if event != "cpu-clock":
             continue
         context = frames
-        if tid != main_tid and not any(own_context.search(f) for f in frames):
+        if tid != main_tid and not any(
+            own_context.search(f) and not shared_kernel.search(f) for f in frames
+        ):
             context = frames + last_main
         outside = first_match(context, OUTSIDE)
         if outside:

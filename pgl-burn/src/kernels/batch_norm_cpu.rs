@@ -237,12 +237,11 @@ mod tests {
             down[index] -= h;
             (f(&up) - f(&down)) / (2.0 * h as f64)
         };
-        for i in 0..g.len() {
+        for (i, &analytic) in dx.iter().enumerate() {
             let expected = numeric(&x, i, &|x| loss(x, &gamma, &beta));
             assert!(
-                (dx[i] as f64 - expected).abs() < 2e-3,
-                "dx[{i}] {} vs {expected}",
-                dx[i]
+                (analytic as f64 - expected).abs() < 2e-3,
+                "dx[{i}] {analytic} vs {expected}"
             );
         }
         for c in 0..g.channels {

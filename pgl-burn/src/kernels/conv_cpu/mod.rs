@@ -44,7 +44,7 @@ impl ConvGeometry {
     /// input or a size is zero.
     pub fn out_size(&self) -> Option<[usize; 2]> {
         let mut out = [0; 2];
-        for axis in 0..2 {
+        for (axis, size) in out.iter_mut().enumerate() {
             if self.stride[axis] == 0 || self.dilation[axis] == 0 || self.kernel[axis] == 0 {
                 return None;
             }
@@ -53,7 +53,7 @@ impl ConvGeometry {
             if padded < span {
                 return None;
             }
-            out[axis] = (padded - span) / self.stride[axis] + 1;
+            *size = (padded - span) / self.stride[axis] + 1;
         }
         Some(out)
     }
@@ -147,7 +147,9 @@ fn im2col(geometry: &ConvGeometry, x_n: &[f32], cols: &mut [f32]) {
                     let in_row = &channel[in_y as usize * w..][..w];
                     out_row[..ow_low].fill(0.0);
                     out_row[ow_high..].fill(0.0);
-                    if sw == 1 {
+                    if ow_low == ow_high {
+                        // No tap of this kernel column lands inside the row.
+                    } else if sw == 1 {
                         let start = (ow_low as isize + offset_w) as usize;
                         out_row[ow_low..ow_high]
                             .copy_from_slice(&in_row[start..start + (ow_high - ow_low)]);
@@ -183,7 +185,9 @@ fn col2im_add(geometry: &ConvGeometry, cols: &[f32], dx_n: &mut [f32]) {
                     let in_y = (out_y * sh) as isize + offset_h;
                     let in_row = &mut channel[in_y as usize * w..][..w];
                     let out_row = &row[out_y * ow..][..ow];
-                    if sw == 1 {
+                    if ow_low == ow_high {
+                        // No tap of this kernel column lands inside the row.
+                    } else if sw == 1 {
                         let start = (ow_low as isize + offset_w) as usize;
                         for (target, value) in in_row[start..start + (ow_high - ow_low)]
                             .iter_mut()
@@ -192,9 +196,10 @@ fn col2im_add(geometry: &ConvGeometry, cols: &[f32], dx_n: &mut [f32]) {
                             *target += value;
                         }
                     } else {
-                        for out_x in ow_low..ow_high {
+                        for (out_x, value) in out_row.iter().enumerate().take(ow_high).skip(ow_low)
+                        {
                             let in_x = (out_x * sw) as isize + offset_w;
-                            in_row[in_x as usize] += out_row[out_x];
+                            in_row[in_x as usize] += value;
                         }
                     }
                 }
@@ -203,7 +208,7 @@ fn col2im_add(geometry: &ConvGeometry, cols: &[f32], dx_n: &mut [f32]) {
     }
 }
 
-/// A row-major matrix view for [`matmul`]: element `(i, j)` is at `i·row_stride + j·col_stride`.
+/// A row-major matrix view for [`gemm_into`]: element `(i, j)` is at `i·row_stride + j·col_stride`.
 #[derive(Clone, Copy)]
 struct MatrixView<'a> {
     data: &'a [f32],
@@ -232,7 +237,7 @@ impl<'a> MatrixView<'a> {
 
 /// `dst[m×n] (+)= lhs[m×k] · rhs[k×n]`, single-threaded; `dst` is row-major. With `accumulate`
 /// the product is added to `dst`, otherwise it replaces it.
-fn matmul(
+fn gemm_into(
     dst: &mut [f32],
     lhs: MatrixView<'_>,
     rhs: MatrixView<'_>,
@@ -335,7 +340,7 @@ pub fn conv2d_forward(geometry: &ConvGeometry, x: &[f32], weight: &[f32]) -> Vec
                     im2col(geometry, x_n, cols);
                     cols
                 };
-                matmul(
+                gemm_into(
                     y_n,
                     weights,
                     MatrixView::row_major(cols, pixels),
@@ -376,9 +381,9 @@ pub fn conv2d_input_grad(geometry: &ConvGeometry, output_grad: &[f32], weight: &
             |cols, (dx_n, dy_n)| {
                 let dy_n = MatrixView::row_major(dy_n, pixels);
                 if geometry.is_pointwise() {
-                    matmul(dx_n, weights_t, dy_n, shape, false);
+                    gemm_into(dx_n, weights_t, dy_n, shape, false);
                 } else {
-                    matmul(cols, weights_t, dy_n, shape, false);
+                    gemm_into(cols, weights_t, dy_n, shape, false);
                     col2im_add(geometry, cols, dx_n);
                 }
             },
@@ -429,7 +434,7 @@ pub fn conv2d_weight_grad(geometry: &ConvGeometry, x: &[f32], output_grad: &[f32
                     };
                     let cols_t = MatrixView::transposed(cols, patch, pixels);
                     let dy_n = MatrixView::row_major(dy_n, pixels);
-                    matmul(&mut sum, dy_n, cols_t, shape, index > 0);
+                    gemm_into(&mut sum, dy_n, cols_t, shape, index > 0);
                 }
                 sum
             },
@@ -444,124 +449,4 @@ pub fn conv2d_weight_grad(geometry: &ConvGeometry, x: &[f32], output_grad: &[f32
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn geometry(batch: usize, c: usize, hw: [usize; 2], co: usize, k: [usize; 2]) -> ConvGeometry {
-        ConvGeometry {
-            batch,
-            in_channels: c,
-            in_size: hw,
-            out_channels: co,
-            kernel: k,
-            stride: [1, 1],
-            padding_begin: [0, 0],
-            padding_end: [0, 0],
-            dilation: [1, 1],
-        }
-    }
-
-    /// The definition, one multiply-add at a time.
-    fn naive_forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
-        let [oh, ow] = g.out_size().unwrap();
-        let [h, wd] = g.in_size;
-        let mut out = vec![0.0; g.output_len()];
-        for n in 0..g.batch {
-            for co in 0..g.out_channels {
-                for y in 0..oh {
-                    for xo in 0..ow {
-                        let mut acc = 0.0f64;
-                        for c in 0..g.in_channels {
-                            for ky in 0..g.kernel[0] {
-                                for kx in 0..g.kernel[1] {
-                                    let iy = (y * g.stride[0] + ky * g.dilation[0]) as isize
-                                        - g.padding_begin[0] as isize;
-                                    let ix = (xo * g.stride[1] + kx * g.dilation[1]) as isize
-                                        - g.padding_begin[1] as isize;
-                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
-                                        continue;
-                                    }
-                                    let xv = x[((n * g.in_channels + c) * h + iy as usize) * wd
-                                        + ix as usize];
-                                    let wv = w[((co * g.in_channels + c) * g.kernel[0] + ky)
-                                        * g.kernel[1]
-                                        + kx];
-                                    acc += xv as f64 * wv as f64;
-                                }
-                            }
-                        }
-                        out[((n * g.out_channels + co) * oh + y) * ow + xo] = acc as f32;
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    fn ramp(len: usize, scale: f32) -> Vec<f32> {
-        (0..len)
-            .map(|i| ((i * 7919 % 23) as f32 - 11.0) * scale)
-            .collect()
-    }
-
-    #[test]
-    fn forward_matches_the_definition_with_padding_stride_and_dilation() {
-        let mut g = geometry(3, 2, [7, 6], 4, [3, 2]);
-        g.stride = [2, 1];
-        g.padding_begin = [1, 2];
-        g.padding_end = [2, 0];
-        g.dilation = [1, 2];
-        let x = ramp(g.input_len(), 0.1);
-        let w = ramp(g.weight_len(), 0.05);
-        let fast = conv2d_forward(&g, &x, &w);
-        let slow = naive_forward(&g, &x, &w);
-        for (a, b) in fast.iter().zip(&slow) {
-            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
-        }
-    }
-
-    /// ⟨conv(x), dy⟩ is linear in x and in w, so its gradients are checked exactly by the
-    /// identities ⟨dx, x⟩ = ⟨dw, w⟩ = ⟨conv(x, w), dy⟩.
-    #[test]
-    fn gradients_satisfy_the_adjoint_identities() {
-        let mut g = geometry(9, 3, [5, 8], 2, [3, 3]);
-        g.stride = [1, 3];
-        g.padding_begin = [1, 1];
-        g.padding_end = [1, 1];
-        let x = ramp(g.input_len(), 0.1);
-        let w = ramp(g.weight_len(), 0.05);
-        let dy = ramp(g.output_len(), 0.02);
-        let dot = |a: &[f32], b: &[f32]| {
-            a.iter()
-                .zip(b)
-                .map(|(p, q)| *p as f64 * *q as f64)
-                .sum::<f64>()
-        };
-        let forward = dot(&conv2d_forward(&g, &x, &w), &dy);
-        let via_input = dot(&conv2d_input_grad(&g, &dy, &w), &x);
-        let via_weight = dot(&conv2d_weight_grad(&g, &x, &dy), &w);
-        assert!((forward - via_input).abs() < 1e-3 * forward.abs().max(1.0));
-        assert!((forward - via_weight).abs() < 1e-3 * forward.abs().max(1.0));
-    }
-
-    #[test]
-    fn the_weight_gradient_does_not_depend_on_the_thread_count() {
-        let g = geometry(37, 3, [9, 9], 5, [3, 3]);
-        let x = ramp(g.input_len(), 0.3);
-        let dy = ramp(g.output_len(), 0.7);
-        let run = |threads| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| conv2d_weight_grad(&g, &x, &dy))
-        };
-        assert_eq!(run(1), run(3));
-    }
-
-    #[test]
-    fn a_kernel_larger_than_the_padded_input_has_no_geometry() {
-        let g = geometry(1, 1, [2, 2], 1, [3, 3]);
-        assert_eq!(g.out_size(), None);
-    }
-}
+mod tests;
