@@ -1,10 +1,11 @@
 //! Training-mode batch normalisation on plain `f32` slices, `[N, C, S]` layout (S = the
-//! product of the spatial sizes, 1 for flat features): one pass for the statistics, one for
-//! the output, and the same for the backward pass — where Burn's composed operation makes
+//! product of the spatial sizes, 1 for flat features): two passes for the statistics and one
+//! for the output, two for the backward pass — where Burn's composed operation makes
 //! transposed copies and separate subtract / square / mean / scale passes.
 //!
-//! Per-channel sums run in parallel over channels, each in a fixed order and in f64, and
-//! element-wise passes in parallel over samples: results do not depend on the thread count.
+//! Per-channel sums run in parallel over channels, each in a fixed order (f32 lanes within a
+//! sample's plane, f64 across planes), and element-wise passes in parallel over samples:
+//! results do not depend on the thread count.
 
 use rayon::prelude::*;
 
@@ -34,6 +35,29 @@ impl NormGeometry {
     fn per_channel(&self) -> usize {
         self.batch * self.spatial
     }
+}
+
+/// Lanes of the f32 partial sums within one run of a channel (a vector register's worth): the
+/// compiler vectorises independent lanes, where one f64 accumulator would be a serial chain.
+const LANES: usize = 8;
+
+/// `Σ f(aᵢ, bᵢ)` over one run, in 8 f32 lanes (a run is at most one sample's plane), returned
+/// as f64 for the channel's total.
+fn lane_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
+    let mut lanes = [0.0f32; LANES];
+    let (a_body, a_tail) = a.split_at(a.len() - a.len() % LANES);
+    let b_body = &b[..a_body.len()];
+    for (a, b) in a_body.chunks_exact(LANES).zip(b_body.chunks_exact(LANES)) {
+        for ((lane, &a), &b) in lanes.iter_mut().zip(a).zip(b) {
+            *lane += f(a, b);
+        }
+    }
+    let tail: f32 = a_tail
+        .iter()
+        .zip(&b[a_body.len()..])
+        .map(|(&a, &b)| f(a, b))
+        .sum();
+    lanes.iter().map(|&lane| lane as f64).sum::<f64>() + tail as f64
 }
 
 /// Per channel: `(Σ f(x), Σ g(x))` over every sample and position, in f64, in a fixed order.
@@ -70,15 +94,13 @@ pub fn batch_norm_train(
     assert_eq!(gamma.len(), geometry.channels, "batch_norm: gamma length");
     assert_eq!(beta.len(), geometry.channels, "batch_norm: beta length");
     let count = geometry.per_channel() as f64;
-    let means: Vec<f64> = channel_sums(geometry, x, |_, run| {
-        (run.iter().map(|&v| v as f64).sum(), 0.0)
-    })
-    .into_iter()
-    .map(|(sum, _)| sum / count)
-    .collect();
+    let means: Vec<f64> = channel_sums(geometry, x, |_, run| (lane_sum(run, run, |v, _| v), 0.0))
+        .into_iter()
+        .map(|(sum, _)| sum / count)
+        .collect();
     let variances: Vec<f64> = channel_sums(geometry, x, |channel, run| {
-        let mean = means[channel];
-        (run.iter().map(|&v| (v as f64 - mean).powi(2)).sum(), 0.0)
+        let mean = means[channel] as f32;
+        (lane_sum(run, run, |v, _| (v - mean) * (v - mean)), 0.0)
     })
     .into_iter()
     .map(|(sum, _)| sum / count)
@@ -138,15 +160,14 @@ pub fn batch_norm_train_backward(
     let sums = (0..geometry.channels)
         .into_par_iter()
         .map(|channel| {
-            let mean = mean[channel] as f64;
+            let mean = mean[channel];
             let mut total = (0.0f64, 0.0f64);
             for sample in 0..geometry.batch {
                 let start = (sample * geometry.channels + channel) * geometry.spatial;
                 let run = start..start + geometry.spatial;
-                for (&dy, &v) in output_grad[run.clone()].iter().zip(&x[run]) {
-                    total.0 += dy as f64;
-                    total.1 += dy as f64 * (v as f64 - mean);
-                }
+                let (dy, x) = (&output_grad[run.clone()], &x[run]);
+                total.0 += lane_sum(dy, dy, |dy, _| dy);
+                total.1 += lane_sum(dy, x, |dy, v| dy * (v - mean));
             }
             total
         })
