@@ -8,18 +8,13 @@ use pgl_burn::burn::tensor::{Distribution, TensorData};
 use pgl_burn::kernels;
 use proptest::prelude::*;
 
-/// Largest absolute difference between two tensors of the same shape, relative to the
-/// larger magnitude of the reference (at least 1).
+mod support;
+
+/// [`support::max_relative_difference`] of two tensors' values.
 fn relative_difference(ours: Tensor<4>, burns: Tensor<4>) -> f32 {
     let ours: Vec<f32> = ours.into_data().iter::<f32>().collect();
     let burns: Vec<f32> = burns.into_data().iter::<f32>().collect();
-    assert_eq!(ours.len(), burns.len());
-    let scale = burns.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    ours.iter()
-        .zip(&burns)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f32::max)
-        / scale
+    support::max_relative_difference(&ours, &burns)
 }
 
 #[derive(Debug, Clone)]

@@ -9,16 +9,13 @@ use pgl_burn::burn::tensor::{Distribution, TensorData};
 use pgl_burn::kernels;
 use proptest::prelude::*;
 
+mod support;
+
+/// [`support::max_relative_difference`] of two tensors' values.
 fn max_relative_difference(ours: TensorData, burns: TensorData) -> f32 {
     let ours: Vec<f32> = ours.iter::<f32>().collect();
     let burns: Vec<f32> = burns.iter::<f32>().collect();
-    assert_eq!(ours.len(), burns.len());
-    let scale = burns.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    ours.iter()
-        .zip(&burns)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f32::max)
-        / scale
+    support::max_relative_difference(&ours, &burns)
 }
 
 /// (output, x grad, γ grad, β grad, running mean, running var) after one training forward and

@@ -9,12 +9,13 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::{Autodiff, NodeId};
-use burn::backend::ops::{ConvOptions, FloatTensorOps, ModuleOps};
+use burn::backend::ops::{ConvOptions, ModuleOps};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Shape, TensorData};
+use burn::tensor::{DType, Shape};
 
 use super::conv_cpu::{self, ConvGeometry};
+use super::flex_data::{flex_tensor, with_f32_slice};
 
 /// Convolution operations pgl implements itself for some backends.
 #[backend_extension(Flex, Autodiff)]
@@ -65,25 +66,6 @@ pub(super) fn geometry_of(
         kernel_h * kernel_w,
     ];
     (geometry.out_size().is_some() && sizes.iter().all(|&size| size > 0)).then_some(geometry)
-}
-
-/// A flex tensor's f32 elements in row-major order (copied only when it is not contiguous).
-fn with_f32_slice<R>(tensor: &FloatTensor<Flex>, read: impl FnOnce(&[f32]) -> R) -> R {
-    match tensor.as_slice::<f32>() {
-        Some(slice) => read(slice),
-        None => {
-            let contiguous = tensor.to_contiguous();
-            read(
-                contiguous
-                    .as_slice::<f32>()
-                    .expect("a contiguous f32 tensor"),
-            )
-        }
-    }
-}
-
-fn flex_tensor(values: Vec<f32>, shape: [usize; 4]) -> FloatTensor<Flex> {
-    Flex::float_from_data(TensorData::new(values, shape), &Default::default())
 }
 
 fn flex_geometry(

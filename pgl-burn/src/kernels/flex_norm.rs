@@ -9,12 +9,12 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::{Autodiff, NodeId};
-use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, ExtensionType, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Shape, TensorData};
+use burn::tensor::{DType, Shape};
 
 use super::batch_norm_cpu::{self, NormGeometry};
+use super::flex_data::{f32_values, flex_tensor, with_f32_slice};
 
 /// Output and batch statistics of training-mode batch normalisation.
 #[derive(ExtensionType)]
@@ -53,35 +53,6 @@ pub(super) fn geometry_of(shape: &Shape, dtype: DType) -> Option<NormGeometry> {
         spatial: dims[2..].iter().product(),
     };
     (!geometry.is_empty()).then_some(geometry)
-}
-
-fn f32_values(tensor: &FloatTensor<Flex>) -> Vec<f32> {
-    match tensor.as_slice::<f32>() {
-        Some(slice) => slice.to_vec(),
-        None => tensor
-            .to_contiguous()
-            .as_slice::<f32>()
-            .expect("a contiguous f32 tensor")
-            .to_vec(),
-    }
-}
-
-fn with_f32_slice<R>(tensor: &FloatTensor<Flex>, read: impl FnOnce(&[f32]) -> R) -> R {
-    match tensor.as_slice::<f32>() {
-        Some(slice) => read(slice),
-        None => {
-            let contiguous = tensor.to_contiguous();
-            read(
-                contiguous
-                    .as_slice::<f32>()
-                    .expect("a contiguous f32 tensor"),
-            )
-        }
-    }
-}
-
-fn flex_tensor(values: Vec<f32>, shape: Shape) -> FloatTensor<Flex> {
-    Flex::float_from_data(TensorData::new(values, shape), &Default::default())
 }
 
 fn forward(

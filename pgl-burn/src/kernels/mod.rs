@@ -12,6 +12,7 @@
 pub mod batch_norm_cpu;
 pub mod conv_cpu;
 pub mod flex_conv;
+mod flex_data;
 pub mod flex_norm;
 
 use burn::backend::Dispatch;
