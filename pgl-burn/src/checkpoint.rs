@@ -6,6 +6,9 @@
 //! - `objective.bpk`: the local objective's extra heads (InfoPro's decoders, projection heads),
 //!   only when the objective has some; their optimizer state is in their module's
 //!   `optimizer-K.bpk`,
+//! - `replay.bpk`: with `--global-replay`, the gradients the latest global step left for the
+//!   local steps to replay (see [`crate::replay`]), shaped like the model; absent before the
+//!   first global step,
 //! - `optimizer-K.bpk`: the state of module K's optimizer (Burn's optimizer record),
 //! - `manifest.json`: the format version, the resolved run configuration and the
 //!   [`TrainerProgress`] (epoch and iteration counters, the schedule's state, the loss history
@@ -27,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
 use crate::progress::{TrainerProgress, TrainerState};
+use crate::replay::ReplayBuffer;
 use crate::trainer::Trainer;
 
 /// Version of the checkpoint layout; bumped when it changes incompatibly.
@@ -35,6 +39,7 @@ pub const CHECKPOINT_FORMAT: u32 = 1;
 pub const MANIFEST: &str = "manifest.json";
 const MODEL_FILE: &str = "model.bpk";
 const OBJECTIVE_FILE: &str = "objective.bpk";
+const REPLAY_FILE: &str = "replay.bpk";
 const PARTIAL_PREFIX: &str = ".partial-";
 /// Test hook (cargo feature `test-hooks`, which only pgl-cli's tests enable): milliseconds to
 /// pause after each checkpoint file, to widen the window in which a kill lands during a write.
@@ -204,6 +209,12 @@ impl CheckpointStore {
             let path = partial.join(OBJECTIVE_FILE);
             let heads = trainer.objective_heads().clone();
             heads.save_file(&path).map_err(|e| error(&path, e))?;
+            sync_file(&path)?;
+        }
+        if let Some(replay) = trainer.replay() {
+            let path = partial.join(REPLAY_FILE);
+            let values = replay.values().clone();
+            values.save_file(&path).map_err(|e| error(&path, e))?;
             sync_file(&path)?;
         }
         for (k, optimizer) in trainer.optimizers().iter().enumerate() {
@@ -390,6 +401,17 @@ pub fn restore<M: DecoupledModel>(
     trainer
         .restore(state)
         .map_err(|e| error(&dir.join(MANIFEST), e))?;
+    let path = dir.join(REPLAY_FILE);
+    let replay = if path.is_file() {
+        // Loaded into an evaluation copy of the restored model: the same parameter ids.
+        let values = trainer.model().valid().try_load_file(&path);
+        Some(ReplayBuffer::from_values(
+            values.map_err(|e| error(&path, e))?,
+        ))
+    } else {
+        None
+    };
+    trainer.restore_replay(replay);
     Ok(manifest)
 }
 

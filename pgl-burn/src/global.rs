@@ -23,6 +23,7 @@ use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
 use crate::recompute::recomputed_grads;
+use crate::replay::ReplayBuffer;
 use crate::step::{GradsAndLosses, StepEnv, StepOutcome, non_finite, read_losses};
 
 /// What a global step needs besides the model, its optimizers and the batch.
@@ -38,6 +39,12 @@ pub struct GlobalStepOptions {
     /// Recompute each module's forward pass during the backward pass, holding one module's
     /// autodiff graph at a time (see [`crate::recompute`]).
     pub recompute: bool,
+    /// β of global-gradient replay (see [`crate::replay`]): the step leaves β times its
+    /// gradients for the following local steps (0: replay off).
+    pub replay: f64,
+    /// The aux losses train the aux heads only: each head reads its module's features
+    /// detached, so only the classifier's loss reaches the modules.
+    pub aux_detach: bool,
 }
 
 /// The start and length of each of `parts` contiguous micro-batches of a batch of `batch`
@@ -57,34 +64,39 @@ pub fn microbatch_ranges(batch: usize, parts: usize) -> Vec<(usize, usize)> {
 }
 
 /// The losses of one end-to-end forward pass.
-struct ForwardLosses {
+pub(crate) struct ForwardLosses {
     /// What the backward pass differentiates: the classifier's loss plus the weighted aux
     /// losses.
-    total: Tensor<1>,
+    pub total: Tensor<1>,
     /// Every module's loss value (`None` for aux heads not evaluated); the last is the
     /// classifier's.
-    values: Vec<Option<f32>>,
+    pub values: Vec<Option<f32>>,
 }
 
-/// The end-to-end forward pass of `model` on `images`: the classifier's loss and, when
-/// `aux_weight > 0`, every aux head's; all read back in one transfer.
-fn forward_losses<M: DecoupledModel>(
+/// The forward pass of modules `first..K` of `model` on `input` (module `first`'s input; the
+/// images when `first` is 0): the classifier's loss and, when `aux_weight > 0`, the aux
+/// losses of modules `first..K-1`; all read back in one transfer.
+pub(crate) fn forward_losses<M: DecoupledModel>(
     model: &M,
-    images: Activation,
+    first: usize,
+    input: Activation,
     labels: Tensor<1, Int>,
     env: StepEnv<'_>,
-    aux_weight: f64,
+    options: GlobalStepOptions,
 ) -> ForwardLosses {
     let modules = model.num_modules();
-    let mut x = images;
+    let aux_weight = options.aux_weight;
+    let mut x = input;
     let mut aux_losses = Vec::new();
-    for k in 0..modules {
+    for k in first..modules {
         x = model.forward_module(k, x);
         if aux_weight > 0.0 && k + 1 < modules {
-            aux_losses.push(
-                env.loss_fn
-                    .forward(model.head(k, x.clone()), labels.clone()),
-            );
+            let features = if options.aux_detach {
+                x.clone().detach()
+            } else {
+                x.clone()
+            };
+            aux_losses.push(env.loss_fn.forward(model.head(k, features), labels.clone()));
         }
     }
     let classifier_loss = env.loss_fn.forward(model.head(modules - 1, x), labels);
@@ -98,7 +110,7 @@ fn forward_losses<M: DecoupledModel>(
     let read = read_losses(reported);
     let mut values: Vec<Option<f32>> = vec![None; modules];
     if aux_weight > 0.0 {
-        for (slot, v) in values.iter_mut().zip(&read) {
+        for (slot, v) in values[first..].iter_mut().zip(&read) {
             *slot = Some(*v);
         }
     }
@@ -107,7 +119,7 @@ fn forward_losses<M: DecoupledModel>(
 }
 
 /// The first non-finite loss of `values` as an error of a global step.
-fn first_non_finite(values: &[Option<f32>], env: StepEnv<'_>) -> Option<TrainError> {
+pub(crate) fn first_non_finite(values: &[Option<f32>], env: StepEnv<'_>) -> Option<TrainError> {
     let modules = values.len();
     values
         .iter()
@@ -115,6 +127,10 @@ fn first_non_finite(values: &[Option<f32>], env: StepEnv<'_>) -> Option<TrainErr
         .find_map(|(k, v)| v.filter(|v| !v.is_finite()).map(|v| (k, v)))
         .map(|(k, value)| non_finite(value, StepKind::Global, k, modules, env.at))
 }
+
+/// What a global step did: its outcome and, with replay on, the gradients it leaves for the
+/// following local steps.
+pub(crate) type GlobalDone<M> = (StepOutcome, Option<ReplayBuffer<M>>);
 
 /// A global step (see the module documentation): every loss is checked before any update;
 /// on a non-finite one the model comes back unchanged with the error.
@@ -125,7 +141,7 @@ pub(crate) fn global_step<M: DecoupledModel>(
     labels: Tensor<1, Int>,
     env: StepEnv<'_>,
     options: GlobalStepOptions,
-) -> (M, Result<StepOutcome, TrainError>) {
+) -> (M, Result<GlobalDone<M>, TrainError>) {
     let modules = model.num_modules();
     let batch = images.batch_size();
     let ranges = microbatch_ranges(batch, options.microbatches);
@@ -167,8 +183,10 @@ pub(crate) fn global_step<M: DecoupledModel>(
         }
     }
     let lr = env.at.lr * options.lr_scale;
-    let module_grads =
+    let module_grads: Vec<_> =
         whole_grads.unwrap_or_else(|| accumulators.iter_mut().map(|a| a.grads()).collect());
+    let replay = (options.replay > 0.0)
+        .then(|| ReplayBuffer::capture(&model, &module_grads, options.replay));
     for (optimizer, grads) in optimizers.iter_mut().zip(module_grads) {
         model = optimizer.step(lr, model, grads);
     }
@@ -178,7 +196,7 @@ pub(crate) fn global_step<M: DecoupledModel>(
         loss: module_losses[modules - 1].expect("the classifier's loss"),
         module_losses,
     };
-    (model, Ok(outcome))
+    (model, Ok((outcome, replay)))
 }
 
 /// Every module's gradients of the (micro-)batch `images` (of its losses times `scale` when
@@ -193,9 +211,9 @@ fn batch_grads<M: DecoupledModel>(
     scale: Option<f32>,
 ) -> (M, Result<GradsAndLosses, TrainError>) {
     if options.recompute {
-        return recomputed_grads(model, images, labels, env, options.aux_weight, scale);
+        return recomputed_grads(model, images, labels, env, options, scale);
     }
-    let pass = forward_losses(&model, images, labels, env, options.aux_weight);
+    let pass = forward_losses(&model, 0, images, labels, env, options);
     if let Some(error) = first_non_finite(&pass.values, env) {
         return (model, Err(error));
     }

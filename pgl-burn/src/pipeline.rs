@@ -34,6 +34,7 @@ use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::model::{DecoupledModel, settle_running_stats};
 use crate::objective::ObjectiveHeads;
+use crate::replay::ReplayBuffer;
 use crate::step::{LocalObjectivePass, ModuleSpan, StepAt, StepEnv, local_pass};
 
 /// Local steps timed module by module before a pipeline chooses its groups.
@@ -230,10 +231,20 @@ pub(crate) struct Segment<'scope, M> {
     handles: Vec<ScopedJoinHandle<'scope, GroupResult<M>>>,
 }
 
+/// What a segment's workers train: the model, its objective heads, the local optimizers, and
+/// the gradients the latest global step left to replay (read only: local steps keep them).
+pub(crate) type LocalParts<M> = (
+    M,
+    ObjectiveHeads,
+    Vec<ModuleOptimizer>,
+    Option<ReplayBuffer<M>>,
+);
+
 #[allow(clippy::too_many_arguments)]
 fn run_group<M: DecoupledModel>(
     mut model: M,
     mut heads: ObjectiveHeads,
+    replay: Option<ReplayBuffer<M>>,
     objective: Box<dyn LocalObjective>,
     mut optimizers: Vec<ModuleOptimizer>,
     span: ModuleSpan,
@@ -253,6 +264,7 @@ fn run_group<M: DecoupledModel>(
             objective: &*objective,
             heads: &mut heads,
             images: work.images.as_ref(),
+            replay: replay.as_ref(),
         };
         let (next, pass) = local_pass(
             model,
@@ -297,17 +309,18 @@ fn run_group<M: DecoupledModel>(
 }
 
 impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
-    /// Splits the model, its objective heads and its optimizers (`parts`) into groups of
-    /// `sizes` modules and starts one thread per group, each learning from `objective`.
+    /// Splits the model, its objective heads and its optimizers (`parts`, with a copy of the
+    /// gradients to replay) into groups of `sizes` modules and starts one thread per group,
+    /// each learning from `objective`.
     pub fn start<'env>(
         scope: &'scope Scope<'scope, 'env>,
-        parts: (M, ObjectiveHeads, Vec<ModuleOptimizer>),
+        parts: LocalParts<M>,
         objective: &dyn LocalObjective,
         sizes: &[usize],
         capacity: usize,
         device: &Device,
     ) -> Self {
-        let (model, heads, optimizers) = parts;
+        let (model, heads, optimizers, replay) = parts;
         settle_running_stats(&model);
         settle_running_stats(&heads);
         let needs_images = heads.needs_images();
@@ -315,6 +328,7 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
         let sizes = sizes.to_vec();
         let groups = model.into_groups(&sizes);
         let mut head_groups = heads.into_groups(&sizes).into_iter();
+        let mut replay_groups = replay.map(|r| r.into_groups(&sizes).into_iter());
         let mut optimizers = optimizers.into_iter();
         let threads = worker_threads(sizes.len());
         let (first, mut receiver) = sync_channel::<Work>(capacity);
@@ -336,6 +350,7 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
                 total,
             };
             let group_heads = head_groups.next().expect("one head group per group");
+            let group_replay = replay_groups.as_mut().and_then(Iterator::next);
             let objective = objective.clone_box();
             let pool_threads = threads[g];
             handles.push(scope.spawn(move || {
@@ -344,6 +359,7 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
                     run_group(
                         group,
                         group_heads,
+                        group_replay,
                         objective,
                         opts,
                         span,

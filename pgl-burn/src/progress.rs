@@ -101,13 +101,17 @@ impl RunRecord {
             iterations_per_epoch: batches_in_epoch,
             recent_losses: &history,
         });
-        let factor = settings.lr_schedule.factor(&LrContext {
+        let clock = LrContext {
             epoch,
             iteration: self.iteration,
             iteration_in_epoch: batch_index,
             iterations_per_epoch: batches_in_epoch,
             total_epochs: settings.epochs,
-        });
+        };
+        let mut factor = settings.lr_schedule.factor(&clock);
+        if let (StepKind::Local, Some(local)) = (kind, &settings.local_lr_schedule) {
+            factor *= local.factor(&clock);
+        }
         let at = StepAt {
             epoch: epoch + 1,
             iteration: self.iteration + 1,
@@ -187,5 +191,56 @@ impl RunRecord {
             history: progress.history,
             position: progress.epoch_position,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pgl_core::{LrContext, LrScheduleRegistry, RunConfig, ScheduleRegistry, StepKind};
+
+    use super::RunRecord;
+    use crate::settings::TrainSettings;
+
+    #[test]
+    fn the_local_lr_schedule_scales_local_steps_only() {
+        let config = RunConfig {
+            lr: 0.1,
+            lr_schedule: "constant".to_string(),
+            local_lr_schedule: Some("cosine".to_string()),
+            epochs: 2,
+            ..RunConfig::default()
+        };
+        let settings = TrainSettings::from_config(&config).unwrap();
+        let mut schedule = ScheduleRegistry::with_builtins()
+            .build("periodic:every=2")
+            .unwrap();
+        let cosine = LrScheduleRegistry::with_builtins().build("cosine").unwrap();
+        let mut record = RunRecord::default();
+        let (mut locals, mut globals) = (0, 0);
+        for epoch in 0..2 {
+            for batch in 0..5 {
+                let (kind, at) = record.next_step(&mut *schedule, &settings, (epoch, batch, 5));
+                let clock = LrContext {
+                    epoch,
+                    iteration: record.iteration,
+                    iteration_in_epoch: batch,
+                    iterations_per_epoch: 5,
+                    total_epochs: 2,
+                };
+                match kind {
+                    StepKind::Global => {
+                        globals += 1;
+                        assert_eq!(at.lr, 0.1);
+                    }
+                    StepKind::Local => {
+                        locals += 1;
+                        assert_eq!(at.lr, 0.1 * cosine.factor(&clock));
+                        assert!(record.iteration == 0 || at.lr < 0.1);
+                    }
+                }
+                record.iteration += 1;
+            }
+        }
+        assert_eq!((locals, globals), (5, 5));
     }
 }

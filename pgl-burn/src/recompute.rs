@@ -24,6 +24,7 @@ use burn::tensor::Shape;
 
 use crate::activation::Activation;
 use crate::error::TrainError;
+use crate::global::GlobalStepOptions;
 use crate::model::DecoupledModel;
 use crate::step::{GradsAndLosses, StepEnv, non_finite};
 use pgl_core::StepKind;
@@ -37,10 +38,11 @@ pub(crate) fn recomputed_grads<M: DecoupledModel>(
     images: Activation,
     labels: Tensor<1, Int>,
     env: StepEnv<'_>,
-    aux_weight: f64,
+    options: GlobalStepOptions,
     scale: Option<f32>,
 ) -> (M, Result<GradsAndLosses, TrainError>) {
     let modules = model.num_modules();
+    let aux_weight = options.aux_weight;
     let mut inputs = Vec::with_capacity(modules);
     let mut x = images;
     {
@@ -65,8 +67,13 @@ pub(crate) fn recomputed_grads<M: DecoupledModel>(
         let features = model.forward_module(k, input.clone());
         let last = k + 1 == modules;
         let head_loss = (last || aux_weight > 0.0).then(|| {
+            let head_input = if options.aux_detach && !last {
+                features.clone().detach()
+            } else {
+                features.clone()
+            };
             env.loss_fn
-                .forward(model.head(k, features.clone()), labels.clone())
+                .forward(model.head(k, head_input), labels.clone())
         });
         if let Some(loss) = &head_loss {
             let value = loss.clone().into_scalar::<f32>();

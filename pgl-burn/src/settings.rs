@@ -9,8 +9,13 @@ use pgl_core::{
 };
 use pgl_data::Augment;
 
+use burn::prelude::Device;
+
+use crate::error::TrainError;
 use crate::global::GlobalStepOptions;
 use crate::memory::MemoryProbe;
+use crate::model::DecoupledModel;
+use crate::objective::ObjectiveHeads;
 use crate::optim::OptimizerSettings;
 
 /// The typed settings of a trainer. Build them with [`TrainSettings::from_config`] and the
@@ -28,6 +33,15 @@ pub struct TrainSettings {
     pub aux_weight: f64,
     /// Global steps use the learning rate times this factor.
     pub global_lr_scale: f64,
+    /// β of global-gradient replay (see [`crate::replay`]; 0: off).
+    pub global_replay: f64,
+    /// Global steps backpropagate through the top J modules only (see [`crate::partial`];
+    /// `None`: through all of them).
+    pub global_depth: Option<usize>,
+    /// Global steps' aux losses train the aux heads only (features detached before the heads).
+    pub global_aux_detach: bool,
+    /// An extra factor of local steps' learning rate (`None`: none).
+    pub local_lr_schedule: Option<Box<dyn LrSchedule>>,
     /// Micro-batches per global step (`None`: the whole batch in one pass).
     pub global_microbatch: Option<usize>,
     /// Global steps recompute activations at module boundaries (see [`crate::recompute`]).
@@ -72,6 +86,14 @@ impl TrainSettings {
             optimizer: OptimizerSettings::from_config(config),
             aux_weight: config.aux_weight,
             global_lr_scale: config.global_lr_scale,
+            global_replay: config.global_replay,
+            global_depth: config.global_depth,
+            global_aux_detach: config.global_aux_detach,
+            local_lr_schedule: config
+                .local_lr_schedule
+                .as_deref()
+                .map(|spec| LrScheduleRegistry::with_builtins().build(spec))
+                .transpose()?,
             global_microbatch: config.global_microbatch,
             global_checkpointing: config.global_checkpointing,
             batch_size: config.batch_size,
@@ -85,6 +107,52 @@ impl TrainSettings {
         })
     }
 
+    /// The extra heads the local objective needs for `model`, after checking that it can
+    /// train it and that the settings fit its K (`global_depth` at most K, and not combined
+    /// with micro-batches or checkpointed global steps).
+    pub(crate) fn objective_heads<M: DecoupledModel>(
+        &self,
+        model: &M,
+        device: &Device,
+    ) -> Result<ObjectiveHeads, TrainError> {
+        let objective = &*self.local_objective;
+        let modules = model.num_modules();
+        pgl_core::objective::check_modules(objective, modules)?;
+        self.check_global_depth(modules)?;
+        if !ObjectiveHeads::needed(objective, modules) {
+            return Ok(ObjectiveHeads::none());
+        }
+        let input = self.input_shape.ok_or_else(|| {
+            invalid(
+                "local_objective",
+                objective.spec(),
+                "the input shape in the trainer's settings (TrainSettings::with_input_shape): \
+                 its extra heads depend on it",
+            )
+        })?;
+        Ok(ObjectiveHeads::build(
+            objective, model, input, self.seed, device,
+        ))
+    }
+
+    /// `global_depth` is at most K and runs whole-batch, uncheckpointed global steps.
+    fn check_global_depth(&self, modules: usize) -> Result<(), TrainError> {
+        let Some(depth) = self.global_depth else {
+            return Ok(());
+        };
+        let value = depth.to_string();
+        if depth == 0 || depth > modules {
+            let expected = format!("an integer in [1, {modules}] (the model's K)");
+            return Err(invalid("global_depth", value, &expected));
+        }
+        if self.global_microbatch.is_some_and(|m| m > 1) || self.global_checkpointing {
+            let expected = "no global_microbatch or global_checkpointing: partial global \
+                            steps run whole-batch, plain backward passes";
+            return Err(invalid("global_depth", value, expected));
+        }
+        Ok(())
+    }
+
     /// What a global step needs to know beyond the model, its optimizers and the batch.
     pub(crate) fn global_step_options(&self) -> GlobalStepOptions {
         GlobalStepOptions {
@@ -92,6 +160,8 @@ impl TrainSettings {
             lr_scale: self.global_lr_scale,
             microbatches: self.global_microbatch.unwrap_or(1),
             recompute: self.global_checkpointing,
+            replay: self.global_replay,
+            aux_detach: self.global_aux_detach,
         }
     }
 
@@ -156,6 +226,13 @@ impl fmt::Debug for TrainSettings {
             .field("optimizer", &self.optimizer)
             .field("aux_weight", &self.aux_weight)
             .field("global_lr_scale", &self.global_lr_scale)
+            .field("global_replay", &self.global_replay)
+            .field("global_depth", &self.global_depth)
+            .field("global_aux_detach", &self.global_aux_detach)
+            .field(
+                "local_lr_schedule",
+                &self.local_lr_schedule.as_ref().map(|s| s.spec()),
+            )
             .field("global_microbatch", &self.global_microbatch)
             .field("global_checkpointing", &self.global_checkpointing)
             .field("batch_size", &self.batch_size)
@@ -171,4 +248,13 @@ impl fmt::Debug for TrainSettings {
             )
             .finish()
     }
+}
+
+/// A configuration error naming `field` of the run configuration.
+fn invalid(field: &str, value: String, expected: &str) -> TrainError {
+    TrainError::Core(CoreError::InvalidConfig {
+        field: field.to_string(),
+        value,
+        expected: expected.to_string(),
+    })
 }

@@ -29,6 +29,7 @@ use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
 use crate::objective::{LocalTargets, ObjectiveHeads, module_loss};
+use crate::replay::ReplayBuffer;
 
 /// What one training step did.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,16 +204,20 @@ pub(crate) struct LocalPass {
     pub losses: Vec<f32>,
 }
 
-/// The local objective of a local pass: what every module learns from, the extra heads of the
-/// pass's modules, and the network's input images when a decoder needs them (a pipeline
-/// group after the first gets activations as its input, not the images).
-pub(crate) struct LocalObjectivePass<'a> {
+/// What every module of a local pass learns from: the run's local objective, the extra heads
+/// of the pass's modules, the network's input images when a decoder needs them (a pipeline
+/// group after the first gets activations as its input, not the images), and the gradients
+/// the latest global step left to replay.
+pub(crate) struct LocalObjectivePass<'a, M> {
     /// The run's local objective.
     pub objective: &'a dyn LocalObjective,
     /// The extra heads of the pass's modules (stepped by their modules' optimizers).
     pub heads: &'a mut ObjectiveHeads,
     /// The input images of the batch (`None` when no module of the pass has a decoder).
     pub images: Option<&'a Activation>,
+    /// Global gradients added to every module's local gradients (shaped like the pass's
+    /// model; `None`: replay off or no global step yet). See [`crate::replay`].
+    pub replay: Option<&'a ReplayBuffer<M>>,
 }
 
 /// The local-step work of every module of `model`, in order: forward on the detached output
@@ -225,7 +230,7 @@ pub(crate) struct LocalObjectivePass<'a> {
 pub(crate) fn local_pass<M: DecoupledModel>(
     mut model: M,
     optimizers: &mut [ModuleOptimizer],
-    local: LocalObjectivePass<'_>,
+    local: LocalObjectivePass<'_, M>,
     images: Activation,
     labels: &Tensor<1, Int>,
     env: StepEnv<'_>,
@@ -253,7 +258,10 @@ pub(crate) fn local_pass<M: DecoupledModel>(
             let error = non_finite(backward.loss, StepKind::Local, module, span.total, env.at);
             return (model, Err(error));
         };
-        let module_grads = model.module_grads(k, &mut grads);
+        let mut module_grads = model.module_grads(k, &mut grads);
+        if let Some(replay) = local.replay {
+            replay.add_to(&mut module_grads);
+        }
         model = optimizer.step(env.at.lr, model, module_grads);
         local.heads.step(k, optimizer, env.at.lr, &mut grads);
         if let Some(timings) = timings.as_deref_mut() {
@@ -269,13 +277,15 @@ pub(crate) fn local_pass<M: DecoupledModel>(
     (model, Ok(pass))
 }
 
-/// A local step over the whole network: [`local_pass`] over every module.
+/// A local step over the whole network: [`local_pass`] over every module, adding `replay`'s
+/// gradients to the local ones when given.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn local_step<M: DecoupledModel>(
     model: M,
     optimizers: &mut [ModuleOptimizer],
     objective: &dyn LocalObjective,
     heads: &mut ObjectiveHeads,
+    replay: Option<&ReplayBuffer<M>>,
     images: Activation,
     labels: &Tensor<1, Int>,
     env: StepEnv<'_>,
@@ -290,6 +300,7 @@ pub(crate) fn local_step<M: DecoupledModel>(
         objective,
         heads,
         images: targets.as_ref(),
+        replay,
     };
     let timings = Some(timings);
     let (model, pass) = local_pass(model, optimizers, local, images, labels, env, span, timings);

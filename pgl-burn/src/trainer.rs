@@ -21,10 +21,12 @@ use crate::global;
 use crate::interrupt::StopHandle;
 use crate::model::DecoupledModel;
 use crate::objective::ObjectiveHeads;
+use crate::partial::partial_global_step;
 use crate::pipeline::{PipelinePlan, Segment, Work};
 use crate::progress::{RunRecord, TrainerProgress, TrainerState};
+use crate::replay::ReplayBuffer;
 use crate::settings::TrainSettings;
-use crate::step::{self, StepAt, StepEnv, StepOutcome};
+use crate::step::{self, LocalObjectivePass, StepAt, StepEnv, StepOutcome};
 
 /// Trains a [`DecoupledModel`] with one optimizer per module, following a guidance schedule.
 pub struct Trainer<M: DecoupledModel> {
@@ -37,6 +39,9 @@ pub struct Trainer<M: DecoupledModel> {
     /// then, with [`GlobalOptimizer::Separate`](pgl_core::GlobalOptimizer::Separate), one
     /// more per module for global steps. While a pipeline segment runs, only the global ones.
     optimizers: Vec<ModuleOptimizer>,
+    /// The gradients the latest global step left for local steps to replay (`None`: replay
+    /// off, or no global step yet).
+    replay: Option<ReplayBuffer<M>>,
     schedule: Box<dyn GuidanceSchedule>,
     settings: TrainSettings,
     device: Device,
@@ -67,11 +72,12 @@ impl<M: DecoupledModel> Trainer<M> {
             .map(|workers| PipelinePlan::new(workers, modules, &*schedule))
             .transpose()?;
         let optimizers = settings.optimizer.build_per_module(&model, modules);
-        let heads = objective_heads(&model, &settings, device)?;
+        let heads = settings.objective_heads(&model, device)?;
         Ok(Self {
             model: Some(model),
             heads,
             optimizers,
+            replay: None,
             schedule,
             settings,
             device: device.clone(),
@@ -149,6 +155,17 @@ impl<M: DecoupledModel> Trainer<M> {
         self.heads = heads;
     }
 
+    /// The gradients the latest global step left for local steps to replay (`None` with
+    /// replay off or before the first global step).
+    pub fn replay(&self) -> Option<&ReplayBuffer<M>> {
+        self.replay.as_ref()
+    }
+
+    /// Replaces the replayed gradients with `replay`, loaded from a checkpoint of this run.
+    pub(crate) fn restore_replay(&mut self, replay: Option<ReplayBuffer<M>>) {
+        self.replay = replay;
+    }
+
     /// The trainer's progress, for a checkpoint.
     pub fn progress(&self) -> TrainerProgress {
         self.record
@@ -206,22 +223,53 @@ impl<M: DecoupledModel> Trainer<M> {
             loss_fn: &self.loss_fn,
             at,
         };
-        let (local, separate) = self.optimizers.split_at_mut(model.num_modules());
+        let modules = model.num_modules();
+        let (local, separate) = self.optimizers.split_at_mut(modules);
         let (model, outcome) = match kind {
             StepKind::Local => {
                 let objective = &*self.settings.local_objective;
                 let heads = &mut self.heads;
+                let replay = self.replay.as_ref();
                 step::local_step(
-                    model, local, objective, heads, images, &labels, env, timings,
+                    model, local, objective, heads, replay, images, &labels, env, timings,
                 )
             }
             StepKind::Global => {
-                let global = if separate.is_empty() { local } else { separate };
+                let plain = self.schedule.is_plain_end_to_end();
                 let mut options = self.settings.global_step_options();
-                if self.schedule.is_plain_end_to_end() {
+                let depth = self.settings.global_depth.filter(|_| !plain);
+                let depth = depth.unwrap_or(modules).min(modules);
+                if plain {
                     options.aux_weight = 0.0; // the baseline is plain backprop
                 }
-                global::global_step(model, global, images, labels, env, options)
+                let (model, done) = if depth < modules {
+                    // Bottom modules: local optimizers; top: the global steps' ones.
+                    let (bottom, shared_top) = local.split_at_mut(modules - depth);
+                    let top = if separate.is_empty() {
+                        shared_top
+                    } else {
+                        &mut separate[modules - depth..]
+                    };
+                    let targets = self.heads.needs_images().then(|| images.clone());
+                    let pass = LocalObjectivePass {
+                        objective: &*self.settings.local_objective,
+                        heads: &mut self.heads,
+                        images: targets.as_ref(),
+                        replay: self.replay.as_ref(),
+                    };
+                    let optimizers = (bottom, top);
+                    partial_global_step(model, optimizers, pass, images, labels, env, options)
+                } else {
+                    let global = if separate.is_empty() { local } else { separate };
+                    global::global_step(model, global, images, labels, env, options)
+                };
+                let outcome = done.map(|(outcome, replay)| {
+                    if replay.is_some() {
+                        self.replay = replay;
+                    }
+                    outcome
+                });
+                (model, outcome)
             }
         };
         self.model = Some(model);
@@ -319,7 +367,7 @@ impl<M: DecoupledModel> Trainer<M> {
                 let optimizers = self.optimizers.drain(..modules).collect();
                 let heads = std::mem::replace(&mut self.heads, ObjectiveHeads::none());
                 let objective = &*self.settings.local_objective;
-                let parts = (model, heads, optimizers);
+                let parts = (model, heads, optimizers, self.replay.clone());
                 Segment::start(scope, parts, objective, &groups, 2, &self.device)
             });
             self.record.iteration += 1;
@@ -429,34 +477,4 @@ impl<M: DecoupledModel> Trainer<M> {
         }
         Ok(self.record.history.clone())
     }
-}
-
-/// The extra heads `settings.local_objective` needs for `model`, after checking that it can
-/// train it.
-fn objective_heads<M: DecoupledModel>(
-    model: &M,
-    settings: &TrainSettings,
-    device: &Device,
-) -> Result<ObjectiveHeads, TrainError> {
-    let objective = &*settings.local_objective;
-    pgl_core::objective::check_modules(objective, model.num_modules())?;
-    if !ObjectiveHeads::needed(objective, model.num_modules()) {
-        return Ok(ObjectiveHeads::none());
-    }
-    let input = settings.input_shape.ok_or_else(|| {
-        TrainError::Core(pgl_core::CoreError::InvalidConfig {
-            field: "local-objective".to_string(),
-            value: objective.spec(),
-            expected: "the input shape in the trainer's settings \
-                       (TrainSettings::with_input_shape): its extra heads depend on it"
-                .to_string(),
-        })
-    })?;
-    Ok(ObjectiveHeads::build(
-        objective,
-        model,
-        input,
-        settings.seed,
-        device,
-    ))
 }

@@ -121,6 +121,18 @@ pub struct CommonArgs {
     /// Global steps use the learning rate times this factor [default: 1].
     #[arg(long, value_name = "FACTOR")]
     pub global_lr_scale: Option<f64>,
+    /// Global-gradient replay: every global step leaves BETA times the gradient it applied to each module, and the local steps until the next global step add it to their own; 0: off [default: 0].
+    #[arg(long, value_name = "BETA")]
+    pub global_replay: Option<f64>,
+    /// Partial global steps: backpropagate the global loss through the top J modules only (the modules below take a local step) [default: all K].
+    #[arg(long, value_name = "J")]
+    pub global_depth: Option<usize>,
+    /// Global steps' aux losses (`--aux-weight`) train the aux heads only: the heads read the modules' features detached, so the modules learn from the classifier's loss alone in global steps (`--global-aux-detach` or `--global-aux-detach false`) [default: false].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub global_aux_detach: Option<bool>,
+    /// An extra factor for local steps' learning rate only, as a learning-rate schedule spec (see `pgl lr-schedules`): local steps run at lr x --lr-schedule x this; `cosine` hands training over from local to global steps as the run ends [default: none].
+    #[arg(long, value_name = "SPEC")]
+    pub local_lr_schedule: Option<String>,
     /// Cut every global step's batch into M micro-batches and accumulate their gradients, to hold one micro-batch's activations at a time [default: 1].
     #[arg(long, value_name = "M")]
     pub global_microbatch: Option<usize>,
@@ -214,6 +226,8 @@ impl CommonArgs {
             no_decay_norm_bias,
             aux_weight,
             global_lr_scale,
+            global_replay,
+            global_aux_detach,
             seed,
             backend,
             checkpoint_every,
@@ -246,6 +260,12 @@ impl CommonArgs {
         if self.global_microbatch.is_some() {
             config.global_microbatch = self.global_microbatch;
         }
+        if self.global_depth.is_some() {
+            config.global_depth = self.global_depth;
+        }
+        if self.local_lr_schedule.is_some() {
+            config.local_lr_schedule = self.local_lr_schedule.clone();
+        }
         Ok(config)
     }
 
@@ -273,6 +293,10 @@ impl CommonArgs {
             aux_weight,
             global_optimizer,
             global_lr_scale,
+            global_replay,
+            global_depth,
+            global_aux_detach,
+            local_lr_schedule,
             global_microbatch,
             seed,
             train_limit,
@@ -303,6 +327,10 @@ impl CommonArgs {
             || aux_weight.is_some()
             || global_optimizer.is_some()
             || global_lr_scale.is_some()
+            || global_replay.is_some()
+            || global_depth.is_some()
+            || global_aux_detach.is_some()
+            || local_lr_schedule.is_some()
             || global_microbatch.is_some()
             || seed.is_some()
             || train_limit.is_some()

@@ -151,6 +151,24 @@ pub struct RunConfig {
     pub global_optimizer: GlobalOptimizer,
     /// Global steps use the learning rate times this factor (default 1).
     pub global_lr_scale: f64,
+    /// β of global-gradient replay: every global step leaves β times the gradient it applied
+    /// to each module, and the local steps until the next global step add it to their own
+    /// (0, the default: off; configurations written before this field existed read as 0).
+    pub global_replay: f64,
+    /// Global steps backpropagate through the top J modules only: the modules below take a
+    /// local step, the top J are trained end to end (`None`, the default: all K; `end-to-end`
+    /// is always whole). Not combined with `global_microbatch` or `global_checkpointing`.
+    pub global_depth: Option<usize>,
+    /// With `aux_weight > 0`: the aux losses of global steps train the aux heads only (each
+    /// head reads its module's features detached), so the modules themselves learn from the
+    /// classifier's loss alone in global steps (default false: the aux losses reach the
+    /// modules too).
+    pub global_aux_detach: bool,
+    /// An extra factor for the learning rate of local steps only, as a learning-rate schedule
+    /// spec (see [`crate::lr`]): a local step runs at `lr · lr_schedule · local_lr_schedule`,
+    /// a global step at `lr · lr_schedule · global_lr_scale`. `cosine` hands training over
+    /// from local to global steps as the run ends (`None`, the default: no extra factor).
+    pub local_lr_schedule: Option<String>,
     /// Split every global step's batch into this many micro-batches and accumulate their
     /// gradients, so that a global step holds the activations of one micro-batch at a time
     /// (`None`: one pass over the whole batch).
@@ -225,6 +243,10 @@ impl Default for RunConfig {
             aux_weight: 1.0,
             global_optimizer: GlobalOptimizer::Shared,
             global_lr_scale: 1.0,
+            global_replay: 0.0,
+            global_depth: None,
+            global_aux_detach: false,
+            local_lr_schedule: None,
             global_microbatch: None,
             seed: 42,
             train_limit: None,
@@ -299,6 +321,16 @@ impl RunConfig {
                 self.global_lr_scale.to_string(),
                 "a finite number > 0",
             );
+        }
+        if !(self.global_replay.is_finite() && self.global_replay >= 0.0) {
+            return bad(
+                "global-replay",
+                self.global_replay.to_string(),
+                "a finite number >= 0 (0: no replay)",
+            );
+        }
+        if self.global_depth == Some(0) {
+            return bad("global-depth", "0".into(), "an integer >= 1 (modules)");
         }
         if let Some(m) = self.global_microbatch
             && (m == 0 || m > self.batch_size)

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Guidance study, round 2 (issue 24), main regime: Fashion-MNIST, CNN, K = 8, batch 128,
+# Adam 1e-3 with a cosine decay over the run, seeds 42-44 (per seed the same data order and
+# initial network in every configuration). Two budgets:
+#   short:     the first 20 000 training images x 2 epochs (314 steps; the issue's table);
+#   converged: the first 10 000 training images x 20 epochs (1580 steps), where local-only
+#              has stopped improving, so the gap measures generalization.
+# Every knob not named is pgl's default of the time (periodic:every=4, aux weight 1, shared
+# optimizer state, global LR scale 1, no replay, the model's default pool2-1f heads).
+# Each stage is one `pgl compare` folder; summarize.py joins them against `base`.
+# Usage: docs/results/guidance/fashion-cnn-k8.sh [PGL_BINARY] [OUT_DIR] [BUDGET] [STAGE...]
+#   BUDGET: short (default) or converged.
+set -euo pipefail
+pgl=${1:-pgl}
+out=${2:-runs/guidance-fashion-cnn-k8}
+budget=${3:-short}
+shift 3 || true
+stages=("$@")
+data=${PGL_DATA_DIR:-../shared/data}/fashion-mnist
+case $budget in
+  short) sizes=(--train-limit 20000 --epochs 2) ;;
+  converged) sizes=(--train-limit 10000 --epochs 20) ;;
+  *) echo "unknown budget $budget (short|converged)" >&2; exit 2 ;;
+esac
+out=$out/$budget
+common=(--dataset fashion-mnist --data-dir "$data" --model cnn --modules 8
+  --batch-size 128 --lr 1e-3 --lr-schedule cosine --optimizer adam --seeds 3)
+run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already there
+  local name=$1; shift
+  if [[ ${#stages[@]} -gt 0 && ! " ${stages[*]} " == *" $name "* ]]; then return; fi
+  [[ -f $out/$name/compare.json ]] && return
+  "$pgl" compare "${common[@]}" "${run_sizes[@]:-${sizes[@]}}" --out "$out/$name" "$@"
+}
+run_sizes=()
+# Baselines, the default guidance (25 % global steps) and 50 % global steps.
+run base --schedules end-to-end,local-only,periodic:every=4,periodic:every=2
+# The share of global steps: 10 % and 33 %.
+run share --schedules periodic:every=10,periodic:every=3
+# Combinations the first round left untried: a larger global LR with aux weight 1.
+run lr2 --global-lr-scale 2 --schedules periodic:every=4
+run lr4 --global-lr-scale 4 --schedules periodic:every=4
+# Diagnostic: end-to-end training on a quarter of the steps (the global steps of the default
+# alone, without the local steps between them): a quarter of the images, same epochs.
+run_sizes=(--train-limit "$((${sizes[1]} / 4))" "${sizes[@]:2}")
+run e2e-quarter --schedules end-to-end
+run_sizes=()
+# The same 25 % in blocks of 10 global steps in every 40, instead of one in every 4.
+run blocks --schedules periodic:every=40,len=10
+# Heads that see further: InfoPro's 1c2f (conv + two linear layers) and DGL's mlp-sr,
+# local-only and guided (end-to-end does not use aux heads).
+run head-1c2f --aux-head 1c2f --schedules local-only,periodic:every=4
+run head-mlp-sr --aux-head mlp-sr --schedules local-only,periodic:every=4
+# Other local objectives, with and without the default guidance.
+run obj-supcon --local-objective supcon --schedules local-only,periodic:every=4
+run obj-infopro --local-objective infopro --schedules local-only,periodic:every=4
+# Global-gradient replay (--global-replay BETA): local steps add BETA times the latest
+# global step's gradient to their own.
+run replay-0.5 --global-replay 0.5 --schedules periodic:every=4
+run replay-1 --global-replay 1 --schedules periodic:every=4
+run replay-3 --global-replay 3 --schedules periodic:every=4

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Guidance study, round 2 (issue 24), the paper's many-module regime: ResNet-32 cut into
+# K = 16 modules by InfoPro's split table, InfoPro's 1c2f aux heads, on Fashion-MNIST (28x28
+# grey images; the zoo's ResNet takes them as they are). Adam 1e-3 with a cosine decay (an
+# optimizer at which end-to-end training of the deep network converges within a short
+# budget), batch 64, seeds 42-44 (per seed the same data order and initial network in every
+# configuration). Budget, sized for the 2-core CPU: the first 2 000 training images x 10
+# epochs (320 steps), tested on the first 2 000 test images.
+# Usage: docs/results/guidance/fashion-resnet32-k16.sh [PGL_BINARY] [OUT_DIR] [STAGE...]
+set -euo pipefail
+pgl=${1:-pgl}
+out=${2:-runs/guidance-fashion-resnet32-k16}
+shift 2 || true
+stages=("$@")
+data=${PGL_DATA_DIR:-../shared/data}/fashion-mnist
+common=(--dataset fashion-mnist --data-dir "$data" --train-limit 2000 --test-limit 2000
+  --epochs 10 --model resnet32 --modules 16 --split infopro --aux-head 1c2f
+  --batch-size 64 --lr 1e-3 --lr-schedule cosine --optimizer adam --seeds 3)
+run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already there
+  local name=$1; shift
+  if [[ ${#stages[@]} -gt 0 && ! " ${stages[*]} " == *" $name "* ]]; then return; fi
+  [[ -f $out/$name/compare.json ]] && return
+  "$pgl" compare "${common[@]}" --out "$out/$name" "$@"
+}
+# Baselines and the default guidance (25 % global steps).
+run base --schedules end-to-end,local-only,periodic:every=4

@@ -1,0 +1,57 @@
+//! `--global-aux-detach` (issue 24): in global steps the aux losses train the aux heads only;
+//! the modules learn from the classifier's loss alone, as with aux weight 0.
+
+use pgl_burn::activation::batch_tensors;
+use pgl_burn::burn::prelude::*;
+use pgl_burn::inspect::param_values;
+use pgl_core::{OptimizerKind, RunConfig, StepKind};
+use pgl_data::load_dataset;
+use pgl_models::testing::digits_trainer;
+
+/// Every parameter and buffer after one global step of `config` on 32 digits, by path.
+fn after_global_step(config: &RunConfig) -> Vec<(String, Vec<u32>)> {
+    let data = load_dataset("digits", None).unwrap();
+    let indices: Vec<usize> = (0..32).collect();
+    let (images, labels) = batch_tensors(&data.train.batch(&indices), &Device::flex().autodiff());
+    let mut trainer = digits_trainer("mlp", 3, config, 6);
+    trainer.step(StepKind::Global, images, labels).unwrap();
+    param_values(trainer.model())
+        .into_iter()
+        .map(|p| (p.path, p.values.iter().map(|v| v.to_bits()).collect()))
+        .collect()
+}
+
+fn parts(all: &[(String, Vec<u32>)], wanted: &str) -> Vec<(String, Vec<u32>)> {
+    all.iter()
+        .filter(|(path, _)| path.contains(wanted))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn detached_aux_losses_train_the_heads_and_leave_the_modules_to_the_classifier() {
+    let config = |aux_weight: f64, aux_detach: bool| RunConfig {
+        optimizer: OptimizerKind::Sgd,
+        momentum: 0.0,
+        lr: 0.05,
+        aux_weight,
+        global_aux_detach: aux_detach,
+        ..RunConfig::default()
+    };
+    let detached = after_global_step(&config(1.0, true));
+    let classifier_only = after_global_step(&config(0.0, false));
+    let joint = after_global_step(&config(1.0, false));
+    // Module bodies: as if the aux losses were not there.
+    assert_eq!(
+        parts(&detached, ".body."),
+        parts(&classifier_only, ".body.")
+    );
+    assert_ne!(parts(&detached, ".body."), parts(&joint, ".body."));
+    // Aux heads: the same gradient as with the aux losses reaching the modules (a head's
+    // gradient does not depend on where its input's gradient goes).
+    assert_eq!(parts(&detached, ".head."), parts(&joint, ".head."));
+    assert_ne!(
+        parts(&detached, ".head."),
+        parts(&classifier_only, ".head.")
+    );
+}
