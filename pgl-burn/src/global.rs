@@ -211,7 +211,8 @@ fn batch_grads<M: DecoupledModel>(
     scale: Option<f32>,
 ) -> (M, Result<GradsAndLosses, TrainError>) {
     if options.recompute {
-        return recomputed_grads(model, images, labels, env, options, scale);
+        let aux = (options.aux_weight, options.aux_detach);
+        return recomputed_grads(model, images, labels, env, aux, scale);
     }
     let pass = forward_losses(&model, 0, images, labels, env, options);
     if let Some(error) = first_non_finite(&pass.values, env) {

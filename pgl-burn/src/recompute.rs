@@ -24,7 +24,6 @@ use burn::tensor::Shape;
 
 use crate::activation::Activation;
 use crate::error::TrainError;
-use crate::global::GlobalStepOptions;
 use crate::model::DecoupledModel;
 use crate::step::{GradsAndLosses, StepEnv, non_finite};
 use pgl_core::StepKind;
@@ -38,11 +37,10 @@ pub(crate) fn recomputed_grads<M: DecoupledModel>(
     images: Activation,
     labels: Tensor<1, Int>,
     env: StepEnv<'_>,
-    options: GlobalStepOptions,
+    (aux_weight, aux_detach): (f64, bool),
     scale: Option<f32>,
 ) -> (M, Result<GradsAndLosses, TrainError>) {
     let modules = model.num_modules();
-    let aux_weight = options.aux_weight;
     let mut inputs = Vec::with_capacity(modules);
     let mut x = images;
     {
@@ -67,7 +65,7 @@ pub(crate) fn recomputed_grads<M: DecoupledModel>(
         let features = model.forward_module(k, input.clone());
         let last = k + 1 == modules;
         let head_loss = (last || aux_weight > 0.0).then(|| {
-            let head_input = if options.aux_detach && !last {
+            let head_input = if aux_detach && !last {
                 features.clone().detach()
             } else {
                 features.clone()
