@@ -13,22 +13,17 @@ copy() { # copy SRC_DIR DEST_PREFIX
   cp "$1/compare.json" "$2.json"
   cp "$1/compare.md" "$2.md"
 }
-for budget in short converged; do
-  [[ -f $fashion/$budget/base/compare.json ]] || continue
-  labels=()
-  for stage in "$fashion/$budget"/*/; do
-    name=$(basename "$stage")
-    copy "$stage" "$here/fashion-cnn-k8-$budget/$name"
-    [[ $name != base && -f $stage/compare.json ]] && labels+=("$name=$stage")
+join() { # join STUDY_DIR NAME: copy STUDY_DIR's stages to NAME/ and write NAME.md/.svg
+  local study=$1 name=$2 labels=() stage stage_name
+  [[ -f $study/base/compare.json ]] || return 0
+  for stage in "$study"/*/; do
+    stage_name=$(basename "$stage")
+    copy "$stage" "$here/$name/$stage_name"
+    if [[ $stage_name != base && -f $stage/compare.json ]]; then
+      labels+=("$stage_name=$stage")
+    fi
   done
-  python3 "$here/summarize.py" "$here/fashion-cnn-k8-$budget.md" "$fashion/$budget/base" "${labels[@]}"
-done
-if [[ -n $resnet && -f $resnet/base/compare.json ]]; then
-  labels=()
-  for stage in "$resnet"/*/; do
-    name=$(basename "$stage")
-    copy "$stage" "$here/fashion-resnet32-k16/$name"
-    [[ $name != base && -f $stage/compare.json ]] && labels+=("$name=$stage")
-  done
-  python3 "$here/summarize.py" "$here/fashion-resnet32-k16.md" "$resnet/base" "${labels[@]}"
-fi
+  python3 "$here/summarize.py" "$here/$name.md" "$study/base" "${labels[@]}"
+}
+for budget in short converged; do join "$fashion/$budget" "fashion-cnn-k8-$budget"; done
+if [[ -n $resnet ]]; then join "$resnet" fashion-resnet32-k16; fi
