@@ -53,6 +53,10 @@ pub struct TrainSettings {
     /// `[channels, height, width]` of the input images: needed to build the extra heads of an
     /// objective that has some (InfoPro's decoders reconstruct the image).
     pub input_shape: Option<[usize; 3]>,
+    /// Per-channel `(mean, std)` the input images were normalised with: needed by InfoPro's
+    /// binary cross-entropy reconstruction (`recon=bce`), which compares with the image in
+    /// `[0, 1]`.
+    pub input_normalization: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 impl TrainSettings {
@@ -62,13 +66,16 @@ impl TrainSettings {
     /// the `with_*` methods). Fails on a learning-rate schedule or local objective spec that
     /// does not build. The local objective is built by the built-in registry (see
     /// [`with_local_objective`](Self::with_local_objective) for others); an objective with
-    /// extra heads also needs [`with_input_shape`](Self::with_input_shape).
+    /// extra heads also needs [`with_input_shape`](Self::with_input_shape), and one with InfoPro's
+    /// binary cross-entropy reconstruction
+    /// [`with_input_normalization`](Self::with_input_normalization).
     pub fn from_config(config: &RunConfig) -> Result<Self, CoreError> {
         Ok(Self {
             lr: config.lr,
             lr_schedule: LrScheduleRegistry::with_builtins().build(&config.lr_schedule)?,
             local_objective: ObjectiveRegistry::with_builtins().build(&config.local_objective)?,
             input_shape: None,
+            input_normalization: None,
             optimizer: OptimizerSettings::from_config(config),
             aux_weight: config.aux_weight,
             global_lr_scale: config.global_lr_scale,
@@ -107,6 +114,15 @@ impl TrainSettings {
     pub fn with_input_shape(self, input_shape: [usize; 3]) -> Self {
         Self {
             input_shape: Some(input_shape),
+            ..self
+        }
+    }
+
+    /// The same settings for input images normalised per channel with `mean` and `std` (the
+    /// dataset's: `ImageDataset::{mean, std}`).
+    pub fn with_input_normalization(self, mean: Vec<f32>, std: Vec<f32>) -> Self {
+        Self {
+            input_normalization: Some((mean, std)),
             ..self
         }
     }
@@ -153,6 +169,7 @@ impl fmt::Debug for TrainSettings {
             .field("lr_schedule", &self.lr_schedule.spec())
             .field("local_objective", &self.local_objective.spec())
             .field("input_shape", &self.input_shape)
+            .field("input_normalization", &self.input_normalization)
             .field("optimizer", &self.optimizer)
             .field("aux_weight", &self.aux_weight)
             .field("global_lr_scale", &self.global_lr_scale)

@@ -9,6 +9,7 @@ use std::time::Instant;
 use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
+use pgl_core::objective::Reconstruction;
 use pgl_core::{EpochMetrics, EventSink, GuidanceSchedule, StepKind, TrainEvent};
 use pgl_data::loader::{receive, spawn_batches};
 use pgl_data::{Batch, DatasetSplits, EpochPlan, ImageDataset, LoaderStats};
@@ -20,7 +21,7 @@ use crate::eval::{Evaluation, evaluate};
 use crate::global;
 use crate::interrupt::StopHandle;
 use crate::model::DecoupledModel;
-use crate::objective::ObjectiveHeads;
+use crate::objective::{InputImages, ObjectiveHeads};
 use crate::pipeline::{PipelinePlan, Segment, Work};
 use crate::progress::{RunRecord, TrainerProgress, TrainerState};
 use crate::settings::TrainSettings;
@@ -443,20 +444,32 @@ fn objective_heads<M: DecoupledModel>(
     if !ObjectiveHeads::needed(objective, model.num_modules()) {
         return Ok(ObjectiveHeads::none());
     }
-    let input = settings.input_shape.ok_or_else(|| {
+    let missing = |what: &str| {
         TrainError::Core(pgl_core::CoreError::InvalidConfig {
             field: "local-objective".to_string(),
             value: objective.spec(),
-            expected: "the input shape in the trainer's settings \
-                       (TrainSettings::with_input_shape): its extra heads depend on it"
-                .to_string(),
+            expected: what.to_string(),
         })
+    };
+    let shape = settings.input_shape.ok_or_else(|| {
+        missing(
+            "the input shape in the trainer's settings \
+             (TrainSettings::with_input_shape): its extra heads depend on it",
+        )
     })?;
-    Ok(ObjectiveHeads::build(
-        objective,
-        model,
-        input,
-        settings.seed,
-        device,
-    ))
+    let modules = model.num_modules();
+    let reconstructs = (0..modules).any(|k| objective.weights(k, modules).reconstruction > 0.0);
+    let input = match &settings.input_normalization {
+        Some((mean, std)) => InputImages::new(shape, mean.clone(), std.clone()),
+        None if reconstructs && objective.reconstruction() == Reconstruction::Bce => {
+            return Err(missing(
+                "the input images' normalisation in the trainer's settings \
+                 (TrainSettings::with_input_normalization): recon=bce compares with the \
+                 de-normalised image",
+            ));
+        }
+        None => InputImages::unnormalised(shape),
+    };
+    ObjectiveHeads::build(objective, model, &input, settings.seed, device)
+        .map_err(|e| missing(&e.to_string()))
 }
