@@ -145,9 +145,8 @@ impl ConvInit {
     }
 }
 
-/// Draws every 4-D parameter (a convolution weight `[out, in, kh, kw]`) from
-/// `N(0, 2 / (out · kh · kw))` and initialises every other parameter as Burn would, in visit
-/// order.
+/// Redraws every 4-D parameter (a convolution weight `[out, in, kh, kw]`) from
+/// `N(0, 2 / (out · kh · kw))`, in visit order; other parameters pass through.
 struct HeNormalFanOut;
 
 impl burn::module::ModuleMapper for HeNormalFanOut {
@@ -156,7 +155,6 @@ impl burn::module::ModuleMapper for HeNormalFanOut {
         param: burn::module::Param<Tensor<D>>,
     ) -> burn::module::Param<Tensor<D>> {
         if D != 4 {
-            let _ = param.val();
             return param;
         }
         param.map(|old| {
@@ -175,7 +173,10 @@ impl burn::module::ModuleMapper for HeNormalFanOut {
 }
 
 /// [`initialize_seeded`] with convolution weights drawn as `conv_init` says: the module's
-/// initial weights are a function of `seed`, its shapes and `conv_init` alone.
+/// initial weights are a function of `seed`, its shapes and `conv_init` alone. With
+/// [`ConvInit::HeNormalFanOut`] every parameter is first initialised as with
+/// [`ConvInit::Default`], then the convolution weights are redrawn from the same stream, so
+/// everything but those weights is the same as with the default.
 pub fn initialize_seeded_with<M: Module>(
     module: M,
     device: &Device,
@@ -192,6 +193,7 @@ pub fn initialize_seeded_with<M: Module>(
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             device.seed(seed);
+            initialize_now(&module);
             module.map(&mut HeNormalFanOut)
         }
     }

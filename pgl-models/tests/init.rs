@@ -220,7 +220,7 @@ fn he_initialisation_draws_convolutions_from_n_0_2_over_fan_out() {
         assert_eq!(p.path, d.path);
         let is_conv_weight = p.path.ends_with("weight") && p.shape.len() == 4;
         if !is_conv_weight {
-            // Biases, batch norms and linear layers keep Burn's initialisation.
+            // Biases, batch norms and linear layers keep Burn's initialisation, bit for bit.
             assert!(p.values == d.values, "{} changed", p.path);
             continue;
         }

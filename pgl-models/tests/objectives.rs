@@ -18,7 +18,12 @@ use pgl_models::testing::{digits_trainer, metrics_fingerprint, seeded_model};
 use pgl_models::{AuxHead, DecoupledNet, ModelCatalog, ModelInput, ModelOptions, trainable_params};
 
 const IMAGE: [usize; 3] = [1, 8, 8];
-const OBJECTIVES: &[&str] = &["infopro", "infopro:class=supcon", "supcon:temperature=0.2"];
+const OBJECTIVES: &[&str] = &[
+    "infopro",
+    "infopro:class=supcon",
+    "supcon:temperature=0.2",
+    "infopro:class=supcon,proj=mlp,recon=mse",
+];
 
 fn data(train: usize) -> DatasetSplits {
     let mut d = load_dataset("digits", None).unwrap();
@@ -89,8 +94,18 @@ fn the_gradient_of_every_objective_reaches_no_earlier_module() {
                     let g = param_grads(projection, &grads);
                     assert!(has_grads(&g), "{spec} {name}: projection {k}");
                 }
+                if let Some(projection) = &own.aux_projection {
+                    let g = param_grads(projection, &grads);
+                    assert!(has_grads(&g), "{spec} {name}: aux-design projection {k}");
+                }
                 assert_eq!(own.decoder.is_some(), w.reconstruction > 0.0);
-                assert_eq!(own.projection.is_some(), w.contrastive > 0.0);
+                let projections =
+                    own.projection.is_some() as u8 + own.aux_projection.is_some() as u8;
+                assert_eq!(
+                    projections,
+                    u8::from(w.contrastive > 0.0),
+                    "{spec}: one projection"
+                );
                 input = backward.output;
             }
         }
