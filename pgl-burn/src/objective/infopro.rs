@@ -22,6 +22,7 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
+use burn::tensor::activation::log_sigmoid;
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 
@@ -110,13 +111,17 @@ pub fn reconstruction_loss(reconstruction: Activation, images: Activation) -> Te
 }
 
 /// PyTorch's `BCELoss()(sigmoid(logits), targets)`, the mean over every element of
-/// `−t·log σ(z) − (1 − t)·log(1 − σ(z))`, computed from the logits as
-/// `max(z, 0) − z·t + log(1 + e^−|z|)`: the same function, with the gradient `(σ(z) − t) / n`
-/// everywhere. (PyTorch computes the sigmoid first and clamps each logarithm at −100; in
-/// float32 that only differs where `σ(z)` rounds to 0 or 1, `|z|` above about 16.)
+/// `−t·log σ(z) − (1 − t)·log(1 − σ(z))`, computed from the logits with Burn's stable
+/// `log_sigmoid` (`log(1 − σ(z)) = log σ(−z)`): the same function, with the gradient
+/// `(σ(z) − t) / n` everywhere. (PyTorch computes the sigmoid first and clamps each logarithm
+/// at −100; in float32 that only differs where `σ(z)` rounds to 0 or 1, `|z|` above about 16.)
 pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-    let softplus = logits.clone().abs().neg().exp().log1p();
-    (logits.clone().clamp_min(0.0) - logits * targets + softplus).mean()
+    let positive = log_sigmoid(logits.clone());
+    let negative = log_sigmoid(logits.neg());
+    let ones = targets.ones_like();
+    (targets.clone() * positive + (ones - targets) * negative)
+        .mean()
+        .neg()
 }
 
 /// How a module's reconstruction is compared with the input images; plain data (not saved:
