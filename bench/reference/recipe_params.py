@@ -28,7 +28,8 @@ PyTorch 2.15 is committed next to this script.
 Each entry: the network (body and classifier), the K − 1 auxiliary classifiers with class
 outputs (`aux_ce`: InfoPro's `AuxClassifier` in `cross_entropy` mode; DGL's auxiliary nets),
 InfoPro's decoders and its contrastive heads (`AuxClassifier` in `contrast` mode, 128
-outputs), and parameters the reference holds but never uses (`unused`: DGL's auxiliary `bn`,
+outputs; also per module, in module order: InfoPro builds both for every auxiliary module,
+also where their weight is 0, pgl only where it is not), and parameters the reference holds but never uses (`unused`: DGL's auxiliary `bn`,
 applied only when the network has no MLP). For DGL also the split points as pgl's unit indices
 (stem = unit 0, residual block i = unit i + 1).
 """
@@ -80,11 +81,16 @@ def infopro(networks_dir, depth, modules):
         for name, m in contrast.named_children()
         if not name.startswith(("decoder_", "aux_classifier_"))
     )
+    def per_module(net, prefix):
+        return [count(m) for name, m in net.named_children() if name.startswith(prefix)]
+
     return {
         "network": network,
         "aux_ce": part(cross_entropy, "aux_classifier_"),
         "decoders": part(contrast, "decoder_"),
         "contrastive_heads": part(contrast, "aux_classifier_"),
+        "decoders_per_module": per_module(contrast, "decoder_"),
+        "contrastive_heads_per_module": per_module(contrast, "aux_classifier_"),
         "unused": 0,
     }
 
