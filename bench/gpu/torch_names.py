@@ -20,12 +20,13 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_reference  # noqa: E402
 
-# `(list name, model, K)`: the defaults of `pgl train` (digits CNN, K = 4, pool2-1f heads; the
-# names do not depend on the image size) and the GPU bench's ResNet-32 (InfoPro's K = 16
-# split, 1c2f heads), 10 classes.
+# `(list name, model, K, shortcut)`: the defaults of `pgl train` (digits CNN, K = 4, pool2-1f
+# heads; the names do not depend on the image size) and the GPU bench's ResNet-32 (InfoPro's
+# K = 16 split, 1c2f heads) with option-A and option-B shortcuts, 10 classes.
 CONFIGS = [
-    ("cnn_k4", "cnn", 4),
-    ("resnet32_k16_infopro_1c2f", "resnet32", 16),
+    ("cnn_k4", "cnn", 4, "option-a"),
+    ("resnet32_k16_infopro_1c2f", "resnet32", 16, "option-a"),
+    ("resnet32_k16_infopro_1c2f_option_b", "resnet32", 16, "option-b"),
 ]
 
 # The CNN's `(channels, wants stride 2)` per block, as in torch_reference.cnn.
@@ -82,6 +83,27 @@ class PglBasicBlock(torch_reference.BasicBlock):
         return F.relu(out + shortcut)
 
 
+class PglBasicBlockB(torch_reference.BasicBlock):
+    """torch_reference.BasicBlock with the option-B shortcut where the shape changes: a 1x1
+    convolution with the block's stride and a BatchNorm, named `downsample.0` and
+    `downsample.1` as in InfoPro's and torchvision's ResNets (`pgl --shortcut option-b`)."""
+
+    def add_downsample(self):
+        if self.stride > 1 or self.pad:
+            cin, cout = self.conv1.in_channels, self.conv1.out_channels
+            self.downsample = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, self.stride, bias=False), nn.BatchNorm2d(cout)
+            )
+        return self
+
+    def forward(self, x):
+        if not hasattr(self, "downsample"):
+            return PglBasicBlock.forward(self, x)
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.downsample(x))
+
+
 def _set_input_channels(stages, channels):
     """The reference builds the CNN for 1 channel and ResNet-32 for 3; pgl builds both for the
     dataset's channels. Replaces the first convolution by one with `channels` inputs."""
@@ -91,10 +113,11 @@ def _set_input_channels(stages, channels):
         stem[0] = nn.Conv2d(channels, conv.out_channels, 3, conv.stride, 1, bias=False)
 
 
-def reference_net(model, modules, classes=10, side=None, channels=None):
+def reference_net(model, modules, classes=10, side=None, channels=None, shortcut="option-a"):
     """The reference `model` ("cnn" or "resnet32") with K = `modules`, for `classes` classes,
-    (CNN only) square images of `side` pixels (default 28) and images of `channels` channels
-    (default: the reference's, 1 for the CNN and 3 for ResNet-32)."""
+    (CNN only) square images of `side` pixels (default 28), images of `channels` channels
+    (default: the reference's, 1 for the CNN and 3 for ResNet-32) and (ResNet-32 only) the
+    `shortcut` of blocks that change shape ("option-a" or "option-b")."""
     if model == "cnn":
         stages, heads, _ = torch_reference.cnn(modules, classes)
         if side is not None:
@@ -103,7 +126,11 @@ def reference_net(model, modules, classes=10, side=None, channels=None):
         stages, heads, _ = torch_reference.resnet32(modules, classes)
         for stage in stages:
             if isinstance(stage, torch_reference.BasicBlock):
-                stage.__class__ = PglBasicBlock
+                if shortcut == "option-b":
+                    stage.__class__ = PglBasicBlockB
+                    stage.add_downsample()
+                else:
+                    stage.__class__ = PglBasicBlock
     else:
         raise ValueError(f"the reference defines cnn and resnet32, not {model}")
     if channels is not None:
@@ -114,8 +141,8 @@ def reference_net(model, modules, classes=10, side=None, channels=None):
 def main():
     out_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_names")
     os.makedirs(out_dir, exist_ok=True)
-    for name, model, modules in CONFIGS:
-        net = reference_net(model, modules)
+    for name, model, modules, shortcut in CONFIGS:
+        net = reference_net(model, modules, shortcut=shortcut)
         lines = [
             f"{key}\t{list(value.shape)}\t{str(value.dtype).removeprefix('torch.')}"
             for key, value in net.state_dict().items()

@@ -11,6 +11,8 @@ pub struct ParamValues {
     pub path: String,
     /// Whether the optimizer trains it (false for buffers such as BatchNorm running stats).
     pub trainable: bool,
+    /// Its shape (a convolution weight's is `[out, in, kh, kw]`).
+    pub shape: Vec<usize>,
     /// Its values, flattened in row-major order.
     pub values: Vec<f32>,
 }
@@ -33,6 +35,7 @@ impl ModuleVisitor for Collector {
         self.out.push(ParamValues {
             path: self.path.join("."),
             trainable: tensor.is_require_grad(),
+            shape: tensor.dims().to_vec(),
             values: tensor.into_data().iter::<f32>().collect(),
         });
     }

@@ -7,7 +7,8 @@
 //!   [`GuidanceSchedule`](pgl_core::GuidanceSchedule) chooses, one optimizer per module;
 //!   [`settings`]: its [`TrainSettings`].
 //! - [`objective`]: the tensor side of local objectives (`ce`, `infopro`, `supcon`): their
-//!   losses and extra heads.
+//!   losses and extra heads; [`head`]: [`HeadStack`], the form in which a model hands over a
+//!   copy of its aux head's design (the contrastive term's `proj=aux` head).
 //! - [`step`]: the local and the global step themselves; [`pipeline`]: pipelined local steps
 //!   (planning and running); [`epoch`]: epoch bookkeeping and metrics.
 //! - [`eval`]: test loss, accuracy and per-module (per-head) accuracy.
@@ -26,6 +27,7 @@ pub mod error;
 pub mod eval;
 pub mod export;
 pub mod global;
+pub mod head;
 pub mod inspect;
 pub mod interrupt;
 pub mod kernels;
@@ -48,8 +50,9 @@ pub use epoch::EpochPosition;
 pub use error::TrainError;
 pub use eval::Evaluation;
 pub use global::GlobalStepOptions;
+pub use head::{HeadLayer, HeadStack};
 pub use interrupt::StopHandle;
-pub use model::DecoupledModel;
+pub use model::{ConvInit, DecoupledModel};
 pub use optim::OptimizerSettings;
 pub use progress::{TrainerProgress, TrainerState};
 pub use settings::TrainSettings;

@@ -6,6 +6,7 @@ use burn::prelude::*;
 use burn::tensor::Gradients;
 
 use crate::activation::Activation;
+use crate::head::HeadStack;
 
 /// A network cut into K modules `f_1..f_K`, with an auxiliary head `a_k` after each module
 /// k < K and the network's own classifier after module K.
@@ -36,6 +37,29 @@ pub trait DecoupledModel: Module + Sized {
 
     /// The inverse of [`into_groups`](Self::into_groups).
     fn from_groups(groups: Vec<Self>) -> Self;
+
+    /// A new head of the same design as module `k`'s auxiliary head, on features of shape
+    /// `features` (without the batch dimension), ending in `outputs` outputs, with parameters
+    /// of its own (initialised lazily): what the contrastive term of `proj=aux` projects
+    /// through ([`crate::objective`]). `None` (the default) when the model cannot make one;
+    /// the trainer then refuses `proj=aux`.
+    fn aux_head_like(
+        &self,
+        k: usize,
+        features: &[usize],
+        outputs: usize,
+        device: &Device,
+    ) -> Option<HeadStack> {
+        let _ = (k, features, outputs, device);
+        None
+    }
+
+    /// How the model's convolutions were initialised; the local objective's extra heads
+    /// (decoders, projections) are initialised the same way, as InfoPro's initialisation loop
+    /// covers its decoders and auxiliary networks. [`ConvInit::Default`] unless the model says.
+    fn conv_init(&self) -> ConvInit {
+        ConvInit::Default
+    }
 
     /// The network's logits: every module in order, then the classifier.
     fn forward(&self, input: Activation) -> Tensor<2> {
@@ -92,6 +116,87 @@ pub fn initialize_seeded<M: Module>(module: &M, device: &Device, seed: u64) {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
     initialize_now(module);
+}
+
+/// How convolution weights are initialised (a model option: `--conv-init`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConvInit {
+    /// Burn's default, which is also PyTorch's: uniform in `±1/√fan_in` (`default`).
+    #[default]
+    Default,
+    /// He et al.'s normal initialisation with fan-out, `N(0, 2 / (out_channels · kh · kw))`
+    /// (`he-normal-fan-out`): InfoPro's (`InfoProResNet.__init__`, `Experiments on
+    /// CIFAR-SVHN-STL10/networks/resnet.py` lines 141–147), DGL's ResNet's and torchvision's
+    /// (`kaiming_normal_(mode="fan_out", nonlinearity="relu")`). Convolution biases, linear
+    /// layers and batch norms keep their defaults, as in those codes.
+    HeNormalFanOut,
+}
+
+impl ConvInit {
+    /// Every choice, in the order help texts list them.
+    pub const ALL: [ConvInit; 2] = [ConvInit::Default, ConvInit::HeNormalFanOut];
+
+    /// The name used in configs and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConvInit::Default => "default",
+            ConvInit::HeNormalFanOut => "he-normal-fan-out",
+        }
+    }
+}
+
+/// Redraws every 4-D parameter (a convolution weight `[out, in, kh, kw]`) from
+/// `N(0, 2 / (out · kh · kw))`, in visit order; other parameters pass through.
+struct HeNormalFanOut;
+
+impl burn::module::ModuleMapper for HeNormalFanOut {
+    fn map_float<const D: usize>(
+        &mut self,
+        param: burn::module::Param<Tensor<D>>,
+    ) -> burn::module::Param<Tensor<D>> {
+        if D != 4 {
+            return param;
+        }
+        param.map(|old| {
+            let dims = old.dims();
+            let fan_out = dims[0] * dims[2] * dims[3];
+            let std = (2.0 / fan_out as f64).sqrt();
+            let normal = burn::tensor::Distribution::Normal(0.0, std);
+            let fresh = Tensor::<D>::random(old.shape(), normal, &old.device());
+            if old.is_require_grad() {
+                fresh.require_grad()
+            } else {
+                fresh
+            }
+        })
+    }
+}
+
+/// [`initialize_seeded`] with convolution weights drawn as `conv_init` says: the module's
+/// initial weights are a function of `seed`, its shapes and `conv_init` alone. With
+/// [`ConvInit::HeNormalFanOut`] every parameter is first initialised as with
+/// [`ConvInit::Default`], then the convolution weights are redrawn from the same stream, so
+/// everything but those weights is the same as with the default.
+pub fn initialize_seeded_with<M: Module>(
+    module: M,
+    device: &Device,
+    seed: u64,
+    conv_init: ConvInit,
+) -> M {
+    match conv_init {
+        ConvInit::Default => {
+            initialize_seeded(&module, device, seed);
+            module
+        }
+        ConvInit::HeNormalFanOut => {
+            let _guard = SEEDED_INIT
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            device.seed(seed);
+            initialize_now(&module);
+            module.map(&mut HeNormalFanOut)
+        }
+    }
 }
 
 /// Applies every pending BatchNorm running-statistic update of `module`.

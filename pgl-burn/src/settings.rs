@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use pgl_core::objective::Reconstruction;
 use pgl_core::{
     CoreError, LocalObjective, LrSchedule, LrScheduleRegistry, ObjectiveRegistry, RunConfig,
 };
@@ -15,7 +16,7 @@ use crate::error::TrainError;
 use crate::global::GlobalStepOptions;
 use crate::memory::MemoryProbe;
 use crate::model::DecoupledModel;
-use crate::objective::ObjectiveHeads;
+use crate::objective::{InputImages, ObjectiveHeads};
 use crate::optim::OptimizerSettings;
 
 /// The typed settings of a trainer. Build them with [`TrainSettings::from_config`] and the
@@ -67,6 +68,10 @@ pub struct TrainSettings {
     /// `[channels, height, width]` of the input images: needed to build the extra heads of an
     /// objective that has some (InfoPro's decoders reconstruct the image).
     pub input_shape: Option<[usize; 3]>,
+    /// Per-channel `(mean, std)` the input images were normalised with: needed by InfoPro's
+    /// binary cross-entropy reconstruction (`recon=bce`), which compares with the image in
+    /// `[0, 1]`.
+    pub input_normalization: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 impl TrainSettings {
@@ -76,13 +81,16 @@ impl TrainSettings {
     /// the `with_*` methods). Fails on a learning-rate schedule or local objective spec that
     /// does not build. The local objective is built by the built-in registry (see
     /// [`with_local_objective`](Self::with_local_objective) for others); an objective with
-    /// extra heads also needs [`with_input_shape`](Self::with_input_shape).
+    /// extra heads also needs [`with_input_shape`](Self::with_input_shape), and one with InfoPro's
+    /// binary cross-entropy reconstruction
+    /// [`with_input_normalization`](Self::with_input_normalization).
     pub fn from_config(config: &RunConfig) -> Result<Self, CoreError> {
         Ok(Self {
             lr: config.lr,
             lr_schedule: LrScheduleRegistry::with_builtins().build(&config.lr_schedule)?,
             local_objective: ObjectiveRegistry::with_builtins().build(&config.local_objective)?,
             input_shape: None,
+            input_normalization: None,
             optimizer: OptimizerSettings::from_config(config),
             aux_weight: config.aux_weight,
             global_lr_scale: config.global_lr_scale,
@@ -122,17 +130,27 @@ impl TrainSettings {
         if !ObjectiveHeads::needed(objective, modules) {
             return Ok(ObjectiveHeads::none());
         }
-        let input = self.input_shape.ok_or_else(|| {
-            invalid(
-                "local_objective",
-                objective.spec(),
+        let missing = |what: &str| invalid("local_objective", objective.spec(), what);
+        let shape = self.input_shape.ok_or_else(|| {
+            missing(
                 "the input shape in the trainer's settings (TrainSettings::with_input_shape): \
                  its extra heads depend on it",
             )
         })?;
-        Ok(ObjectiveHeads::build(
-            objective, model, input, self.seed, device,
-        ))
+        let reconstructs = (0..modules).any(|k| objective.weights(k, modules).reconstruction > 0.0);
+        let input = match &self.input_normalization {
+            Some((mean, std)) => InputImages::new(shape, mean.clone(), std.clone()),
+            None if reconstructs && objective.reconstruction() == Reconstruction::Bce => {
+                return Err(missing(
+                    "the input images' normalisation in the trainer's settings \
+                     (TrainSettings::with_input_normalization): recon=bce compares with the \
+                     de-normalised image",
+                ));
+            }
+            None => InputImages::unnormalised(shape),
+        };
+        ObjectiveHeads::build(objective, model, &input, self.seed, device)
+            .map_err(|e| missing(&e.to_string()))
     }
 
     /// `global_depth` is at most K and runs whole-batch, uncheckpointed global steps.
@@ -181,6 +199,15 @@ impl TrainSettings {
         }
     }
 
+    /// The same settings for input images normalised per channel with `mean` and `std` (the
+    /// dataset's: `ImageDataset::{mean, std}`).
+    pub fn with_input_normalization(self, mean: Vec<f32>, std: Vec<f32>) -> Self {
+        Self {
+            input_normalization: Some((mean, std)),
+            ..self
+        }
+    }
+
     /// The same settings with the learning-rate schedule `lr_schedule`.
     pub fn with_lr_schedule(self, lr_schedule: Box<dyn LrSchedule>) -> Self {
         Self {
@@ -223,6 +250,7 @@ impl fmt::Debug for TrainSettings {
             .field("lr_schedule", &self.lr_schedule.spec())
             .field("local_objective", &self.local_objective.spec())
             .field("input_shape", &self.input_shape)
+            .field("input_normalization", &self.input_normalization)
             .field("optimizer", &self.optimizer)
             .field("aux_weight", &self.aux_weight)
             .field("global_lr_scale", &self.global_lr_scale)

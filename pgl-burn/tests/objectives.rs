@@ -10,7 +10,9 @@ use burn::tensor::Gradients;
 use pgl_burn::Activation;
 use pgl_burn::DecoupledModel;
 use pgl_burn::objective::ce::classification_term;
-use pgl_burn::objective::infopro::{Decoder, reconstruction_loss, reconstruction_term};
+use pgl_burn::objective::infopro::{
+    Decoder, ReconstructionTarget, bce_with_logits, reconstruction_loss, reconstruction_term,
+};
 use pgl_burn::objective::supcon::supcon_loss;
 use pgl_burn::objective::{LocalTargets, ModuleHeads, module_loss};
 use pgl_core::objective::ObjectiveWeights;
@@ -109,6 +111,71 @@ fn the_reconstruction_loss_is_the_mean_squared_error_with_its_gradient() {
     assert_all_close("gradient", &grad, &[0.5, 0.0, -1.0, 0.0], 1e-6);
 }
 
+/// `−t·ln σ(z) − (1 − t)·ln(1 − σ(z))` in f64: PyTorch's `BCELoss` of one sigmoid output.
+fn bce_reference(z: f64, t: f64) -> f64 {
+    let p = 1.0 / (1.0 + (-z).exp());
+    -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
+}
+
+#[test]
+fn the_bce_reconstruction_compares_the_sigmoid_with_the_denormalised_image() {
+    // Two channels normalised with means (0.5, 0.2) and stds (0.25, 0.1): the normalised
+    // images [[-2, 2], [0, 1]] (channel 0) and [[-2, 8], [3, 0]] (channel 1) are the pixels
+    // t = [[0, 1], [0.5, 0.75]] and [[0, 1], [0.5, 0.2]]. loss = mean BCE(σ(z), t) over the 8
+    // values, ∂loss/∂z = (σ(z) − t) / 8.
+    let device = device();
+    let z = [[[0.0, 2.0], [-1.0, 0.5]], [[3.0, -0.25], [0.0, -4.0]]];
+    let t = [0.0, 1.0, 0.5, 0.75, 0.0, 1.0, 0.5, 0.2];
+    let logits = Tensor::<4>::from_floats([z], &device).require_grad();
+    let images = Tensor::<4>::from_floats(
+        [[[[-2.0, 2.0], [0.0, 1.0]], [[-2.0, 8.0], [3.0, 0.0]]]],
+        &device,
+    );
+    let target = ReconstructionTarget::Bce {
+        mean: vec![0.5, 0.2],
+        std: vec![0.25, 0.1],
+    };
+    let loss = target.loss(
+        Activation::Spatial(logits.clone()),
+        &Activation::Spatial(images),
+    );
+    let flat: Vec<f64> = z.iter().flatten().flatten().copied().collect();
+    let expected = flat
+        .iter()
+        .zip(t)
+        .map(|(&z, t)| bce_reference(z, t))
+        .sum::<f64>()
+        / 8.0;
+    assert_all_close("loss", &values(loss.clone()), &[expected], 1e-6);
+    let grads = loss.backward();
+    let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let expected: Vec<f64> = flat
+        .iter()
+        .zip(t)
+        .map(|(&z, t)| (sigmoid(z) - t) / 8.0)
+        .collect();
+    assert_all_close(
+        "gradient",
+        &values(logits.grad(&grads).unwrap()),
+        &expected,
+        1e-7,
+    );
+}
+
+#[test]
+fn the_bce_stays_finite_where_the_sigmoid_saturates() {
+    // At |z| = 60 PyTorch's σ(z) rounds to 0 or 1 in f32; the fused form gives the exact loss
+    // (|z| for the wrong side, e^−60 for the right one) and the gradient σ(z) − t.
+    let device = device();
+    let logits = Tensor::<2>::from_floats([[60.0, -60.0, 60.0, -60.0]], &device).require_grad();
+    let targets = Tensor::<2>::from_floats([[0.0, 1.0, 1.0, 0.0]], &device);
+    let loss = bce_with_logits(logits.clone(), targets);
+    assert_all_close("loss", &values(loss.clone()), &[(60.0 + 60.0) / 4.0], 1e-4);
+    let grads = loss.backward();
+    let grad = values(logits.grad(&grads).unwrap());
+    assert_all_close("gradient", &grad, &[0.25, -0.25, 0.0, 0.0], 1e-7);
+}
+
 /// The supervised contrastive loss of InfoPro's `SupConLoss` (one view, every sample an
 /// anchor), written out in f64 over plain vectors.
 fn supcon_reference(projections: &[[f64; 2]], labels: &[i64], temperature: f64) -> f64 {
@@ -198,7 +265,18 @@ fn the_default_temperature_scales_nothing_and_a_batch_without_positives_costs_no
 
 #[test]
 fn a_module_loss_is_the_weighted_sum_of_its_terms_in_value_and_gradient() {
-    // InfoPro-style weights on flat features: 2·MSE(decoder(h), x) + 0.5·CE(h, y).
+    // InfoPro-style weights on flat features: 2·L_rec(decoder(h), x) + 0.5·CE(h, y), with
+    // either reconstruction loss.
+    let bce = ReconstructionTarget::Bce {
+        mean: vec![0.5],
+        std: vec![0.25],
+    };
+    for target in [ReconstructionTarget::Mse, bce] {
+        weighted_sum(target);
+    }
+}
+
+fn weighted_sum(target: ReconstructionTarget) {
     let device = device();
     let image = [1, 2, 2];
     let features = Tensor::<2>::from_floats([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]], &device);
@@ -211,6 +289,8 @@ fn a_module_loss_is_the_weighted_sum_of_its_terms_in_value_and_gradient() {
     let heads = ModuleHeads {
         decoder: Some(Decoder::new(&[3], image, &device)),
         projection: None,
+        aux_projection: None,
+        target: target.clone(),
     };
     let weights = ObjectiveWeights {
         reconstruction: 2.0,
@@ -240,11 +320,11 @@ fn a_module_loss_is_the_weighted_sum_of_its_terms_in_value_and_gradient() {
             &loss_fn,
         )
     });
-    let (rec, rec_grad) = run(&|h| reconstruction_term(decoder, h, &images));
+    let (rec, rec_grad) = run(&|h| reconstruction_term(decoder, &target, h, &images));
     let (ce, ce_grad) = run(&|h| classification_term(&Passthrough, 0, h, &y, &loss_fn));
     assert!(
         (total - (2.0 * rec + 0.5 * ce)).abs() < 1e-5,
-        "{total} vs {rec}, {ce}"
+        "{target:?}: {total} vs {rec}, {ce}"
     );
     let expected: Vec<f64> = rec_grad
         .iter()

@@ -89,7 +89,8 @@ fn time_run(
     let settings = TrainSettings::from_config(config)?
         .with_augment(setup.augment)
         .with_pipeline(pipeline)
-        .with_input_shape(crate::setup::image_shape(&setup.data));
+        .with_input_shape(crate::setup::image_shape(&setup.data))
+        .with_input_normalization(setup.data.train.mean.clone(), setup.data.train.std.clone());
     let mut trainer = Trainer::new(setup.model, setup.schedule, settings, &setup.device)?;
     let warmup = DatasetSplits {
         train: data

@@ -81,6 +81,12 @@ pub struct CommonArgs {
         pgl_models::ModelCatalog::with_builtins().head_names().join(", ")
     ))]
     pub aux_head: Option<String>,
+    /// Shortcut of residual blocks that change shape: option-a (zero-padded identity, He et al.) or option-b (1x1 conv + BN, InfoPro) [default: option-a].
+    #[arg(long, value_name = "option-a|option-b")]
+    pub shortcut: Option<String>,
+    /// Initialisation of convolution weights: default (Burn's = PyTorch's uniform) or he-normal-fan-out (InfoPro, torchvision) [default: default].
+    #[arg(long, value_name = "default|he-normal-fan-out")]
+    pub conv_init: Option<String>,
     /// Number of epochs [default: 10].
     #[arg(long)]
     pub epochs: Option<u64>,
@@ -188,6 +194,17 @@ pub fn read_config_file(path: &Path) -> Result<RunConfig> {
             table.insert(key.to_string(), defaults[key].clone());
         }
     }
+    // The user's objective spec means today's defaults: name them before the spec is read as
+    // a record (`pgl_core::objective::legacy_spec`).
+    if let Some(toml::Value::String(spec)) = table.get("local_objective") {
+        let canonical = local_objective(spec)
+            .with_context(|| format!("config file {}: local_objective", path.display()))?
+            .spec();
+        table.insert(
+            "local_objective".to_string(),
+            toml::Value::String(canonical),
+        );
+    }
     table.try_into().map_err(|e| bad(&e))
 }
 
@@ -215,6 +232,8 @@ impl CommonArgs {
             augment,
             model,
             split,
+            shortcut,
+            conv_init,
             epochs,
             batch_size,
             lr,
@@ -280,6 +299,8 @@ impl CommonArgs {
             model,
             split,
             aux_head,
+            shortcut,
+            conv_init,
             epochs: _,
             batch_size,
             lr,
@@ -315,6 +336,8 @@ impl CommonArgs {
             || model.is_some()
             || split.is_some()
             || aux_head.is_some()
+            || shortcut.is_some()
+            || conv_init.is_some()
             || batch_size.is_some()
             || lr.is_some()
             || lr_schedule.is_some()
@@ -349,5 +372,7 @@ pub fn validated(config: RunConfig) -> Result<RunConfig> {
     local_objective(&config.local_objective)?;
     // The dataset name and `--augment`, by pgl-data's dataset table (pgl-core checks numbers).
     crate::setup::augmentation(&config)?;
+    // The model options, by pgl-models.
+    crate::setup::model_options(&config)?;
     Ok(config)
 }

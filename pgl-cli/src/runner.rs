@@ -41,9 +41,15 @@ impl PeakMemory {
 /// What `summary.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
-    /// Test accuracy of the network after the last epoch, 0..=1.
+    /// Final test accuracy: the network's after the last epoch, 0..=1.
     #[serde(with = "pgl_core::json_float")]
     pub test_accuracy: f64,
+    /// Best test accuracy: the network's highest after any epoch, 0..=1 (what InfoPro's
+    /// `train.py` prints as "Best accuracy"; pgl's comparisons use the final one).
+    #[serde(with = "pgl_core::json_float")]
+    pub best_test_accuracy: f64,
+    /// The epoch (1-based, the first on ties) of the best test accuracy.
+    pub best_epoch: u64,
     /// Test loss of the network after the last epoch (a diverged model's may be infinite:
     /// written as `"inf"`).
     #[serde(with = "pgl_core::json_float")]
@@ -184,7 +190,8 @@ pub fn execute_with(
     let settings = TrainSettings::from_config(config)?
         .with_augment(augment)
         .with_memory_probe(probe)
-        .with_input_shape(image_shape(&data));
+        .with_input_shape(image_shape(&data))
+        .with_input_normalization(data.train.mean.clone(), data.train.std.clone());
     let mut trainer = Trainer::new(model, schedule, settings, &device)?;
     let (run_dir, resumed_from) = match target {
         RunTarget::New(make_run_dir) => {
@@ -272,8 +279,11 @@ pub fn execute_with(
     // After a resume, wall time counts this process only; the restored epochs' training time
     // is in `train_seconds`.
     let samples_seen = data.train.len() as f64 * history.len() as f64;
+    let best = best_epoch(&history).context("no epoch ran")?;
     let summary = Summary {
         test_accuracy: last.test_accuracy,
+        best_test_accuracy: best.test_accuracy,
+        best_epoch: best.epoch,
         test_loss: last.test_loss,
         epochs: history.len() as u64,
         steps_local: history.iter().map(|m| m.steps_local).sum(),
@@ -296,4 +306,16 @@ pub fn execute_with(
         history,
         run_dir,
     })
+}
+
+/// The epoch of `history` with the highest test accuracy (the first on ties; a NaN accuracy
+/// loses to any number).
+pub fn best_epoch(history: &[EpochMetrics]) -> Option<&EpochMetrics> {
+    let mut best: Option<&EpochMetrics> = None;
+    for m in history {
+        if best.is_none_or(|b| m.test_accuracy > b.test_accuracy || b.test_accuracy.is_nan()) {
+            best = Some(m);
+        }
+    }
+    best
 }

@@ -8,6 +8,7 @@ use pgl_core::{GuidanceSchedule, RunConfig, ScheduleRegistry};
 use pgl_data::{
     Augment, AugmentChoice, Cifar100Label, DatasetCatalog, DatasetEntry, DatasetSplits, LoadOptions,
 };
+use pgl_models::options::{Shortcut, parse_conv_init};
 use pgl_models::{DecoupledNet, ModelCatalog, ModelInput, ModelOptions, SplitKind};
 
 /// Everything a training run is made of.
@@ -76,6 +77,23 @@ pub fn checkpoint_input(data: &DatasetSplits) -> [usize; 4] {
     [input.channels, input.height, input.width, input.classes]
 }
 
+/// The model options a config asks for: K, split, aux head, shortcut and convolution
+/// initialisation, each name checked by pgl-models (an error names the option).
+pub fn model_options(config: &RunConfig) -> Result<ModelOptions> {
+    let catalog = ModelCatalog::with_builtins();
+    let aux_head = match config.aux_head.as_deref() {
+        Some(name) => Some(catalog.head(name)?),
+        None => None,
+    };
+    Ok(ModelOptions {
+        modules: config.modules,
+        split: SplitKind::parse(&config.split)?,
+        aux_head,
+        shortcut: Shortcut::parse(&config.shortcut).context("--shortcut")?,
+        conv_init: parse_conv_init(&config.conv_init).context("--conv-init")?,
+    })
+}
+
 /// Builds the config's model for `input` on `device` from the model and head tables, every
 /// block and head initialised from the config's seed and its index (so the same seed starts
 /// the same body for every K, split and head). The device is seeded with the config's seed
@@ -86,15 +104,7 @@ pub fn build_configured_model(
     device: &Device,
 ) -> Result<DecoupledNet> {
     let catalog = ModelCatalog::with_builtins();
-    let aux_head = match config.aux_head.as_deref() {
-        Some(name) => Some(catalog.head(name)?),
-        None => None,
-    };
-    let options = ModelOptions {
-        modules: config.modules,
-        split: SplitKind::parse(&config.split)?,
-        aux_head,
-    };
+    let options = model_options(config)?;
     device.seed(config.seed);
     Ok(catalog.build(&config.model, input, &options, config.seed, device)?)
 }

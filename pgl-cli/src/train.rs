@@ -119,9 +119,11 @@ fn finish(outcome: crate::runner::RunOutcome) -> Result<()> {
         })
     };
     println!(
-        "test accuracy {:.4} (loss {:.4}) after {} epochs, {} local + {} global steps, {:.1}s; peak step memory local {} / global {}; wrote {}",
+        "final test accuracy {:.4} (loss {:.4}; best {:.4} at epoch {}) after {} epochs, {} local + {} global steps, {:.1}s; peak step memory local {} / global {}; wrote {}",
         s.test_accuracy,
         s.test_loss,
+        s.best_test_accuracy,
+        s.best_epoch,
         s.epochs,
         s.steps_local,
         s.steps_global,

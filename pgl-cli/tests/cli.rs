@@ -59,6 +59,15 @@ fn train_with_no_arguments_learns_the_embedded_digits() {
         .collect();
     assert_eq!(lines.len(), 10);
     assert_eq!(lines[9]["test_accuracy"], s["test_accuracy"]);
+    // Best: the highest accuracy of any epoch, and the first epoch that reached it.
+    let accuracies: Vec<f64> = lines
+        .iter()
+        .map(|l| l["test_accuracy"].as_f64().unwrap())
+        .collect();
+    let best = accuracies.iter().copied().fold(f64::MIN, f64::max);
+    assert_eq!(s["best_test_accuracy"].as_f64().unwrap(), best);
+    let first = accuracies.iter().position(|&a| a == best).unwrap() + 1;
+    assert_eq!(s["best_epoch"].as_u64().unwrap(), first as u64);
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("per-module test acc"),

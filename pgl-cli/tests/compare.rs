@@ -116,6 +116,19 @@ fn compare_runs_every_schedule_and_k_and_writes_tables_and_plots() {
             c["modules"].as_u64().unwrap(),
         );
         assert_eq!(c["test_accuracy"]["mean"], run["test_accuracy"]);
+        assert_eq!(c["best_test_accuracy"]["mean"], run["best_test_accuracy"]);
+        let per_epoch: Vec<f64> = run["accuracy_per_epoch"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_f64().unwrap())
+            .collect();
+        let epoch = run["best_epoch"].as_u64().unwrap() as usize;
+        assert_eq!(
+            run["best_test_accuracy"].as_f64(),
+            Some(per_epoch[epoch - 1])
+        );
+        assert!(per_epoch.iter().all(|&a| a <= per_epoch[epoch - 1]));
     }
     let table = std::fs::read_to_string(out_dir.join("compare.md")).unwrap();
     assert!(table.starts_with("# pgl compare"));

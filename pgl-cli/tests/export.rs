@@ -56,11 +56,17 @@ fn build(model: &str, input: ModelInput, options: ModelOptions, seed: u64) -> De
         .unwrap()
 }
 
+/// [`resnet32_k16`] with option-B shortcuts (InfoPro's).
+fn resnet32_k16_option_b() -> ModelOptions {
+    resnet32_k16().with_shortcut(pgl_models::options::Shortcut::OptionB)
+}
+
 fn resnet32_k16() -> ModelOptions {
     ModelOptions {
         modules: 16,
         split: SplitKind::InfoPro,
         aux_head: None,
+        ..ModelOptions::even(1)
     }
 }
 
@@ -101,6 +107,12 @@ fn pytorch_names_and_shapes_match_the_reference_lists() {
             "resnet32",
             16,
         ),
+        (
+            "resnet32_k16_infopro_1c2f_option_b",
+            build("resnet32", ModelInput::CIFAR10, resnet32_k16_option_b(), 1),
+            "resnet32",
+            16,
+        ),
     ];
     for (list, model, name, k) in cases {
         let head = ModelCatalog::with_builtins()
@@ -124,10 +136,16 @@ fn export_then_import_is_bit_identical_for_every_naming() {
     let cnn = ModelOptions::even(4);
     let cnn_0c1f = ModelOptions {
         aux_head: Some(AuxHead::ZeroConvOneFc),
-        ..cnn
+        ..cnn.clone()
     };
     let cases: Vec<(&str, &str, ModelInput, ModelOptions, Naming)> = vec![
-        ("cnn", "pool2-1f", ModelInput::DIGITS, cnn, Naming::Pgl),
+        (
+            "cnn",
+            "pool2-1f",
+            ModelInput::DIGITS,
+            cnn.clone(),
+            Naming::Pgl,
+        ),
         (
             "cnn",
             "pool2-1f",
@@ -142,6 +160,20 @@ fn export_then_import_is_bit_identical_for_every_naming() {
             resnet32_k16(),
             Naming::Pytorch(&pgl_burn::export::REFERENCES[1]),
         ),
+        (
+            "resnet32",
+            "1c2f",
+            ModelInput::CIFAR10,
+            resnet32_k16_option_b(),
+            Naming::Pytorch(&pgl_burn::export::REFERENCES[1]),
+        ),
+        (
+            "resnet32",
+            "1c2f",
+            ModelInput::CIFAR10,
+            resnet32_k16_option_b(),
+            Naming::Pgl,
+        ),
         ("cnn", "0c1f", ModelInput::MNIST, cnn_0c1f, Naming::Pgl),
         (
             "mlp",
@@ -155,7 +187,7 @@ fn export_then_import_is_bit_identical_for_every_naming() {
         if let Naming::Pytorch(r) = naming {
             assert_eq!(reference(name, head, options.modules).unwrap(), r);
         }
-        let source = build(name, input, options, 3).map(&mut Scramble);
+        let source = build(name, input, options.clone(), 3).map(&mut Scramble);
         let target = build(name, input, options, 4);
         let want = bits(&source);
         assert_ne!(
@@ -239,6 +271,7 @@ fn final_weights(run: &Path) -> Vec<(String, Vec<u32>)> {
         modules: config.modules,
         split: SplitKind::parse(&config.split).unwrap(),
         aux_head: None,
+        ..ModelOptions::even(1)
     };
     let skeleton = build(&config.model, ModelInput::DIGITS, options, 0);
     bits(&load_model(&dir, skeleton).unwrap())

@@ -11,7 +11,7 @@ use pgl_burn::burn::module::Module;
 use pgl_burn::burn::prelude::Device;
 use pgl_burn::checkpoint::{CheckpointStore, read_manifest};
 use pgl_burn::inspect::param_values;
-use pgl_burn::objective::ObjectiveHeads;
+use pgl_burn::objective::{InputImages, ObjectiveHeads};
 use pgl_core::ObjectiveRegistry;
 use pgl_models::{ModelInput, ModelOptions, build_model};
 use serde_json::Value;
@@ -46,7 +46,8 @@ fn head_weights(run: &Path) -> Vec<(String, Vec<u32>)> {
     let objective = ObjectiveRegistry::with_builtins()
         .build(&config.local_objective)
         .unwrap();
-    let skeleton = ObjectiveHeads::build(&*objective, &model, [1, 8, 8], 0, &device);
+    let input = InputImages::unnormalised([1, 8, 8]);
+    let skeleton = ObjectiveHeads::build(&*objective, &model, &input, 0, &device).unwrap();
     let heads = skeleton
         .try_load_file(dir.join("objective.bpk"))
         .expect("saved heads");
@@ -85,7 +86,12 @@ fn train_learns_digits_with_infopro_and_supcon() {
         let out = ok(pgl(&args, tmp.path()));
         assert!(text(&out.stdout).contains("run folder"), "{objective}");
         let summary = json(&run.join("summary.json"));
-        assert_eq!(summary["config"]["local_objective"], objective);
+        // Run records hold the canonical spec, every changed default named.
+        let canonical = ObjectiveRegistry::with_builtins()
+            .build(objective)
+            .unwrap()
+            .spec();
+        assert_eq!(summary["config"]["local_objective"], canonical.as_str());
         assert_eq!(
             summary["steps_global"], 12,
             "{objective}: 48 steps, every 4th global"
@@ -196,8 +202,11 @@ fn compare_sweeps_objectives_times_schedules() {
     let expected = [
         ("ce", "local-only"),
         ("ce", "periodic:every=3,len=1,unit=iters"),
-        ("infopro:class=ce", "local-only"),
-        ("infopro:class=ce", "periodic:every=3,len=1,unit=iters"),
+        ("infopro:class=ce,recon=bce", "local-only"),
+        (
+            "infopro:class=ce,recon=bce",
+            "periodic:every=3,len=1,unit=iters",
+        ),
     ];
     assert_eq!(
         pairs,
@@ -214,13 +223,13 @@ fn compare_sweeps_objectives_times_schedules() {
     let table = std::fs::read_to_string(out_dir.join("compare.md")).unwrap();
     assert!(table.contains("| objective | schedule |"), "{table}");
     assert!(
-        table.contains("| `infopro:class=ce` | `local-only` | 4 |"),
+        table.contains("| `infopro:class=ce,recon=bce` | `local-only` | 4 |"),
         "{table}"
     );
     assert!(text(&out.stdout).contains("| `ce` | `local-only` | 4 |"));
     assert!(
         out_dir
-            .join("03-k4-infopro-class-ce-local-only-s42/summary.json")
+            .join("03-k4-infopro-class-ce-recon-bce-local-only-s42/summary.json")
             .exists()
     );
     let e = text(

@@ -23,8 +23,9 @@ fn recipes() -> Vec<PathBuf> {
 fn every_recipe_trains_from_the_cli() {
     let files = recipes();
     assert!(
-        files.len() >= 16,
-        "InfoPro and PGL recipes for ResNet-32/110 and K = 2, 4, 8, 16"
+        files.len() >= 22,
+        "InfoPro and PGL recipes for ResNet-32/110 and K = 2, 4, 8, 16; DGL and PGL recipes \
+         for ResNet-110 and K = 2, 4, 8"
     );
     let tmp = tempfile::tempdir().unwrap();
     write_cifar10(&tmp.path().join("cifar-10-batches-bin"), 4, 8);

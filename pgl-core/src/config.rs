@@ -106,6 +106,13 @@ pub struct RunConfig {
     pub split: String,
     /// Auxiliary head design (`0c1f`, `1c2f`, `mlp-sr`, `pool2-1f`); `None`: the model's default.
     pub aux_head: Option<String>,
+    /// Shortcut of the residual blocks that change shape: `option-a` (He et al.'s zero-padded
+    /// identity, the default) or `option-b` (1×1 convolution + batch norm, InfoPro's); the
+    /// model zoo checks the name.
+    pub shortcut: String,
+    /// Initialisation of convolution weights: `default` (Burn's, = PyTorch's) or
+    /// `he-normal-fan-out` (InfoPro's and torchvision's); the model zoo checks the name.
+    pub conv_init: String,
     /// Guidance schedule spec, e.g. `periodic:every=10`. Default `periodic:every=4`, the
     /// policy of the guidance study (docs/results/guidance/).
     pub schedule: String,
@@ -129,7 +136,15 @@ pub struct RunConfig {
     /// step, e.g. `ce` (its aux head's cross-entropy, DGL), `infopro` or
     /// `supcon:temperature=0.07`. Default `ce`; config files written before this field existed
     /// read as `ce`. Built (and checked) through an
-    /// [`ObjectiveRegistry`](crate::ObjectiveRegistry), like `lr_schedule`.
+    /// [`ObjectiveRegistry`](crate::ObjectiveRegistry), like `lr_schedule`. Written as the
+    /// objective's canonical spec ([`record_spec`](crate::objective::record_spec)); read with
+    /// [`legacy_spec`](crate::objective::legacy_spec), so a run recorded before InfoPro's
+    /// reconstruction loss and the contrastive head changed default keeps its MSE and MLP
+    /// projection.
+    #[serde(
+        serialize_with = "write_objective",
+        deserialize_with = "read_objective"
+    )]
     pub local_objective: String,
     /// Optimizer of every module.
     pub optimizer: OptimizerKind,
@@ -213,7 +228,20 @@ pub struct RunConfig {
 /// `RunConfig` fills a missing one of these with that value, so that an old run's
 /// `config.json` or checkpoint keeps its meaning; a user's config file wants today's defaults
 /// instead and fills them from [`RunConfig::default`] before it is read (pgl-cli does).
+/// Parameters of a local objective spec whose default changed are handled the same way, inside
+/// the spec: [`LEGACY_PARAMS`](crate::objective::LEGACY_PARAMS).
 pub const LEGACY_DEFAULTS: [(&str, &str); 1] = [("lr_schedule", "constant")];
+
+/// Writes a local objective spec as its canonical spec (every changed default named).
+fn write_objective<S: serde::Serializer>(spec: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&crate::objective::record_spec(spec))
+}
+
+/// Reads a recorded local objective spec with the defaults it was recorded under.
+fn read_objective<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let spec = String::deserialize(deserializer)?;
+    Ok(crate::objective::legacy_spec(&spec))
+}
 
 /// The learning-rate schedule a configuration without the field means: `constant`.
 fn legacy_lr_schedule() -> String {
@@ -229,6 +257,8 @@ impl Default for RunConfig {
             modules: 4,
             split: "even".to_string(),
             aux_head: None,
+            shortcut: "option-a".to_string(),
+            conv_init: "default".to_string(),
             schedule: "periodic:every=4".to_string(),
             epochs: 10,
             batch_size: 64,

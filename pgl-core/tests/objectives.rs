@@ -5,7 +5,8 @@
 use pgl_core::objective::conformance::{check_objective, weight_table};
 use pgl_core::objective::infopro::preset;
 use pgl_core::objective::{
-    ExtraHeads, LocalObjective, ObjectiveEntry, ObjectiveRegistry, ObjectiveWeights, check_modules,
+    ExtraHeads, LocalObjective, ObjectiveEntry, ObjectiveRegistry, ObjectiveWeights,
+    ProjectionHead, Reconstruction, check_modules,
 };
 use pgl_core::schedule::SpecArgs;
 use pgl_core::{CoreError, RunConfig};
@@ -154,6 +155,36 @@ fn old_config_files_read_as_ce() {
     assert_eq!(back, RunConfig::default());
 }
 
+/// A run's record written before issue 22 (InfoPro's spec without `recon` and `proj`) keeps
+/// its meaning: MSE reconstruction, MLP projection. Records written now name both, and a
+/// RunConfig written and read back is unchanged.
+#[test]
+fn run_records_keep_the_objective_they_were_written_with() {
+    let old = r#"{"dataset": "cifar10", "local_objective": "infopro:ixx_1=5,class=supcon,temperature=0.07"}"#;
+    let config: RunConfig = serde_json::from_str(old).unwrap();
+    let objective = registry().build(&config.local_objective).unwrap();
+    assert_eq!(objective.reconstruction(), Reconstruction::Mse);
+    assert_eq!(objective.projection_head(), ProjectionHead::Mlp);
+    let supcon: RunConfig = serde_json::from_str(r#"{"local_objective": "supcon"}"#).unwrap();
+    let objective = registry().build(&supcon.local_objective).unwrap();
+    assert_eq!(objective.projection_head(), ProjectionHead::Mlp);
+    // Written now: the canonical spec, today's defaults named, read back as they are.
+    let config = RunConfig {
+        local_objective: "infopro:class=supcon".to_string(),
+        ..RunConfig::default()
+    };
+    let text = serde_json::to_string(&config).unwrap();
+    assert!(
+        text.contains("infopro:class=supcon,temperature=0.07,proj=aux,recon=bce"),
+        "{text}"
+    );
+    let back: RunConfig = serde_json::from_str(&text).unwrap();
+    let objective = registry().build(&back.local_objective).unwrap();
+    assert_eq!(objective.reconstruction(), Reconstruction::Bce);
+    assert_eq!(objective.projection_head(), ProjectionHead::Aux);
+    assert_eq!(serde_json::to_string(&back).unwrap(), text);
+}
+
 fn weight() -> impl Strategy<Value = Option<f64>> {
     prop_oneof![
         Just(None),
@@ -173,6 +204,7 @@ fn infopro_spec() -> impl Strategy<Value = String> {
         any::<bool>(),
     )
         .prop_map(|(weights, supcon, temperature, reverse)| {
+            let mse = temperature.is_some_and(|t| t < 0.5);
             let keys = ["ixx_1", "ixy_1", "ixx_2", "ixy_2"];
             let mut params: Vec<String> = keys
                 .iter()
@@ -183,7 +215,11 @@ fn infopro_spec() -> impl Strategy<Value = String> {
                 params.push("class=supcon".into());
                 if let Some(t) = temperature {
                     params.push(format!("temperature={t}"));
+                    params.push(format!("proj={}", if mse { "mlp" } else { "aux" }));
                 }
+            }
+            if mse {
+                params.push("recon=mse".into());
             }
             if reverse {
                 params.reverse();
@@ -205,6 +241,8 @@ proptest! {
         prop_assert_eq!(rebuilt.spec(), objective.spec());
         prop_assert_eq!(weight_table(&*rebuilt, 20), weight_table(&*objective, 20));
         prop_assert_eq!(rebuilt.temperature().to_bits(), objective.temperature().to_bits());
+        prop_assert_eq!(rebuilt.reconstruction(), objective.reconstruction());
+        prop_assert_eq!(rebuilt.projection_head(), objective.projection_head());
     }
 
     #[test]

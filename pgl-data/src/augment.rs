@@ -1,9 +1,12 @@
-//! Training augmentation, seeded: random crop with zero padding and horizontal flip, the
+//! Training augmentation, seeded: random crop of the padded image and horizontal flip, the
 //! standard CIFAR recipe (pad 4, crop back to the original size, flip with probability ½).
-//! Applied to raw pixels before normalisation, so padding is black, as in torchvision.
+//! Applied to raw pixels before normalisation. The padding is black by default (`zeros`, as
+//! torchvision's `RandomCrop(32, padding=4)`, which DGL uses) or the image mirrored at its
+//! border without repeating the edge (`reflect`, PyTorch's `F.pad(.., mode='reflect')`, which
+//! InfoPro's `train.py` applies before its crop).
 //!
 //! The `--augment` option is parsed here, once, into an [`AugmentChoice`]: `auto`, `on`,
-//! `off`, or an explicit recipe such as `crop:pad=4,flip`. Which recipe `auto` and `on` mean,
+//! `off`, or an explicit recipe such as `crop:pad=4,flip` or `crop:pad=4,padding=reflect,flip`. Which recipe `auto` and `on` mean,
 //! and whether a flip is allowed, is a property of each dataset
 //! ([`DatasetEntry::resolve_augment`](crate::entry::DatasetEntry::resolve_augment)).
 
@@ -18,30 +21,72 @@ use crate::rng::SplitMix64;
 /// The largest `crop:pad=N` a recipe may ask for.
 pub const MAX_PAD: usize = 4096;
 
+/// How the image is padded before a random crop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Padding {
+    /// Black (`padding=zeros`, the default).
+    #[default]
+    Zeros,
+    /// The image mirrored at its border, the edge not repeated (`padding=reflect`): padded
+    /// position `−i` holds pixel `i`, position `side − 1 + i` pixel `side − 1 − i`.
+    Reflect,
+}
+
+impl Padding {
+    /// The spelling in recipes: `zeros` or `reflect`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Padding::Zeros => "zeros",
+            Padding::Reflect => "reflect",
+        }
+    }
+
+    /// The source index of padded position `i` along a side of `n` pixels (`pad < n`), or
+    /// `None` where the padding is black.
+    fn source(self, i: isize, n: isize) -> Option<isize> {
+        if (0..n).contains(&i) {
+            return Some(i);
+        }
+        match self {
+            Padding::Zeros => None,
+            Padding::Reflect if i < 0 => Some(-i),
+            Padding::Reflect => Some(2 * (n - 1) - i),
+        }
+    }
+}
+
 /// What augmentation to apply to training images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Augment {
-    /// Zero padding on each side before a random crop back to the original size (0: no crop).
+    /// Padding on each side before a random crop back to the original size (0: no crop).
     pub pad: usize,
     /// Flip horizontally with probability ½.
     pub flip: bool,
+    /// What the padding holds.
+    pub padding: Padding,
 }
 
 impl Augment {
-    /// The standard CIFAR recipe: pad 4, random crop, horizontal flip.
-    pub const CIFAR: Augment = Augment { pad: 4, flip: true };
+    /// The standard CIFAR recipe: pad 4 with zeros, random crop, horizontal flip.
+    pub const CIFAR: Augment = Augment::crop(4).with_flip();
 
     /// A random crop of the image zero-padded by `pad` on each side, without flip.
     pub const fn crop(pad: usize) -> Self {
-        Self { pad, flip: false }
+        Self {
+            pad,
+            flip: false,
+            padding: Padding::Zeros,
+        }
     }
 
     /// The same recipe with a horizontal flip (probability ½) added.
     pub const fn with_flip(self) -> Self {
-        Self {
-            pad: self.pad,
-            flip: true,
-        }
+        Self { flip: true, ..self }
+    }
+
+    /// The same recipe padding with `padding`.
+    pub const fn with_padding(self, padding: Padding) -> Self {
+        Self { padding, ..self }
     }
 
     /// Writes an augmented copy of `image` (shape `shape`, channels first) into `out`.
@@ -61,15 +106,15 @@ impl Augment {
         let flip = self.flip && rng.below(2) == 1;
         for channel in image.chunks_exact((h * w) as usize) {
             for y in 0..h {
-                let sy = y + dy;
+                let sy = self.padding.source(y + dy, h);
                 for x in 0..w {
-                    // Crop at offset (dy, dx) of the zero-padded image, then flip the crop.
-                    let sx = if flip { w - 1 - x } else { x } + dx;
-                    let inside = (0..h).contains(&sy) && (0..w).contains(&sx);
-                    out.push(if inside {
-                        channel[(sy * w + sx) as usize]
-                    } else {
-                        0
+                    // Crop at offset (dy, dx) of the padded image, then flip the crop.
+                    let sx = self
+                        .padding
+                        .source(if flip { w - 1 - x } else { x } + dx, w);
+                    out.push(match (sy, sx) {
+                        (Some(sy), Some(sx)) => channel[(sy * w + sx) as usize],
+                        _ => 0,
                     });
                 }
             }
@@ -95,16 +140,24 @@ impl ImageDataset {
     }
 }
 
-/// The canonical recipe string: `crop:pad=N,flip`, `crop:pad=N`, `flip`, or `off` for the
-/// recipe that changes nothing. [`AugmentChoice::parse`] reads it back.
+/// The canonical recipe string: `crop:pad=N[,padding=reflect][,flip]`, `flip`, or `off` for
+/// the recipe that changes nothing. [`AugmentChoice::parse`] reads it back.
 impl fmt::Display for Augment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.pad, self.flip) {
-            (0, false) => f.write_str("off"),
-            (0, true) => f.write_str("flip"),
-            (pad, false) => write!(f, "crop:pad={pad}"),
-            (pad, true) => write!(f, "crop:pad={pad},flip"),
+        let mut items = Vec::new();
+        if self.pad > 0 {
+            items.push(format!("crop:pad={}", self.pad));
+            if self.padding != Padding::Zeros {
+                items.push(format!("padding={}", self.padding.as_str()));
+            }
         }
+        if self.flip {
+            items.push("flip".to_string());
+        }
+        if items.is_empty() {
+            return f.write_str("off");
+        }
+        f.write_str(&items.join(","))
     }
 }
 
@@ -117,9 +170,12 @@ impl fmt::Display for Augment {
 /// use pgl_data::{Augment, AugmentChoice};
 ///
 /// let choice = AugmentChoice::parse("flip,crop:pad=4").unwrap();
-/// assert_eq!(choice, AugmentChoice::Recipe(Augment { pad: 4, flip: true }));
+/// assert_eq!(choice, AugmentChoice::Recipe(Augment::crop(4).with_flip()));
 /// assert_eq!(choice.to_string(), "crop:pad=4,flip");
+/// let reflect = AugmentChoice::parse("crop:pad=4,padding=reflect,flip").unwrap();
+/// assert_eq!(reflect.to_string(), "crop:pad=4,padding=reflect,flip");
 /// assert!(AugmentChoice::parse("crop:pad=x").is_err());
+/// assert!(AugmentChoice::parse("padding=reflect").is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AugmentChoice {
@@ -132,7 +188,8 @@ pub enum AugmentChoice {
     On,
     /// `off`: no augmentation.
     Off,
-    /// An explicit recipe, e.g. `crop:pad=4,flip` or `crop:pad=2`.
+    /// An explicit recipe, e.g. `crop:pad=4,flip`, `crop:pad=2` or
+    /// `crop:pad=4,padding=reflect,flip`.
     Recipe(Augment),
 }
 
@@ -141,11 +198,11 @@ impl AugmentChoice {
     pub const KEYWORDS: [&'static str; 3] = ["auto", "on", "off"];
 
     /// The syntax of the option, for help texts and error messages.
-    pub const SYNTAX: &'static str = "auto, on, off, or a recipe: crop:pad=N and/or flip, joined by a comma (e.g. crop:pad=4,flip)";
+    pub const SYNTAX: &'static str = "auto, on, off, or a recipe: crop:pad=N (with padding=zeros|reflect, default zeros) and/or flip, joined by a comma (e.g. crop:pad=4,flip or crop:pad=4,padding=reflect,flip)";
 
     /// Parses the option: `auto`, `on`, `off`, or a recipe made of `crop:pad=N` (N in
-    /// `1..=`[`MAX_PAD`]) and `flip`, joined by a comma in any order, each at most once.
-    /// Errors name the option and the value.
+    /// `1..=`[`MAX_PAD`]), `padding=zeros|reflect` (only with a crop) and `flip`, joined by a
+    /// comma in any order, each at most once. Errors name the option and the value.
     pub fn parse(text: &str) -> Result<Self, DataError> {
         let bad = |reason: String| DataError::BadAugment {
             value: text.to_string(),
@@ -160,6 +217,7 @@ impl AugmentChoice {
         }
         let mut pad = None;
         let mut flip = false;
+        let mut padding = None;
         for item in text.split(',') {
             if item == "flip" {
                 if flip {
@@ -180,15 +238,34 @@ impl AugmentChoice {
                         ))
                     })?;
                 pad = Some(n);
+            } else if let Some(value) = item.strip_prefix("padding=") {
+                if padding.is_some() {
+                    return Err(bad("`padding` is given twice".to_string()));
+                }
+                padding = Some(match value {
+                    "zeros" => Padding::Zeros,
+                    "reflect" => Padding::Reflect,
+                    _ => {
+                        return Err(bad(format!(
+                            "padding `{value}` is neither zeros nor reflect"
+                        )));
+                    }
+                });
             } else if item.is_empty() {
                 return Err(bad("empty recipe item".to_string()));
             } else {
                 return Err(bad(format!("unknown item `{item}`")));
             }
         }
+        if padding.is_some() && pad.is_none() {
+            return Err(bad(
+                "`padding` needs a crop (e.g. crop:pad=4,padding=reflect)".to_string(),
+            ));
+        }
         Ok(Self::Recipe(Augment {
             pad: pad.unwrap_or(0),
             flip,
+            padding: padding.unwrap_or_default(),
         }))
     }
 }

@@ -40,7 +40,7 @@ pub mod rng;
 pub mod stl10;
 pub mod synthetic;
 
-pub use augment::{Augment, AugmentChoice};
+pub use augment::{Augment, AugmentChoice, Padding};
 pub use batch::{Batch, BatchOrder};
 pub use catalog::{BUILTIN_DATASETS, DatasetCatalog, dataset_names, load_dataset};
 pub use dataset::{DatasetSplits, ImageDataset, ImageShape};

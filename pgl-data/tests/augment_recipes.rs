@@ -1,10 +1,13 @@
 //! `--augment`: parsed once into an [`AugmentChoice`], resolved per dataset. `auto` is what it
 //! always was; `on` never flips a dataset whose labels flips change; explicit recipes
-//! round-trip to their canonical string; bad ones are errors naming the option.
+//! round-trip to their canonical string; bad ones are errors naming the option; reflect
+//! padding mirrors the image.
 
+use pgl_data::Padding;
 use pgl_data::augment::MAX_PAD;
 use pgl_data::{
-    Augment, AugmentChoice, BUILTIN_DATASETS, DataError, DatasetCatalog, EpochPlan, load_dataset,
+    Augment, AugmentChoice, BUILTIN_DATASETS, DataError, DatasetCatalog, EpochPlan, ImageShape,
+    SplitMix64, load_dataset,
 };
 use proptest::prelude::*;
 
@@ -22,13 +25,28 @@ fn auto_is_unchanged_for_every_dataset() {
         ("digits", None),
         ("mnist", None),
         ("fashion-mnist", None),
-        ("cifar10", Some(Augment { pad: 4, flip: true })),
-        ("cifar100", Some(Augment { pad: 4, flip: true })),
+        (
+            "cifar10",
+            Some(Augment {
+                pad: 4,
+                flip: true,
+                padding: Padding::Zeros,
+            }),
+        ),
+        (
+            "cifar100",
+            Some(Augment {
+                pad: 4,
+                flip: true,
+                padding: Padding::Zeros,
+            }),
+        ),
         (
             "stl10",
             Some(Augment {
                 pad: 12,
                 flip: true,
+                padding: Padding::Zeros,
             }),
         ),
     ];
@@ -207,6 +225,15 @@ fn bad_recipes_are_errors_naming_the_option() {
         (" crop:pad=4", "unknown item ` crop:pad=4`"),
         ("on,flip", "unknown item `on`"),
         ("crop:size=4", "unknown item `crop:size=4`"),
+        (
+            "crop:pad=4,padding=mirror",
+            "padding `mirror` is neither zeros nor reflect",
+        ),
+        (
+            "crop:pad=4,padding=reflect,padding=zeros",
+            "`padding` is given twice",
+        ),
+        ("padding=reflect,flip", "`padding` needs a crop"),
     ];
     for (text, reason) in cases {
         let e = AugmentChoice::parse(text).unwrap_err();
@@ -225,11 +252,56 @@ fn bad_recipes_are_errors_naming_the_option() {
 
 proptest! {
     #[test]
-    fn every_recipe_round_trips(pad in 0..=MAX_PAD, flip in any::<bool>()) {
+    fn every_recipe_round_trips(pad in 0..=MAX_PAD, flip in any::<bool>(), reflect in any::<bool>()) {
         prop_assume!(pad > 0 || flip);
-        let choice = AugmentChoice::Recipe(Augment { pad, flip });
+        let padding = if reflect && pad > 0 { Padding::Reflect } else { Padding::Zeros };
+        let choice = AugmentChoice::Recipe(Augment { pad, flip, padding });
         let text = choice.to_string();
         prop_assert_eq!(AugmentChoice::parse(&text).unwrap(), choice);
+    }
+
+    /// A reflect-padded crop is the image mirrored at its border (PyTorch's `mode='reflect'`):
+    /// every output is one of the (2·pad + 1)² crops (flipped or not) of the reflected image,
+    /// and the zero-padded crop drawn with the same generator state is the same crop with
+    /// black where it leaves the image.
+    #[test]
+    fn reflect_padding_mirrors_the_image(seed in any::<u64>(), pad in 1usize..4, flip in any::<bool>()) {
+        let shape = ImageShape { channels: 2, height: 5, width: 4 };
+        let image: Vec<u8> = (1..=40).collect();
+        let reflect = Augment::crop(pad).with_padding(Padding::Reflect);
+        let reflect = if flip { reflect.with_flip() } else { reflect };
+        let zeros = Augment { padding: Padding::Zeros, ..reflect };
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        reflect.apply(&image, shape, &mut SplitMix64::new(seed), &mut a);
+        zeros.apply(&image, shape, &mut SplitMix64::new(seed), &mut b);
+        let mirror = |i: isize, n: isize| if i < 0 { -i } else if i >= n { 2 * (n - 1) - i } else { i };
+        let (h, w, p) = (5isize, 4isize, pad as isize);
+        let crop = |dy: isize, dx: isize, flipped: bool, black: bool| -> Vec<u8> {
+            let mut out = Vec::new();
+            for c in 0..2isize {
+                for y in 0..h {
+                    for x in 0..w {
+                        let (sy, sx) = (y + dy, if flipped { w - 1 - x } else { x } + dx);
+                        let inside = (0..h).contains(&sy) && (0..w).contains(&sx);
+                        out.push(if black && !inside {
+                            0
+                        } else {
+                            image[(c * h * w + mirror(sy, h) * w + mirror(sx, w)) as usize]
+                        });
+                    }
+                }
+            }
+            out
+        };
+        // (A flipped crop can equal an unflipped one of the mirrored image: keep every match.)
+        let found: Vec<_> = (-p..=p).flat_map(|dy| (-p..=p).map(move |dx| (dy, dx)))
+            .flat_map(|(dy, dx)| [(dy, dx, false), (dy, dx, true)])
+            .filter(|&(_, _, f)| flip || !f)
+            .filter(|&(dy, dx, f)| crop(dy, dx, f, false) == a)
+            .collect();
+        prop_assert!(!found.is_empty(), "the reflect crop is a crop of the mirrored image");
+        prop_assert!(!a.contains(&0), "reflection never pads with black");
+        prop_assert!(found.iter().any(|&(dy, dx, f)| crop(dy, dx, f, true) == b));
     }
 
     #[test]

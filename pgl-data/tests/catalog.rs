@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use pgl_data::Padding;
 use pgl_data::cifar::{self, CIFAR10_TRAIN_FILES, encode_cifar10, encode_cifar100};
 use pgl_data::synthetic::random_splits;
 use pgl_data::{
@@ -26,6 +27,7 @@ const SIGNS: DatasetEntry = DatasetEntry {
         standard: Augment {
             pad: 2,
             flip: false,
+            padding: Padding::Zeros,
         },
         by_default: true,
         flips_preserve_labels: false,
@@ -47,7 +49,11 @@ const SCANS: DatasetEntry = DatasetEntry {
         load: load_scans,
     },
     augment: AugmentPolicy {
-        standard: Augment { pad: 3, flip: true },
+        standard: Augment {
+            pad: 3,
+            flip: true,
+            padding: Padding::Zeros,
+        },
         by_default: false,
         flips_preserve_labels: true,
     },
@@ -93,7 +99,8 @@ fn a_dataset_registered_from_another_crate_works_like_a_builtin() {
         signs.resolve_augment(AugmentChoice::Auto).unwrap(),
         Some(Augment {
             pad: 2,
-            flip: false
+            flip: false,
+            padding: Padding::Zeros,
         })
     );
     let e = signs
@@ -108,7 +115,11 @@ fn a_dataset_registered_from_another_crate_works_like_a_builtin() {
     assert_eq!(scans.resolve_augment(AugmentChoice::Auto).unwrap(), None);
     assert_eq!(
         scans.resolve_augment(AugmentChoice::On).unwrap(),
-        Some(Augment { pad: 3, flip: true })
+        Some(Augment {
+            pad: 3,
+            flip: true,
+            padding: Padding::Zeros
+        })
     );
 
     // Help texts and messages come from the table.
@@ -159,7 +170,11 @@ fn the_catalog_refuses_duplicate_and_inconsistent_entries() {
 
     let flips_changing_labels = DatasetEntry {
         augment: AugmentPolicy {
-            standard: Augment { pad: 2, flip: true },
+            standard: Augment {
+                pad: 2,
+                flip: true,
+                padding: Padding::Zeros,
+            },
             ..SIGNS.augment
         },
         ..SIGNS

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use pgl_data::Padding;
 use pgl_data::cifar::{self, Cifar100Label, encode_cifar10, encode_cifar100};
 use pgl_data::dataset::ImageShape;
 use pgl_data::loader::{EpochPlan, epoch_order, for_each_batch};
@@ -245,7 +246,11 @@ fn explain(input: &[u8], out: &[u8], pad: isize) -> Option<(isize, isize, bool)>
 #[test]
 fn augmentation_is_a_padded_crop_and_flip_covering_every_offset() {
     let input = sample_image();
-    let augment = Augment { pad: 2, flip: true };
+    let augment = Augment {
+        pad: 2,
+        flip: true,
+        padding: Padding::Zeros,
+    };
     let mut seen = std::collections::HashSet::new();
     let mut rng = SplitMix64::new(5);
     for _ in 0..2000 {
@@ -259,6 +264,7 @@ fn augmentation_is_a_padded_crop_and_flip_covering_every_offset() {
     Augment {
         pad: 0,
         flip: false,
+        padding: Padding::Zeros,
     }
     .apply(&input, SHAPE, &mut rng, &mut out);
     assert_eq!(out, input, "no padding and no flip is the identity");
@@ -267,7 +273,17 @@ fn augmentation_is_a_padded_crop_and_flip_covering_every_offset() {
 #[test]
 fn the_loader_delivers_the_planned_batches_in_order_and_stops_on_error() {
     let data = load_dataset("digits", None).unwrap().train;
-    let plan = EpochPlan::new(&data, 100, 7, 3, Some(Augment { pad: 1, flip: true }));
+    let plan = EpochPlan::new(
+        &data,
+        100,
+        7,
+        3,
+        Some(Augment {
+            pad: 1,
+            flip: true,
+            padding: Padding::Zeros,
+        }),
+    );
     let mut delivered = Vec::new();
     let stats = for_each_batch(&data, &plan, 2, |b, batch| {
         delivered.push((b, batch));

@@ -8,20 +8,23 @@
 //! of module `k` from `(seed, "head", k)` and the classifier from `(seed, "classifier")`
 //! ([`pgl_burn::model::derive_seed`]). The body of a model therefore starts from the same
 //! weights for every K, split and head, and so does the classifier whenever its input shape
-//! is the same.
+//! is the same. With `conv_init = he-normal-fan-out` the convolution weights of each part are
+//! drawn from `N(0, 2 / fan_out)` from the same seed instead
+//! ([`pgl_burn::model::initialize_seeded_with`]); option-B shortcuts are part of their block.
 
 use pgl_burn::burn::module::Module;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::burn::tensor::Distribution;
-use pgl_burn::model::{derive_seed, initialize_seeded};
+use pgl_burn::model::{derive_seed, initialize_seeded_with};
 use pgl_core::SplitPlan;
 
 use crate::entry::ModelEntry;
 use crate::error::ModelError;
 use crate::heads::{AuxHead, find_head};
 use crate::input::ModelInput;
+use crate::layer::Layer;
 use crate::net::DecoupledNet;
-use crate::options::{ModelOptions, SplitKind};
+use crate::options::{ModelOptions, Shortcut, SplitKind};
 use crate::{cnn, mlp, resnet, vgg};
 
 /// The built-in models, in the order `pgl models` lists them: the model table.
@@ -170,6 +173,20 @@ impl ModelCatalog {
             source,
         };
         let k = options.modules;
+        if let SplitKind::At(points) = &options.split {
+            if points.len() + 1 != k {
+                return Err(ModelError::SplitModules {
+                    points: points
+                        .iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    made: points.len() + 1,
+                    modules: k,
+                });
+            }
+            return SplitPlan::from_points(entry.units, points).map_err(split_error);
+        }
         if options.split == SplitKind::InfoPro && k > 1 {
             let points = (entry.infopro)(k).ok_or_else(|| {
                 let tables = entry.infopro_modules();
@@ -205,7 +222,7 @@ impl ModelCatalog {
     ) -> Result<DecoupledNet, ModelError> {
         let entry = self.model(name)?;
         let plan = self.split_plan(entry, options)?;
-        let backbone = (entry.build)(input, device)?;
+        let mut backbone = (entry.build)(input, device)?;
         if backbone.blocks.len() != entry.units {
             return Err(ModelError::UnitCount {
                 model: entry.name.to_string(),
@@ -213,28 +230,38 @@ impl ModelCatalog {
                 built: backbone.blocks.len(),
             });
         }
-        for (i, block) in backbone.blocks.iter().enumerate() {
-            initialize_seeded(
-                &block.layers,
-                device,
-                derive_seed(seed, BLOCK_SALT, i as u64),
-            );
+        if options.shortcut == Shortcut::OptionB {
+            with_option_b(entry.name, &mut backbone.blocks, device)?;
         }
+        let init = options.conv_init;
+        let blocks = backbone
+            .blocks
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut block)| {
+                let seed = derive_seed(seed, BLOCK_SALT, i as u64);
+                block.layers = initialize_seeded_with(block.layers, device, seed, init);
+                block
+            });
+        let blocks: Vec<_> = blocks.collect();
         let head = options.aux_head.unwrap_or(entry.default_head);
         let classifier = backbone.classifier;
-        let net = DecoupledNet::try_from_blocks(backbone.blocks, &plan, |features, last| {
+        let mut net = DecoupledNet::try_from_blocks(blocks, &plan, |features, last| {
             let head = if last { classifier } else { head };
             head.build(features, input.classes, device)
         })?;
         let last = net.stages.len() - 1;
-        for (k, stage) in net.stages.iter().enumerate() {
+        for (k, stage) in net.stages.iter_mut().enumerate() {
             let seed = if k == last {
                 derive_seed(seed, CLASSIFIER_SALT, 0)
             } else {
                 derive_seed(seed, HEAD_SALT, k as u64)
             };
-            initialize_seeded(&stage.head, device, seed);
+            let layers = std::mem::take(&mut stage.head);
+            stage.head = initialize_seeded_with(layers, device, seed, init);
         }
+        net.aux_head = Some(head);
+        net.conv_init = init;
         Ok(net)
     }
 
@@ -269,6 +296,36 @@ impl ModelCatalog {
 impl Default for ModelCatalog {
     fn default() -> Self {
         Self::with_builtins()
+    }
+}
+
+/// Gives every residual block of `blocks` that changes shape an option-B shortcut; an error
+/// naming `model` when it has none.
+fn with_option_b(
+    model: &str,
+    blocks: &mut [crate::net::Block],
+    device: &Device,
+) -> Result<(), ModelError> {
+    let mut found = false;
+    for block in blocks {
+        let layers = std::mem::take(&mut block.layers);
+        block.layers = layers
+            .into_iter()
+            .map(|layer| match layer {
+                Layer::Basic(b) if b.changes_shape() => {
+                    found = true;
+                    Layer::Basic(b.with_option_b(device))
+                }
+                other => other,
+            })
+            .collect();
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(ModelError::NoShortcuts {
+            model: model.to_string(),
+        })
     }
 }
 

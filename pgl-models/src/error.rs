@@ -34,10 +34,40 @@ pub enum ModelError {
         head: String,
     },
     /// No such split kind.
-    #[error("unknown split `{name}`; expected even or infopro")]
+    #[error(
+        "unknown split `{name}`; expected even, infopro or at:U2,U3,.. (the units where modules 2..K start)"
+    )]
     UnknownSplit {
         /// The name given.
         name: String,
+    },
+    /// A model option (`shortcut`, `conv-init`) got a name it does not know.
+    #[error("unknown {option} `{name}`; expected one of: {known}")]
+    UnknownOption {
+        /// The option.
+        option: &'static str,
+        /// The name given.
+        name: String,
+        /// The known names.
+        known: String,
+    },
+    /// An explicit split (`at:..`) names another number of modules than asked for.
+    #[error("split at:{points} makes {made} modules, but K={modules}")]
+    SplitModules {
+        /// The split points, comma separated.
+        points: String,
+        /// Modules the points make.
+        made: usize,
+        /// K asked for.
+        modules: usize,
+    },
+    /// Option-B shortcuts were asked for on a model without residual blocks.
+    #[error(
+        "model `{model}` has no residual blocks whose shape changes: --shortcut option-b applies to the ResNets"
+    )]
+    NoShortcuts {
+        /// The model.
+        model: String,
     },
     /// InfoPro published no table for this model and K.
     #[error(

@@ -1,6 +1,5 @@
 //! [`Layer`]: the building blocks of zoo models, and helpers that stack them.
 
-use pgl_burn::Activation;
 use pgl_burn::burn::module::Module;
 use pgl_burn::burn::nn::conv::Conv2d;
 use pgl_burn::burn::nn::pool::{
@@ -9,6 +8,7 @@ use pgl_burn::burn::nn::pool::{
 use pgl_burn::burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, Relu};
 use pgl_burn::burn::prelude::*;
 use pgl_burn::kernels::{batch_norm_layer, conv2d_layer};
+use pgl_burn::{Activation, HeadLayer};
 
 use crate::residual::{BasicBlock, conv3x3};
 pub use crate::shape::FeatureShape;
@@ -59,6 +59,23 @@ impl Layer {
             Layer::AvgPool(p) => Activation::Spatial(p.forward(x.into_spatial())),
             Layer::Flatten(_) => Activation::Flat(x.into_flat()),
             Layer::Basic(b) => Activation::Spatial(b.forward(x.into_spatial())),
+        }
+    }
+}
+
+impl Layer {
+    /// The layer as a [`HeadLayer`] (what a copy of a head is made of): `Some(None)` for a
+    /// flattening (implicit there), `None` for layers a [`HeadLayer`] cannot be (max pooling,
+    /// residual blocks).
+    pub fn into_head_layer(self) -> Option<Option<HeadLayer>> {
+        match self {
+            Layer::Linear(l) => Some(Some(HeadLayer::Linear(l))),
+            Layer::Conv(c) => Some(Some(HeadLayer::Conv(c))),
+            Layer::Norm(n) => Some(Some(HeadLayer::Norm(n))),
+            Layer::Relu(r) => Some(Some(HeadLayer::Relu(r))),
+            Layer::AvgPool(p) => Some(Some(HeadLayer::AvgPool(p))),
+            Layer::Flatten(_) => Some(None),
+            Layer::MaxPool(_) | Layer::Basic(_) => None,
         }
     }
 }

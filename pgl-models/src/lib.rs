@@ -46,5 +46,5 @@ pub use heads::AuxHead;
 pub use input::ModelInput;
 pub use layer::Layer;
 pub use net::{Block, DecoupledNet, Stage};
-pub use options::{ModelOptions, SplitKind};
+pub use options::{ConvInit, ModelOptions, Shortcut, SplitKind};
 pub use shape::FeatureShape;

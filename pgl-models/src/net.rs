@@ -4,9 +4,10 @@ use pgl_burn::burn::module::Module;
 use pgl_burn::burn::optim::GradientsParams;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::burn::tensor::Gradients;
-use pgl_burn::{Activation, DecoupledModel};
+use pgl_burn::{Activation, ConvInit, DecoupledModel, HeadStack};
 use pgl_core::SplitPlan;
 
+use crate::heads::AuxHead;
 use crate::layer::Layer;
 use crate::shape::FeatureShape;
 
@@ -25,6 +26,13 @@ pub struct Stage {
 pub struct DecoupledNet {
     /// The K stages, in order.
     pub stages: Vec<Stage>,
+    /// The design of the auxiliary heads (`None` when the net was cut with a head builder of
+    /// its own): what [`DecoupledModel::aux_head_like`] copies. Not saved with the weights.
+    #[module(skip)]
+    pub aux_head: Option<AuxHead>,
+    /// How the convolutions were initialised ([`DecoupledModel::conv_init`]). Not saved.
+    #[module(skip)]
+    pub conv_init: ConvInit,
 }
 
 /// One block of a network before splitting: its layers and its output shape.
@@ -100,7 +108,11 @@ impl DecoupledNet {
                 head: head(output, k == last)?,
             });
         }
-        Ok(Self { stages })
+        Ok(Self {
+            stages,
+            aux_head: None,
+            conv_init: ConvInit::Default,
+        })
     }
 }
 
@@ -129,6 +141,33 @@ impl DecoupledModel for DecoupledNet {
         self.stages[k].num_params()
     }
 
+    fn aux_head_like(
+        &self,
+        _k: usize,
+        features: &[usize],
+        outputs: usize,
+        device: &Device,
+    ) -> Option<HeadStack> {
+        let shape = match *features {
+            [channels, height, width] => FeatureShape::Spatial {
+                channels,
+                height,
+                width,
+            },
+            [features] => FeatureShape::Flat(features),
+            _ => return None,
+        };
+        let mut stack = Vec::new();
+        for layer in self.aux_head?.build(shape, outputs, device).ok()? {
+            stack.extend(layer.into_head_layer()?);
+        }
+        Some(HeadStack::new(stack))
+    }
+
+    fn conv_init(&self) -> ConvInit {
+        self.conv_init
+    }
+
     fn into_groups(self, sizes: &[usize]) -> Vec<Self> {
         assert_eq!(
             sizes.iter().sum::<usize>(),
@@ -140,13 +179,20 @@ impl DecoupledModel for DecoupledNet {
             .iter()
             .map(|&n| Self {
                 stages: stages.by_ref().take(n).collect(),
+                aux_head: self.aux_head,
+                conv_init: self.conv_init,
             })
             .collect()
     }
 
     fn from_groups(groups: Vec<Self>) -> Self {
+        let (aux_head, conv_init) = groups
+            .first()
+            .map_or((None, ConvInit::Default), |g| (g.aux_head, g.conv_init));
         Self {
             stages: groups.into_iter().flat_map(|g| g.stages).collect(),
+            aux_head,
+            conv_init,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! [`BasicBlock`]: the residual basic block of the CIFAR ResNets (He et al. 2016), with the
-//! paper's option-A shortcut.
+//! paper's option-A shortcut or, where the shape changes, option B ([`Downsample`]: 1×1
+//! convolution + batch norm, as InfoPro's `BasicBlock.downsample`).
 //!
 //! # Shapes
 //! - input: `[batch, in_channels, h, w]`
@@ -12,7 +13,16 @@ use pgl_burn::burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d, Relu};
 use pgl_burn::burn::prelude::*;
 use pgl_burn::kernels::{batch_norm_layer, conv2d_layer};
 
-/// A basic residual block: two 3×3 conv + BN, identity (option A) shortcut, ReLU after the sum.
+/// The option-B shortcut of a block whose shape changes: a 1×1 convolution with the block's
+/// stride, no bias, then a batch norm (PyTorch: `downsample.0`, `downsample.1`).
+#[derive(Module, Debug)]
+pub struct Downsample {
+    conv: Conv2d,
+    norm: BatchNorm,
+}
+
+/// A basic residual block: two 3×3 conv + BN, identity (option A) or projection (option B)
+/// shortcut, ReLU after the sum.
 #[derive(Module, Debug)]
 pub struct BasicBlock {
     conv1: Conv2d,
@@ -20,6 +30,8 @@ pub struct BasicBlock {
     conv2: Conv2d,
     bn2: BatchNorm,
     relu: Relu,
+    /// The option-B shortcut, where the block has one (`None`: option A).
+    downsample: Option<Downsample>,
     /// Stride of the block (2 where it halves the feature map).
     stride: usize,
     /// Zero channels added on each side of the shortcut where the width doubles.
@@ -44,8 +56,37 @@ impl BasicBlock {
             conv2: conv3x3(output, output, 1, device),
             bn2: BatchNormConfig::new(output).init(device),
             relu: Relu::new(),
+            downsample: None,
             stride,
             pad_channels: (output - input) / 2,
+        }
+    }
+
+    /// Whether the block changes the shape (stride > 1 or more channels): where options A and
+    /// B differ.
+    pub fn changes_shape(&self) -> bool {
+        self.stride > 1 || self.pad_channels > 0
+    }
+
+    /// The same block with an option-B shortcut (1×1 convolution + batch norm) where it
+    /// changes shape; unchanged otherwise. Parameters are initialised lazily, like the rest.
+    pub fn with_option_b(self, device: &Device) -> Self {
+        if !self.changes_shape() {
+            return self;
+        }
+        // conv1's weight is `[output, input, 3, 3]`.
+        let [output, input, _, _] = self.conv1.weight.lazy_shape().dims::<4>();
+        let conv = Conv2dConfig::new([input, output], [1, 1])
+            .with_stride([self.stride, self.stride])
+            .with_bias(false)
+            .init(device);
+        let downsample = Downsample {
+            conv,
+            norm: BatchNormConfig::new(output).init(device),
+        };
+        Self {
+            downsample: Some(downsample),
+            ..self
         }
     }
 
@@ -56,6 +97,10 @@ impl BasicBlock {
             conv2d_layer(&self.conv1, x.clone()),
         ));
         let out = batch_norm_layer(&self.bn2, conv2d_layer(&self.conv2, out));
+        if let Some(d) = &self.downsample {
+            let shortcut = batch_norm_layer(&d.norm, conv2d_layer(&d.conv, x));
+            return self.relu.forward(out + shortcut);
+        }
         let mut shortcut = x;
         if self.stride > 1 {
             let s = self.stride as isize;

@@ -41,9 +41,11 @@ pub fn digits_trainer(
         .build(&config.schedule)
         .expect("a valid schedule");
     let input = ModelInput::DIGITS;
+    let digits = pgl_data::digits::load_embedded().expect("the embedded digits");
     let settings = TrainSettings::from_config(config)
         .expect("valid settings")
-        .with_input_shape([input.channels, input.height, input.width]);
+        .with_input_shape([input.channels, input.height, input.width])
+        .with_input_normalization(digits.train.mean, digits.train.std);
     Trainer::new(model, schedule, settings, &device).expect("a trainer")
 }
 
@@ -54,6 +56,7 @@ pub fn resnet32_infopro_k16(seed: u64, device: &Device) -> DecoupledNet {
         modules: 16,
         split: SplitKind::InfoPro,
         aux_head: Some(AuxHead::OneConvTwoFc),
+        ..ModelOptions::even(16)
     };
     ModelCatalog::with_builtins()
         .build("resnet32", ModelInput::CIFAR10, &options, seed, device)

@@ -121,6 +121,7 @@ fn a_registered_model_is_cut_by_its_own_table_and_trains_with_a_registered_head(
                 modules: 2,
                 split: SplitKind::InfoPro,
                 aux_head: None,
+                ..ModelOptions::even(1)
             },
             1,
             &device,
@@ -133,6 +134,7 @@ fn a_registered_model_is_cut_by_its_own_table_and_trains_with_a_registered_head(
         modules: 3,
         split: SplitKind::InfoPro,
         aux_head: Some(catalog.head("2f").unwrap()),
+        ..ModelOptions::even(1)
     };
     let model = catalog
         .build("tiny", ModelInput::DIGITS, &options, 1, &device)

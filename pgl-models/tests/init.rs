@@ -5,6 +5,7 @@
 use pgl_burn::burn::prelude::*;
 use pgl_burn::burn::tensor::Distribution;
 use pgl_burn::inspect::param_values;
+use pgl_models::options::{ConvInit, Shortcut};
 use pgl_models::{
     AuxHead, DecoupledNet, ModelCatalog, ModelError, ModelInput, ModelOptions, SplitKind,
     build_model,
@@ -75,18 +76,38 @@ fn assert_same_start(
     splits: &[SplitKind],
     same_classifier: bool,
 ) {
+    assert_same_start_with(
+        build,
+        name,
+        input,
+        splits,
+        same_classifier,
+        &ModelOptions::even(1),
+    );
+}
+
+/// [`assert_same_start`] with the shortcut and convolution initialisation of `base`.
+fn assert_same_start_with(
+    build: fn(&str, ModelInput, &ModelOptions, u64) -> Result<DecoupledNet, ModelError>,
+    name: &str,
+    input: ModelInput,
+    splits: &[SplitKind],
+    same_classifier: bool,
+    base: &ModelOptions,
+) {
     let seed = 7;
-    let reference = build(name, input, &ModelOptions::even(1), seed).unwrap();
+    let reference = build(name, input, base, seed).unwrap();
     let body = body_bits(&reference);
     let classifier = classifier_bits(&reference);
     let mut checked = 0;
-    for &split in splits {
+    for split in splits {
         for modules in [1, 2, 4, 8] {
             for &head in AuxHead::ALL {
                 let options = ModelOptions {
                     modules,
-                    split,
+                    split: split.clone(),
                     aux_head: Some(head),
+                    ..base.clone()
                 };
                 let net = match build(name, input, &options, seed) {
                     Ok(net) => net,
@@ -110,7 +131,7 @@ fn assert_same_start(
         }
     }
     assert!(checked >= 4, "{name}: only {checked} networks compared");
-    let other = build(name, input, &ModelOptions::even(1), seed + 1).unwrap();
+    let other = build(name, input, base, seed + 1).unwrap();
     assert!(
         body_bits(&other) != body,
         "{name}: another seed must give other weights"
@@ -162,6 +183,73 @@ fn resnet32_starts_the_same_for_every_k_head_and_split() {
         ModelInput::DIGITS,
         &[SplitKind::Even, SplitKind::InfoPro],
         true,
+    );
+}
+
+#[test]
+fn option_b_and_he_initialisation_start_the_same_for_every_k_head_and_split() {
+    let base = ModelOptions::even(1)
+        .with_shortcut(Shortcut::OptionB)
+        .with_conv_init(ConvInit::HeNormalFanOut);
+    assert_same_start_with(
+        catalog_build,
+        "resnet32",
+        ModelInput::DIGITS,
+        &[SplitKind::Even, SplitKind::InfoPro],
+        true,
+        &base,
+    );
+    assert_same_start_with(
+        seeded_build,
+        "cnn",
+        ModelInput::DIGITS,
+        &[SplitKind::Even],
+        true,
+        &ModelOptions::even(1).with_conv_init(ConvInit::HeNormalFanOut),
+    );
+}
+
+#[test]
+fn he_initialisation_draws_convolutions_from_n_0_2_over_fan_out() {
+    let he = ModelOptions::even(4).with_conv_init(ConvInit::HeNormalFanOut);
+    let net = catalog_build("resnet32", ModelInput::CIFAR10, &he, 3).unwrap();
+    let default = catalog_build("resnet32", ModelInput::CIFAR10, &ModelOptions::even(4), 3);
+    let default = default.unwrap();
+    let mut convolutions = 0;
+    for (p, d) in param_values(&net).iter().zip(param_values(&default)) {
+        assert_eq!(p.path, d.path);
+        let is_conv_weight = p.path.ends_with("weight") && p.shape.len() == 4;
+        if !is_conv_weight {
+            // Biases, batch norms and linear layers keep Burn's initialisation, bit for bit.
+            assert!(p.values == d.values, "{} changed", p.path);
+            continue;
+        }
+        convolutions += 1;
+        let fan_out = (p.shape[0] * p.shape[2] * p.shape[3]) as f64;
+        let n = p.values.len() as f64;
+        let mean = p.values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+        let var = p
+            .values
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        let expected = 2.0 / fan_out;
+        // The sample variance of n normal draws is within 6 standard errors
+        // (σ²·√(2/n)) of σ² with overwhelming probability.
+        assert!(
+            (var - expected).abs() < 6.0 * expected * (2.0 / n).sqrt(),
+            "{}: variance {var}, expected {expected} ({n} weights)",
+            p.path
+        );
+        // Burn's default is uniform in ±1/√fan_in: never beyond the bound, He's normal is.
+        let fan_in = (p.shape[1] * p.shape[2] * p.shape[3]) as f64;
+        let bound = 1.0 / fan_in.sqrt();
+        assert!(d.values.iter().all(|v| f64::from(v.abs()) <= bound + 1e-6));
+    }
+    assert!(
+        convolutions >= 31,
+        "every convolution of ResNet-32 and its heads: {convolutions}"
     );
 }
 

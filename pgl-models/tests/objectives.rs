@@ -7,7 +7,7 @@ use pgl_burn::burn::nn::loss::CrossEntropyLoss;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::checkpoint::{CheckpointStore, restore};
 use pgl_burn::inspect::{param_grads, param_values};
-use pgl_burn::objective::{LocalTargets, ObjectiveHeads};
+use pgl_burn::objective::{InputImages, LocalTargets, ObjectiveHeads};
 use pgl_burn::step::local_module_backward_with;
 use pgl_burn::{Activation, DecoupledModel, TrainSettings, Trainer};
 use pgl_core::{
@@ -15,10 +15,15 @@ use pgl_core::{
 };
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::testing::{digits_trainer, metrics_fingerprint, seeded_model};
-use pgl_models::{DecoupledNet, ModelInput};
+use pgl_models::{AuxHead, DecoupledNet, ModelCatalog, ModelInput, ModelOptions, trainable_params};
 
 const IMAGE: [usize; 3] = [1, 8, 8];
-const OBJECTIVES: &[&str] = &["infopro", "infopro:class=supcon", "supcon:temperature=0.2"];
+const OBJECTIVES: &[&str] = &[
+    "infopro",
+    "infopro:class=supcon",
+    "supcon:temperature=0.2",
+    "infopro:class=supcon,proj=mlp,recon=mse",
+];
 
 fn data(train: usize) -> DatasetSplits {
     let mut d = load_dataset("digits", None).unwrap();
@@ -43,7 +48,8 @@ fn the_gradient_of_every_objective_reaches_no_earlier_module() {
         for name in ["mlp", "cnn"] {
             let device = Device::flex().autodiff();
             let net = seeded_model(name, ModelInput::DIGITS, 4, 3, &device);
-            let heads = ObjectiveHeads::build(&*objective, &net, IMAGE, 3, &device);
+            let input = InputImages::new(IMAGE, data.train.mean.clone(), data.train.std.clone());
+            let heads = ObjectiveHeads::build(&*objective, &net, &input, 3, &device).unwrap();
             assert!(!heads.is_empty(), "{spec}: extra heads");
             let (images, labels) = batch(&data, 32, &device);
             let targets = LocalTargets {
@@ -88,8 +94,18 @@ fn the_gradient_of_every_objective_reaches_no_earlier_module() {
                     let g = param_grads(projection, &grads);
                     assert!(has_grads(&g), "{spec} {name}: projection {k}");
                 }
+                if let Some(projection) = &own.aux_projection {
+                    let g = param_grads(projection, &grads);
+                    assert!(has_grads(&g), "{spec} {name}: aux-design projection {k}");
+                }
                 assert_eq!(own.decoder.is_some(), w.reconstruction > 0.0);
-                assert_eq!(own.projection.is_some(), w.contrastive > 0.0);
+                let projections =
+                    own.projection.is_some() as u8 + own.aux_projection.is_some() as u8;
+                assert_eq!(
+                    projections,
+                    u8::from(w.contrastive > 0.0),
+                    "{spec}: one projection"
+                );
                 input = backward.output;
             }
         }
@@ -288,7 +304,9 @@ fn ce_has_no_extra_heads_and_others_need_the_input_shape() {
         };
         let mut settings = TrainSettings::from_config(&config).unwrap();
         if let Some(shape) = shape {
-            settings = settings.with_input_shape(shape);
+            settings = settings
+                .with_input_shape(shape)
+                .with_input_normalization(vec![0.5], vec![0.25]);
         }
         Trainer::new(net, schedule, settings, &device)
     };
@@ -306,4 +324,108 @@ fn ce_has_no_extra_heads_and_others_need_the_input_shape() {
         .unwrap()
         .to_string();
     assert!(err.contains("module 1 of K=4"), "{err}");
+}
+
+/// `objective.bpk` of a digits run (cnn, K = 2, `infopro:class=supcon`, seed 5) written by pgl
+/// before issue 22 changed InfoPro's defaults (`tests/fixtures/objective-before-issue-22.bpk`):
+/// it loads into the heads of the spec that run's record now reads as (MSE reconstruction, MLP
+/// projection), and the heads of today's defaults refuse it.
+#[test]
+fn objective_heads_saved_before_issue_22_still_load() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/objective-before-issue-22.bpk");
+    let device = Device::flex().autodiff();
+    let net = seeded_model("cnn", ModelInput::DIGITS, 2, 5, &device);
+    let digits = data(8);
+    let input = InputImages::new(IMAGE, digits.train.mean.clone(), digits.train.std.clone());
+    let legacy = pgl_core::objective::legacy_spec("infopro:class=supcon");
+    let objective = ObjectiveRegistry::with_builtins().build(&legacy).unwrap();
+    assert_eq!(
+        objective.spec(),
+        "infopro:class=supcon,temperature=0.07,proj=mlp,recon=mse"
+    );
+    let fresh = ObjectiveHeads::build(&*objective, &net, &input, 0, &device).unwrap();
+    let before = param_values(&fresh);
+    let loaded = fresh.try_load_file(&fixture).expect("the old heads load");
+    let after = param_values(&loaded);
+    assert_eq!(
+        before.iter().map(|p| &p.path).collect::<Vec<_>>(),
+        after.iter().map(|p| &p.path).collect::<Vec<_>>()
+    );
+    assert!(after.iter().any(|p| p.path.contains("projection")));
+    for (b, a) in before.iter().zip(&after) {
+        assert_ne!(b.values, a.values, "{} comes from the file", a.path);
+    }
+    let today = ObjectiveRegistry::with_builtins()
+        .build("infopro:class=supcon")
+        .unwrap();
+    let heads = ObjectiveHeads::build(&*today, &net, &input, 0, &device).unwrap();
+    assert!(
+        heads.try_load_file(&fixture).is_err(),
+        "a proj=aux head cannot take the old MLP projection's weights"
+    );
+}
+
+/// `proj=aux`: the contrastive term projects through a head of the aux head's design with 128
+/// outputs (InfoPro's `AuxClassifier` in `contrast` mode), with weights of its own.
+#[test]
+fn the_contrastive_head_is_a_copy_of_the_aux_head_design() {
+    let device = Device::flex().autodiff();
+    let objective = ObjectiveRegistry::with_builtins()
+        .build("supcon:proj=aux")
+        .unwrap();
+    let catalog = ModelCatalog::with_builtins();
+    let input = InputImages::unnormalised([3, 32, 32]);
+    for head in AuxHead::ALL {
+        let options = ModelOptions {
+            aux_head: Some(*head),
+            ..ModelOptions::even(3)
+        };
+        let build = |classes| {
+            let input = ModelInput {
+                classes,
+                ..ModelInput::CIFAR10
+            };
+            catalog
+                .build("resnet32", input, &options, 1, &device)
+                .unwrap()
+        };
+        let (net, wide) = (build(10), build(128));
+        let heads = ObjectiveHeads::build(&*objective, &net, &input, 1, &device).unwrap();
+        let x = Tensor::<4>::ones([2, 3, 32, 32], &device);
+        let mut features = Activation::Spatial(x);
+        for k in 0..2 {
+            features = net.forward_module(k, features);
+            let own = heads.module(k).unwrap();
+            assert!(
+                own.projection.is_none(),
+                "{}: no MLP projection",
+                head.name()
+            );
+            let projection = own.aux_projection.as_ref().expect("a copy of the aux head");
+            assert_eq!(
+                trainable_params(projection),
+                trainable_params(&wide.stages[k].head),
+                "{} module {k}: the aux head's design with 128 outputs",
+                head.name()
+            );
+            assert_eq!(own.project(features.clone()).dims(), [2, 128]);
+            let aux = param_values(&net.stages[k].head);
+            let copy = param_values(projection);
+            assert!(aux.first().unwrap().values != copy.first().unwrap().values);
+        }
+    }
+    // A model without a head design (cut with a builder of its own) cannot make one.
+    let mut net = catalog
+        .build(
+            "resnet32",
+            ModelInput::CIFAR10,
+            &ModelOptions::even(2),
+            1,
+            &device,
+        )
+        .unwrap();
+    net.aux_head = None;
+    let err = ObjectiveHeads::build(&*objective, &net, &input, 1, &device).unwrap_err();
+    assert!(err.to_string().contains("proj=mlp"), "{err}");
 }

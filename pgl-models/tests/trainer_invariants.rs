@@ -195,13 +195,15 @@ fn cuda() -> Backend {
 backend_suite!(on_cuda, super::cuda());
 
 fn local_step_isolation(backend: &Backend) {
-    for &(model_name, split) in backend.local_step_models {
+    for (model_name, split) in backend.local_step_models {
+        let split = split.clone();
         let device = backend.device.clone();
         let data = digits();
         let options = ModelOptions {
             modules: 4,
             split,
             aux_head: None,
+            ..ModelOptions::even(1)
         };
         let model = seeded_model(model_name, &options, 1, &device);
         let (images, labels) = batch(&data, 32, &device);
@@ -245,6 +247,7 @@ fn global_step_is_backprop(backend: &Backend) {
         modules: 4,
         split: SplitKind::Even,
         aux_head: Some(pgl_models::AuxHead::MlpSr),
+        ..ModelOptions::even(1)
     };
     let model = seeded_model(backend.global_step_model, &options, 2, &device);
     let (images, labels) = batch(&data, 32, &device);

@@ -2,6 +2,7 @@
 
 use pgl_burn::burn::prelude::*;
 use pgl_burn::{Activation, DecoupledModel};
+use pgl_models::options::Shortcut;
 use pgl_models::resnet::{infopro_points, infopro_table};
 use pgl_models::{
     AuxHead, DecoupledNet, ModelError, ModelInput, ModelOptions, SplitKind, build_model, catalog,
@@ -26,6 +27,7 @@ fn build(
         modules,
         split,
         aux_head: head,
+        ..ModelOptions::even(1)
     };
     build_model(name, input, &options, &device())
 }
@@ -53,6 +55,64 @@ fn resnet_parameter_counts_are_the_published_ones() {
         "VGG-11-BN is about 9.2 M: {}",
         vgg11.params
     );
+}
+
+#[test]
+fn option_b_shortcuts_add_infopros_projection_parameters() {
+    // InfoPro's ResNets (`networks/resnet.py`, 1x1 conv + BN where the shape changes):
+    // 16->32 (512 + 64) and 32->64 (2048 + 128), 2752 parameters for every depth; ResNet-32's
+    // and ResNet-110's totals are what InfoPro's own code builds
+    // (bench/reference/recipe_params.json).
+    for (name, option_a, option_b) in [
+        ("resnet32", 464_154, 466_906),
+        ("resnet56", 853_018, 855_770),
+        ("resnet110", 1_727_962, 1_730_714),
+    ] {
+        for (shortcut, expected) in [(Shortcut::OptionA, option_a), (Shortcut::OptionB, option_b)] {
+            let options = ModelOptions::even(4).with_shortcut(shortcut);
+            let model = build_model(name, CIFAR, &options, &device()).unwrap();
+            let network: usize = model
+                .stages
+                .iter()
+                .map(|s| trainable_params(&s.body))
+                .sum::<usize>()
+                + trainable_params(&model.stages[3].head);
+            assert_eq!(network, expected, "{name} {shortcut:?}");
+        }
+    }
+    // Option B changes the function: the same seed, other outputs.
+    let x = Tensor::<4>::ones([2, 3, 32, 32], &device());
+    let run = |shortcut| {
+        let options = ModelOptions::even(1).with_shortcut(shortcut);
+        let device = device();
+        let model = pgl_models::ModelCatalog::with_builtins()
+            .build("resnet32", CIFAR, &options, 5, &device)
+            .unwrap()
+            .valid();
+        let out = model.forward(Activation::Spatial(x.clone().inner()));
+        out.into_data().iter::<f32>().collect::<Vec<_>>()
+    };
+    assert_ne!(run(Shortcut::OptionA), run(Shortcut::OptionB));
+}
+
+#[test]
+fn option_b_and_explicit_splits_refuse_what_they_cannot_do() {
+    let options = ModelOptions::even(2).with_shortcut(Shortcut::OptionB);
+    let err = build_model("cnn", ModelInput::DIGITS, &options, &device()).unwrap_err();
+    assert!(matches!(err, ModelError::NoShortcuts { .. }), "{err}");
+    assert!(err.to_string().contains("option-b"), "{err}");
+    let at = |points: Vec<usize>, modules| {
+        build("resnet32", CIFAR, modules, SplitKind::At(points), None)
+    };
+    let err = at(vec![5, 10], 2).unwrap_err();
+    assert!(
+        err.to_string().contains("makes 3 modules, but K=2"),
+        "{err}"
+    );
+    assert!(at(vec![10, 5], 3).is_err(), "points must increase");
+    assert!(at(vec![16], 2).is_err(), "ResNet-32 has 16 units");
+    let model = at(vec![6, 11], 3).unwrap();
+    assert_eq!(units_per_module(&model), vec![6, 5, 5]);
 }
 
 /// Number of split units (stem or basic block) in each module of a ResNet.

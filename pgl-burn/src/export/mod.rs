@@ -31,7 +31,9 @@
 //!   `stages.k.{i / 3}.{i % 3}.p`;
 //! - ResNet-32 with one unit per module (InfoPro's K = 16 split): the stem `stages.0.body.i.p`
 //!   → `stages.0.i.p`, a residual block `stages.k.body.0.Basic.conv1.weight` →
-//!   `stages.k.conv1.weight`.
+//!   `stages.k.conv1.weight`, its option-B shortcut `…Basic.downsample.conv.weight` and
+//!   `…Basic.downsample.norm.*` → `stages.k.downsample.0.weight` and `stages.k.downsample.1.*`
+//!   (InfoPro's and torchvision's `downsample` names).
 //!
 //! The reference table and the name mapping are in `names.rs`; writing, reading and checking
 //! files in `file.rs`.

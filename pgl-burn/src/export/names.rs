@@ -130,6 +130,10 @@ pub fn torch_name(path: &str, reference: &Reference) -> Result<String, ExportErr
                 }
                 BodyLayout::Unit { stem } => {
                     if i == 0 && *layer == "Basic" {
+                        // The option-B shortcut is an `nn.Sequential(conv, bn)` there.
+                        let rest = rest
+                            .replace("downsample.conv.", "downsample.0.")
+                            .replace("downsample.norm.", "downsample.1.");
                         Ok(format!("stages.{k}.{rest}"))
                     } else if stem.get(i) == Some(layer) {
                         Ok(format!("stages.{k}.{i}.{rest}"))

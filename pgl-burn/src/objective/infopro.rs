@@ -1,15 +1,18 @@
 //! InfoPro's reconstruction term: a small [`Decoder`] per module that reconstructs the input
-//! image from the module's output, and its loss, the mean squared error
-//! ([`reconstruction_loss`]).
+//! image from the module's output, and its loss ([`ReconstructionTarget`]): InfoPro's binary
+//! cross-entropy ([`bce_with_logits`]) or the mean squared error ([`reconstruction_loss`]).
 //!
 //! The decoder follows `Decoder` in InfoPro's `Experiments on CIFAR-SVHN-STL10/networks/
-//! auxiliary_nets.py` (`blackfeather-wang/InfoPro-Pytorch`): bilinear upsampling of the
-//! features to the image's size (corners aligned), then `conv3x3(C → 12) → BatchNorm → ReLU →
-//! conv3x3(12 → image channels)`. Two deliberate differences: the target is the network's
-//! input as it is (normalised), compared by mean squared error, so the decoder ends without
-//! InfoPro's sigmoid (which, with a binary cross-entropy, needs the de-normalised image in
-//! `[0, 1]`); and a module with flat output (an MLP) gets a single linear layer to the
-//! flattened image instead.
+//! auxiliary_nets.py` (`blackfeather-wang/InfoPro-Pytorch`, lines 7–36): bilinear upsampling of
+//! the features to the image's size (corners aligned), then `conv3x3(C → 12) → BatchNorm →
+//! ReLU → conv3x3(12 → image channels)`. With `recon=bce` (the default) its output goes through
+//! InfoPro's final sigmoid and is compared by binary cross-entropy with the image de-normalised
+//! to `[0, 1]` (`x · std + mean`, what InfoPro's `_image_restore` computes in
+//! `networks/resnet.py`, lines 164–166); the sigmoid is fused into the loss
+//! ([`bce_with_logits`]). With `recon=mse` (pgl's reconstruction before issue 22) the output,
+//! without sigmoid, is compared by mean squared error with the normalised image. A module with
+//! flat output (an MLP) gets a single linear layer to the flattened image instead of the
+//! convolutions.
 //!
 //! # Shapes
 //! - features `[batch, C, h, w]` (spatial) or `[batch, F]` (flat)
@@ -19,6 +22,7 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
+use burn::tensor::activation::log_sigmoid;
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 
@@ -106,13 +110,75 @@ pub fn reconstruction_loss(reconstruction: Activation, images: Activation) -> Te
     (diff.clone() * diff).mean()
 }
 
-/// Module k's reconstruction term: `decoder(features)` against `images`.
+/// PyTorch's `BCELoss()(sigmoid(logits), targets)`, the mean over every element of
+/// `−t·log σ(z) − (1 − t)·log(1 − σ(z))`, computed from the logits with Burn's stable
+/// `log_sigmoid` (`log(1 − σ(z)) = log σ(−z)`): the same function, with the gradient
+/// `(σ(z) − t) / n` everywhere. (PyTorch computes the sigmoid first and clamps each logarithm
+/// at −100; in float32 that only differs where `σ(z)` rounds to 0 or 1, `|z|` above about 16.)
+pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    let positive = log_sigmoid(logits.clone());
+    let negative = log_sigmoid(logits.neg());
+    let ones = targets.ones_like();
+    (targets.clone() * positive + (ones - targets) * negative)
+        .mean()
+        .neg()
+}
+
+/// How a module's reconstruction is compared with the input images; plain data (not saved:
+/// it follows from the objective and the dataset).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ReconstructionTarget {
+    /// Mean squared error against the normalised images (`recon=mse`).
+    #[default]
+    Mse,
+    /// Binary cross-entropy of the sigmoid of the reconstruction against the images
+    /// de-normalised per channel (`x · std + mean`, in `[0, 1]`; `recon=bce`).
+    Bce {
+        /// Per-channel mean the images were normalised with.
+        mean: Vec<f32>,
+        /// Per-channel standard deviation the images were normalised with.
+        std: Vec<f32>,
+    },
+}
+
+impl ReconstructionTarget {
+    /// The loss of `reconstruction` against the network's (normalised) input `images`.
+    pub fn loss(&self, reconstruction: Activation, images: &Activation) -> Tensor<1> {
+        match self {
+            ReconstructionTarget::Mse => reconstruction_loss(reconstruction, images.clone()),
+            ReconstructionTarget::Bce { mean, std } => {
+                let targets = denormalise(images.clone().into_flat(), mean, std);
+                bce_with_logits(reconstruction.into_flat(), targets)
+            }
+        }
+    }
+}
+
+/// `x · std[c] + mean[c]` of flattened `[batch, c·h·w]` images, channel by channel.
+fn denormalise(images: Tensor<2>, mean: &[f32], std: &[f32]) -> Tensor<2> {
+    let [batch, features] = images.dims();
+    let channels = mean.len();
+    assert!(
+        channels > 0 && std.len() == channels && features % channels == 0,
+        "{channels} channel means and {} stds for images of {features} values",
+        std.len()
+    );
+    let device = images.device();
+    let column =
+        |values: &[f32]| Tensor::<1>::from_floats(values, &device).reshape([1, channels, 1]);
+    let x = images.reshape([batch, channels, features / channels]);
+    (x * column(std) + column(mean)).reshape([batch, features])
+}
+
+/// Module k's reconstruction term: `decoder(features)` against `images`, compared as `target`
+/// says.
 pub fn reconstruction_term(
     decoder: &Decoder,
+    target: &ReconstructionTarget,
     features: Activation,
     images: &Activation,
 ) -> Tensor<1> {
     let dims = images.dims();
     let size = [dims[2], dims[3]];
-    reconstruction_loss(decoder.forward(features, size), images.clone())
+    target.loss(decoder.forward(features, size), images)
 }

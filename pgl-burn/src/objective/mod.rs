@@ -1,10 +1,15 @@
 //! The tensor side of local objectives ([`pgl_core::objective`]): the extra heads an objective
-//! needs ([`ObjectiveHeads`]: a [`Decoder`] and/or a [`Projection`] per module) and the loss of
-//! one module in a local step ([`module_loss`]), one file per term:
+//! needs ([`ObjectiveHeads`]: a [`Decoder`] and/or a projection head per module) and the loss
+//! of one module in a local step ([`module_loss`]), one file per term:
 //!
 //! - [`ce`]: the head's cross-entropy (`ce`, DGL; InfoPro's `class=ce` term),
-//! - [`infopro`]: InfoPro's decoder and reconstruction loss (mean squared error),
-//! - [`supcon`]: the projection head and the supervised contrastive loss.
+//! - [`infopro`]: InfoPro's decoder and reconstruction loss (binary cross-entropy against the
+//!   de-normalised image, or mean squared error: [`ReconstructionTarget`]),
+//! - [`supcon`]: the projection heads and the supervised contrastive loss. The projection is a
+//!   head of the aux head's design with D outputs (`proj=aux`: a [`HeadStack`] the model makes,
+//!   [`DecoupledModel::aux_head_like`]) or pgl's earlier MLP ([`Projection`], `proj=mlp`, kept
+//!   so that checkpoints of earlier runs load: their `objective.bpk` holds `projection`
+//!   fields, which a `proj=aux` run leaves empty and fills `aux_projection` instead).
 //!
 //! Module k's loss is `w_rec · reconstruction + w_cls · cross-entropy + w_con · contrastive`
 //! with the weights the objective gives module k of K; a term of weight 0 is not computed, and
@@ -28,12 +33,13 @@ use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Gradients;
-use pgl_core::objective::{LocalObjective, ObjectiveWeights};
+use pgl_core::objective::{LocalObjective, ObjectiveWeights, ProjectionHead, Reconstruction};
 
 use crate::activation::Activation;
-use crate::model::{DecoupledModel, derive_seed, initialize_seeded};
+use crate::head::HeadStack;
+use crate::model::{DecoupledModel, derive_seed, initialize_seeded_with};
 
-pub use infopro::Decoder;
+pub use infopro::{Decoder, ReconstructionTarget};
 pub use supcon::Projection;
 
 /// Salt of the extra heads' seeds ([`derive_seed`]).
@@ -44,8 +50,15 @@ pub const HEADS_SALT: u64 = u64::from_le_bytes(*b"pgl:objh");
 pub struct ModuleHeads {
     /// Reconstructs the input image (when the reconstruction weight is `> 0`).
     pub decoder: Option<Decoder>,
-    /// Projects the module's output for the contrastive term (when its weight is `> 0`).
+    /// Projects the module's output for the contrastive term (when its weight is `> 0`) with
+    /// `proj=mlp`.
     pub projection: Option<Projection>,
+    /// Projects the module's output for the contrastive term (when its weight is `> 0`) with
+    /// `proj=aux`: a head of the aux head's design with D outputs.
+    pub aux_projection: Option<HeadStack>,
+    /// How the decoder's reconstruction is compared with the images (plain data, not saved).
+    #[module(skip)]
+    pub target: ReconstructionTarget,
 }
 
 impl ModuleHeads {
@@ -53,8 +66,73 @@ impl ModuleHeads {
         Self {
             decoder: None,
             projection: None,
+            aux_projection: None,
+            target: ReconstructionTarget::Mse,
         }
     }
+
+    fn has_parameters(&self) -> bool {
+        self.decoder.is_some() || self.projection.is_some() || self.aux_projection.is_some()
+    }
+
+    /// `[batch, D]` projections of `features` for the contrastive term, through whichever
+    /// projection head the module has.
+    ///
+    /// # Panics
+    /// When it has none (the trainer builds them from the same weights).
+    pub fn project(&self, features: Activation) -> Tensor<2> {
+        match (&self.aux_projection, &self.projection) {
+            (Some(head), _) => head.forward(features),
+            (None, Some(mlp)) => mlp.forward(features),
+            (None, None) => panic!("a projection head for a module with a contrastive weight"),
+        }
+    }
+}
+
+/// The network's input images as the data pipeline hands them over: their shape and the
+/// per-channel normalisation applied to them (`(pixel / max − mean) / std`), which InfoPro's
+/// binary cross-entropy reconstruction undoes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputImages {
+    /// `[channels, height, width]`.
+    pub shape: [usize; 3],
+    /// Per-channel mean.
+    pub mean: Vec<f32>,
+    /// Per-channel standard deviation.
+    pub std: Vec<f32>,
+}
+
+impl InputImages {
+    /// Images of `shape` normalised with per-channel `mean` and `std`.
+    pub fn new(shape: [usize; 3], mean: Vec<f32>, std: Vec<f32>) -> Self {
+        Self { shape, mean, std }
+    }
+
+    /// Images of `shape` that are not normalised (already in `[0, 1]`).
+    pub fn unnormalised(shape: [usize; 3]) -> Self {
+        let channels = shape[0];
+        Self::new(shape, vec![0.0; channels], vec![1.0; channels])
+    }
+
+    fn target(&self, reconstruction: Reconstruction) -> ReconstructionTarget {
+        match reconstruction {
+            Reconstruction::Mse => ReconstructionTarget::Mse,
+            Reconstruction::Bce => ReconstructionTarget::Bce {
+                mean: self.mean.clone(),
+                std: self.std.clone(),
+            },
+        }
+    }
+}
+
+/// Why the extra heads of an objective could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "module {module}: the model cannot make a head of its aux head's design for the contrastive term (proj=aux); use proj=mlp"
+)]
+pub struct NoAuxProjection {
+    /// The module (0-based).
+    pub module: usize,
 }
 
 /// The extra heads of every module of a network (or of a pipeline group), in module order;
@@ -72,42 +150,56 @@ impl ObjectiveHeads {
         }
     }
 
-    /// The heads `objective` needs for `model`, whose input images have shape `image`
-    /// (`[channels, height, width]`), on `device`; module k's are initialised from
-    /// `(seed, HEADS_SALT, k)`. Each module's output shape is found by one forward pass of a
-    /// zero image in evaluation mode (no BatchNorm statistic changes). Empty when no module's
-    /// weights use a decoder or a projection.
+    /// The heads `objective` needs for `model`, whose input images are `input`, on `device`;
+    /// module k's are initialised from `(seed, HEADS_SALT, k)`, their convolutions as the
+    /// model's ([`DecoupledModel::conv_init`]). Each module's output shape is found by one
+    /// forward pass of a zero image in evaluation mode (no BatchNorm statistic changes). Empty
+    /// when no module's weights use a decoder or a projection. Fails when the objective
+    /// projects through the aux head's design (`proj=aux`) and the model cannot make one.
     pub fn build<M: DecoupledModel>(
         objective: &dyn LocalObjective,
         model: &M,
-        image: [usize; 3],
+        input: &InputImages,
         seed: u64,
         device: &Device,
-    ) -> Self {
+    ) -> Result<Self, NoAuxProjection> {
         let modules = model.num_modules();
         if !Self::needed(objective, modules) {
-            return Self::none();
+            return Ok(Self::none());
         }
-        let weights: Vec<ObjectiveWeights> = (0..modules)
-            .map(|k| objective.weights(k, modules))
-            .collect();
+        let image = input.shape;
         let shapes = output_shapes(model, image, device);
         let dim = objective.extra_heads().projection.unwrap_or(0);
-        let heads = weights
-            .iter()
-            .zip(&shapes)
-            .enumerate()
-            .map(|(k, (w, shape))| {
-                let heads = ModuleHeads {
-                    decoder: (w.reconstruction > 0.0).then(|| Decoder::new(shape, image, device)),
-                    projection: (w.contrastive > 0.0)
-                        .then(|| Projection::new(Projection::input_size(shape), dim, device)),
-                };
-                initialize_seeded(&heads, device, derive_seed(seed, HEADS_SALT, k as u64));
-                heads
-            })
-            .collect();
-        Self { modules: heads }
+        let target = input.target(objective.reconstruction());
+        let mut heads = Vec::with_capacity(modules);
+        for (k, shape) in shapes.iter().enumerate() {
+            let w = objective.weights(k, modules);
+            let mut module = ModuleHeads::empty();
+            if w.reconstruction > 0.0 {
+                module.decoder = Some(Decoder::new(shape, image, device));
+                module.target = target.clone();
+            }
+            if w.contrastive > 0.0 {
+                match objective.projection_head() {
+                    ProjectionHead::Mlp => {
+                        let channels = Projection::input_size(shape);
+                        module.projection = Some(Projection::new(channels, dim, device));
+                    }
+                    ProjectionHead::Aux => {
+                        let head = model.aux_head_like(k, shape, dim, device);
+                        module.aux_projection = Some(head.ok_or(NoAuxProjection { module: k })?);
+                    }
+                }
+            }
+            let seed = derive_seed(seed, HEADS_SALT, k as u64);
+            heads.push(initialize_seeded_with(
+                module,
+                device,
+                seed,
+                model.conv_init(),
+            ));
+        }
+        Ok(Self { modules: heads })
     }
 
     /// Whether `objective` needs any extra head for a network of `modules` modules: whether
@@ -169,7 +261,7 @@ impl ObjectiveHeads {
         let Some(slot) = self.modules.get_mut(k) else {
             return;
         };
-        if slot.decoder.is_none() && slot.projection.is_none() {
+        if !slot.has_parameters() {
             return;
         }
         let heads = std::mem::replace(slot, ModuleHeads::empty());
@@ -240,8 +332,9 @@ pub fn module_loss<M: DecoupledModel>(
             .and_then(|h| h.decoder.as_ref())
             .expect("a decoder for a module with a reconstruction weight");
         let images = targets.images.expect("input images for the reconstruction");
+        let target = &heads.expect("the decoder's module").target;
         add(
-            infopro::reconstruction_term(decoder, features.clone(), images),
+            infopro::reconstruction_term(decoder, target, features.clone(), images),
             weights.reconstruction,
         );
     }
@@ -250,10 +343,9 @@ pub fn module_loss<M: DecoupledModel>(
         add(term, weights.classification);
     }
     if weights.contrastive > 0.0 {
-        let projection = heads
-            .and_then(|h| h.projection.as_ref())
-            .expect("a projection head for a module with a contrastive weight");
-        let term = supcon::contrastive_term(projection, features, targets.labels, temperature);
+        let heads = heads.expect("a projection head for a module with a contrastive weight");
+        let projections = heads.project(features);
+        let term = supcon::supcon_loss(projections, targets.labels, temperature);
         add(term, weights.contrastive);
     }
     total.expect("valid weights have a term > 0")

@@ -15,8 +15,15 @@
 //!
 //! (`0.07` is the reference's `base_temperature`, so the factor is 1 at the default
 //! temperature.) An anchor without a positive in the batch contributes 0 but still counts in
-//! the mean, as in the reference. The projection head is InfoPro's `0c2f` auxiliary network
-//! with `feature_dim` outputs (`auxiliary_nets.py`, `AuxClassifier`): global average pooling
+//! the mean, as in the reference (`losses.py`, lines 12–96; InfoPro calls it with
+//! `temperature=0.07` in `auxiliary_nets.py`, line 232).
+//!
+//! The projection goes through one of two heads (`proj=` of the objective spec). `proj=aux`
+//! (the default): a head of the module's aux-head design with `feature_dim` outputs, made by
+//! the model ([`DecoupledModel::aux_head_like`](crate::DecoupledModel::aux_head_like)), as
+//! InfoPro's `AuxClassifier` in `contrast` mode (`auxiliary_nets.py`, lines 39–224: with
+//! `1c2f`, conv3×3 → BN → ReLU → pool → linear 128 → ReLU → linear 128). `proj=mlp`: this file's
+//! [`Projection`], InfoPro's `0c2f` network with `feature_dim` outputs: global average pooling
 //! (of spatial features) → linear C → D → ReLU → linear D → D.
 //!
 //! # Shapes

@@ -19,10 +19,15 @@ pub struct Row {
     pub global_checkpointing: bool,
     /// The seed of initial weights, data order and augmentation.
     pub seed: u64,
-    /// Test accuracy of the network.
+    /// Final test accuracy of the network (after the last epoch).
     #[serde(with = "pgl_core::json_float")]
     pub test_accuracy: f64,
-    /// 1 - test accuracy.
+    /// Best test accuracy of the network (the highest after any epoch).
+    #[serde(with = "pgl_core::json_float")]
+    pub best_test_accuracy: f64,
+    /// The epoch (1-based) of the best test accuracy.
+    pub best_epoch: u64,
+    /// 1 - final test accuracy.
     #[serde(with = "pgl_core::json_float")]
     pub test_error: f64,
     /// Test accuracy of every module's head (the last is the network's).
@@ -60,6 +65,8 @@ impl Row {
             global_checkpointing: s.config.global_checkpointing,
             seed: s.config.seed,
             test_accuracy: s.test_accuracy,
+            best_test_accuracy: s.best_test_accuracy,
+            best_epoch: s.best_epoch,
             test_error: 1.0 - s.test_accuracy,
             module_accuracy: s.module_accuracy.clone(),
             accuracy_per_epoch: outcome.history.iter().map(|m| m.test_accuracy).collect(),
@@ -168,12 +175,14 @@ pub struct Configuration {
     pub seeds: Vec<u64>,
     /// The number of seeds.
     pub n: usize,
-    /// Test accuracy of the network over the seeds.
+    /// Final test accuracy of the network over the seeds.
     pub test_accuracy: Spread,
-    /// Test error (1 - accuracy) over the seeds.
+    /// Best test accuracy of the network (the highest after any epoch) over the seeds.
+    pub best_test_accuracy: Spread,
+    /// Test error (1 - final accuracy) over the seeds.
     pub test_error: Spread,
-    /// (accuracy − local-only) / (end-to-end − local-only) from the mean accuracies of the
-    /// same objective, K and checkpointing; `null` when the comparison lacks one of the two or
+    /// (accuracy − local-only) / (end-to-end − local-only) from the mean final accuracies of
+    /// the same objective, K and checkpointing; `null` when the comparison lacks one of the two or
     /// their means are equal.
     #[serde(with = "pgl_core::json_float::option")]
     pub gap_recovered: Option<f64>,
@@ -212,6 +221,7 @@ impl Configuration {
             seeds: rows.iter().map(|r| r.seed).collect(),
             n: rows.len(),
             test_accuracy: spread(|r| r.test_accuracy),
+            best_test_accuracy: spread(|r| r.best_test_accuracy),
             test_error: spread(|r| r.test_error),
             gap_recovered: None,
             module_accuracy: spread_per_index(rows, |r| &r.module_accuracy),
@@ -334,20 +344,20 @@ pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> 
     };
     let mut out = format!("# {title}\n\n");
     let acc = if several {
-        "test acc (mean ± std)"
+        "final test acc (mean ± std)"
     } else {
-        "test acc"
+        "final test acc"
     };
     out.push_str(&format!(
-        "|{objective_head} schedule | K | ckpt | n | {acc} | test error | gap recovered | module 1 acc | module K acc | global steps | images/s | local step peak MiB | global step peak MiB | train s |\n"
+        "|{objective_head} schedule | K | ckpt | n | {acc} | test error | gap recovered | best test acc | module 1 acc | module K acc | global steps | images/s | local step peak MiB | global step peak MiB | train s |\n"
     ));
     out.push_str(&format!(
-        "|{objective_rule}---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "|{objective_rule}---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     ));
     for c in configurations {
         let mean_of = |spread: Option<&Spread>| spread.map_or(0.0, |s| s.mean);
         out.push_str(&format!(
-            "|{} `{}` | {} | {} | {} | {} | {} | {} | {:.4} | {:.4} | {:.1}% | {:.0} | {} | {} | {:.1} |\n",
+            "|{} `{}` | {} | {} | {} | {} | {} | {} | {} | {:.4} | {:.4} | {:.1}% | {:.0} | {} | {} | {:.1} |\n",
             objective_cell(&c.objective),
             c.schedule,
             c.modules,
@@ -357,6 +367,7 @@ pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> 
             c.test_error.cell(),
             c.gap_recovered
                 .map_or("-".to_string(), |g| format!("{:.3}", (g * 1e3).round() / 1e3 + 0.0)),
+            c.best_test_accuracy.cell(),
             mean_of(c.module_accuracy.first()),
             mean_of(c.module_accuracy.last()),
             100.0 * c.global_step_share,
@@ -368,9 +379,10 @@ pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> 
     }
     out.push_str(
         "\nn: seeds per configuration (each seed gives every configuration the same data order \
-         and initial weights). Gap recovered: (acc − local-only) / (end-to-end − local-only) from \
-         the mean accuracies of the same K and checkpointing; `-` where one of the two is not in \
-         the comparison or they are equal. ",
+         and initial weights). Final test acc: after the last epoch; best test acc: the highest \
+         after any epoch (what InfoPro's train.py reports). Gap recovered: (acc − local-only) / \
+         (end-to-end − local-only) from the mean final accuracies of the same K and \
+         checkpointing; `-` where one of the two is not in the comparison or they are equal. ",
     );
     if objectives {
         out.push_str(
@@ -394,20 +406,22 @@ pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> 
     );
     if several {
         out.push_str(&format!(
-            "\n## Per seed\n\n|{objective_head} schedule | K | ckpt | seed | test acc | images/s | run folder |\n",
+            "\n## Per seed\n\n|{objective_head} schedule | K | ckpt | seed | final test acc | best test acc (epoch) | images/s | run folder |\n",
         ));
         out.push_str(&format!(
-            "|{objective_rule}---|---:|---|---:|---:|---:|---|\n"
+            "|{objective_rule}---|---:|---|---:|---:|---:|---:|---|\n"
         ));
         for r in rows {
             out.push_str(&format!(
-                "|{} `{}` | {} | {} | {} | {:.4} | {:.0} | {} |\n",
+                "|{} `{}` | {} | {} | {} | {:.4} | {:.4} ({}) | {:.0} | {} |\n",
                 objective_cell(&r.objective),
                 r.schedule,
                 r.modules,
                 on_off(r.global_checkpointing),
                 r.seed,
                 r.test_accuracy,
+                r.best_test_accuracy,
+                r.best_epoch,
                 r.images_per_second,
                 r.run_dir,
             ));

@@ -2,7 +2,7 @@
 //!
 //! [`check_objective`] asserts the properties every [`LocalObjective`] must have: its spec
 //! round-trips through the registry (the rebuilt objective has the same spec, heads,
-//! temperature and weights), its weights are a pure function of `(module, K)`, and every
+//! temperature, reconstruction loss, projection head and weights), its weights are a pure function of `(module, K)`, and every
 //! network it accepts passes [`check_modules`] (valid weights, cross-entropy for the last
 //! module, the extra heads it uses declared). Use it for your own objectives too.
 
@@ -45,6 +45,16 @@ pub fn check_objective(registry: &ObjectiveRegistry, spec: &str, max_modules: us
         rebuilt.temperature().to_bits(),
         objective.temperature().to_bits(),
         "`{spec}`: temperature"
+    );
+    assert_eq!(
+        rebuilt.reconstruction(),
+        objective.reconstruction(),
+        "`{spec}`: reconstruction loss"
+    );
+    assert_eq!(
+        rebuilt.projection_head(),
+        objective.projection_head(),
+        "`{spec}`: projection head"
     );
     let table = weight_table(&*objective, max_modules);
     assert_eq!(

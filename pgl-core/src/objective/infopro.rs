@@ -1,12 +1,17 @@
-//! `infopro:ixx_1=A,ixy_1=B,ixx_2=C,ixy_2=D,class=ce|supcon,temperature=T`: InfoPro's
-//! surrogate loss (Wang et al., "Revisiting Locally Supervised Learning: an Alternative to
-//! End-to-end Training", ICLR 2021).
+//! `infopro:ixx_1=A,ixy_1=B,ixx_2=C,ixy_2=D,class=ce|supcon,temperature=T,proj=aux|mlp,recon=bce|mse`:
+//! InfoPro's surrogate loss (Wang et al., "Revisiting Locally Supervised Learning: an
+//! Alternative to End-to-end Training", ICLR 2021).
 //!
-//! Module k < K learns from `ixx · L_rec + ixy · L_class`, where `L_rec` is the mean squared
-//! error of a small decoder's reconstruction of the input image from the module's output (an
-//! estimate of `I(h, x)`) and `L_class` the aux head's cross-entropy (`class=ce`, default) or
-//! the supervised contrastive loss on a projection head at temperature `T` (`class=supcon`,
-//! the configuration of InfoPro's published numbers; `I(h, y)`). The weights move linearly
+//! Module k < K learns from `ixx · L_rec + ixy · L_class`, where `L_rec` compares a small
+//! decoder's reconstruction of the input image from the module's output with the image (an
+//! estimate of `I(h, x)`) and `L_class` is the aux head's cross-entropy (`class=ce`, default)
+//! or the supervised contrastive loss at temperature `T` (`class=supcon`, the configuration of
+//! InfoPro's published numbers; `I(h, y)`) of a projection through a head of the aux head's
+//! design with 128 outputs (`proj=aux`, default, as InfoPro's `AuxClassifier` in `contrast`
+//! mode) or through pool → linear → ReLU → linear (`proj=mlp`). `L_rec` is, as in InfoPro's
+//! `Decoder` (`networks/auxiliary_nets.py`), the binary cross-entropy of the decoder's output
+//! through a sigmoid against the image de-normalised to `[0, 1]` (`recon=bce`, default), or the
+//! mean squared error against the normalised image (`recon=mse`). The weights move linearly
 //! with depth, as in InfoPro's `InfoProResNet.forward`
 //! (`Experiments on CIFAR-SVHN-STL10/networks/resnet.py` of `blackfeather-wang/InfoPro-Pytorch`):
 //! for aux module `i` (0-based, `i <= K − 2`),
@@ -23,7 +28,8 @@
 use super::registry::ObjectiveEntry;
 use super::{
     DEFAULT_PROJECTION_DIM, DEFAULT_TEMPERATURE, ExtraHeads, LocalObjective, ObjectiveRegistry,
-    ObjectiveWeights, positive_f64,
+    ObjectiveWeights, ProjectionHead, Reconstruction, positive_f64, projection_param,
+    reconstruction_param,
 };
 use crate::error::CoreError;
 use crate::schedule::{SpecArgs, SpecNode};
@@ -31,7 +37,7 @@ use crate::schedule::{SpecArgs, SpecNode};
 /// `infopro` in the objective table.
 pub const ENTRY: ObjectiveEntry = ObjectiveEntry {
     name: "infopro",
-    summary: "[ixx_1=A][,ixy_1=B][,ixx_2=C][,ixy_2=D][,class=ce|supcon][,temperature=T]: InfoPro, ixx·MSE(decoder(h), image) + ixy·class loss, weights linear in depth from (A,B) to (C,D) (defaults: InfoPro's ResNet-32 CIFAR-10 values for K)",
+    summary: "[ixx_1=A][,ixy_1=B][,ixx_2=C][,ixy_2=D][,class=ce|supcon][,temperature=T][,proj=aux|mlp][,recon=bce|mse]: InfoPro, ixx·reconstruction loss + ixy·class loss, weights linear in depth from (A,B) to (C,D) (defaults: InfoPro's ResNet-32 CIFAR-10 values for K); recon=bce (default): BCE of sigmoid(decoder(h)) against the image in [0,1], as InfoPro; mse: MSE against the normalised image; proj=aux (default): supcon through a copy of the aux head's design with 128 outputs, as InfoPro; mlp: pool-linear-ReLU-linear",
     build: from_spec,
 };
 
@@ -79,6 +85,8 @@ pub struct InfoPro {
     given: [Option<f64>; 4],
     class: ClassTerm,
     temperature: f64,
+    reconstruction: Reconstruction,
+    projection: ProjectionHead,
 }
 
 impl InfoPro {
@@ -113,7 +121,23 @@ impl InfoPro {
             given,
             class,
             temperature,
+            reconstruction: Reconstruction::default(),
+            projection: ProjectionHead::default(),
         })
+    }
+
+    /// The same objective with the reconstruction loss `reconstruction`.
+    pub fn with_reconstruction(self, reconstruction: Reconstruction) -> Self {
+        Self {
+            reconstruction,
+            ..self
+        }
+    }
+
+    /// The same objective with the contrastive term's head `projection` (only used with
+    /// `class=supcon`).
+    pub fn with_projection_head(self, projection: ProjectionHead) -> Self {
+        Self { projection, ..self }
     }
 
     /// `(ixx_1, ixy_1, ixx_2, ixy_2)` for a network of `modules` modules.
@@ -138,7 +162,9 @@ impl LocalObjective for InfoPro {
         params.push(format!("class={}", self.class.as_str()));
         if self.class == ClassTerm::Contrastive {
             params.push(format!("temperature={}", self.temperature));
+            params.push(format!("proj={}", self.projection.as_str()));
         }
+        params.push(format!("recon={}", self.reconstruction.as_str()));
         format!("infopro:{}", params.join(","))
     }
     fn extra_heads(&self) -> ExtraHeads {
@@ -175,18 +201,25 @@ impl LocalObjective for InfoPro {
     fn temperature(&self) -> f64 {
         self.temperature
     }
+    fn reconstruction(&self) -> Reconstruction {
+        self.reconstruction
+    }
+    fn projection_head(&self) -> ProjectionHead {
+        self.projection
+    }
     fn clone_box(&self) -> Box<dyn LocalObjective> {
         Box::new(*self)
     }
 }
 
-/// Builds `infopro[:ixx_1=A][,ixy_1=B][,ixx_2=C][,ixy_2=D][,class=ce|supcon][,temperature=T]`.
+/// Builds `infopro[:ixx_1=A][,ixy_1=B][,ixx_2=C][,ixy_2=D][,class=ce|supcon][,temperature=T]
+/// [,proj=aux|mlp][,recon=bce|mse]`.
 fn from_spec(
     node: &SpecNode,
     _registry: &ObjectiveRegistry,
 ) -> Result<Box<dyn LocalObjective>, CoreError> {
     let mut allowed = WEIGHT_KEYS.to_vec();
-    allowed.extend(["class", "temperature"]);
+    allowed.extend(["class", "temperature", "proj", "recon"]);
     let args = SpecArgs::new(node, &allowed)?;
     let mut given = [None; 4];
     for (slot, key) in given.iter_mut().zip(WEIGHT_KEYS) {
@@ -208,8 +241,20 @@ fn from_spec(
                     .to_string(),
         });
     }
+    if class == ClassTerm::CrossEntropy && args.raw("proj").is_some() {
+        return Err(CoreError::BadValue {
+            schedule: "infopro".to_string(),
+            key: "proj".to_string(),
+            value: args.raw("proj").unwrap_or_default().to_string(),
+            expected: "no proj with class=ce (it is the contrastive term's head: add class=supcon)"
+                .to_string(),
+        });
+    }
     let temperature = positive_f64(&args, "infopro", "temperature", DEFAULT_TEMPERATURE)?;
-    Ok(Box::new(InfoPro::new(given, class, temperature)?))
+    let objective = InfoPro::new(given, class, temperature)?
+        .with_reconstruction(reconstruction_param(&args)?)
+        .with_projection_head(projection_param(&args)?);
+    Ok(Box::new(objective))
 }
 
 #[cfg(test)]
@@ -225,6 +270,8 @@ mod tests {
             "infopro:class=supcon",
             "infopro:ixx_1=1,ixy_1=1,ixx_2=0,ixy_2=1",
             "infopro:ixy_2=3,class=supcon,temperature=0.5",
+            "infopro:recon=mse",
+            "infopro:class=supcon,proj=mlp,recon=mse",
         ] {
             check_objective(&registry, spec, 20);
         }
@@ -252,14 +299,18 @@ mod tests {
     fn canonical_specs_list_what_was_given() {
         let registry = ObjectiveRegistry::with_builtins();
         let canonical = |s: &str| registry.build(s).unwrap().spec();
-        assert_eq!(canonical("infopro"), "infopro:class=ce");
+        assert_eq!(canonical("infopro"), "infopro:class=ce,recon=bce");
         assert_eq!(
-            canonical("infopro:ixy_2=2,ixx_1=5"),
-            "infopro:ixx_1=5,ixy_2=2,class=ce"
+            canonical("infopro:ixy_2=2,ixx_1=5,recon=mse"),
+            "infopro:ixx_1=5,ixy_2=2,class=ce,recon=mse"
         );
         assert_eq!(
             canonical("infopro:class=supcon"),
-            "infopro:class=supcon,temperature=0.07"
+            "infopro:class=supcon,temperature=0.07,proj=aux,recon=bce"
+        );
+        assert_eq!(
+            canonical("infopro:proj=mlp,class=supcon"),
+            "infopro:class=supcon,temperature=0.07,proj=mlp,recon=bce"
         );
     }
 
@@ -272,6 +323,9 @@ mod tests {
             ("infopro:class=mse", "class"),
             ("infopro:temperature=0.1", "temperature"),
             ("infopro:class=supcon,temperature=0", "temperature"),
+            ("infopro:recon=l1", "recon"),
+            ("infopro:class=supcon,proj=linear", "proj"),
+            ("infopro:proj=mlp", "proj"),
         ] {
             let err = registry.build(spec).unwrap_err();
             assert!(
@@ -279,6 +333,19 @@ mod tests {
                 "{spec}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn reconstruction_and_projection_default_to_infopros() {
+        let registry = ObjectiveRegistry::with_builtins();
+        let o = registry.build("infopro:class=supcon").unwrap();
+        assert_eq!(o.reconstruction(), Reconstruction::Bce);
+        assert_eq!(o.projection_head(), ProjectionHead::Aux);
+        let o = registry
+            .build("infopro:class=supcon,recon=mse,proj=mlp")
+            .unwrap();
+        assert_eq!(o.reconstruction(), Reconstruction::Mse);
+        assert_eq!(o.projection_head(), ProjectionHead::Mlp);
     }
 
     #[test]

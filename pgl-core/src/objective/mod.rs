@@ -14,8 +14,19 @@
 //! | spec | loss of module k < K (the last module always learns from the classifier's CE) |
 //! |---|---|
 //! | `ce` | cross-entropy of the aux head: greedy supervised learning (DGL); the default |
-//! | `infopro:ixx_1=A,ixy_1=B,ixx_2=C,ixy_2=D,class=ce\|supcon,temperature=T` | InfoPro: `ixx·MSE(decoder(h_k), x) + ixy·L_class`, the weights moving linearly from `(A, B)` at the first module to `(C, D)` at module K − 1 (defaults: InfoPro's ResNet-32 CIFAR-10 values for K) |
-//! | `supcon:temperature=T,dim=D` | supervised contrastive loss on a projection head (InfoPro's contrastive variant, without reconstruction) |
+//! | `infopro:ixx_1=A,ixy_1=B,ixx_2=C,ixy_2=D,class=ce\|supcon,temperature=T,proj=aux\|mlp,recon=bce\|mse` | InfoPro: `ixx·L_rec(decoder(h_k), x) + ixy·L_class`, the weights moving linearly from `(A, B)` at the first module to `(C, D)` at module K − 1 (defaults: InfoPro's ResNet-32 CIFAR-10 values for K); `L_rec` InfoPro's binary cross-entropy of the decoder's sigmoid against the image in `[0, 1]` (`recon=bce`, default) or the mean squared error against the normalised image (`recon=mse`) |
+//! | `supcon:temperature=T,dim=D,proj=aux\|mlp` | supervised contrastive loss on a projection head (InfoPro's contrastive variant, without reconstruction) |
+//!
+//! **The contrastive term's head** ([`ProjectionHead`]): `proj=aux` (default) projects
+//! through a head of the same design as the module's aux head (`--aux-head`, e.g. `1c2f`) with
+//! D outputs and weights of its own, as InfoPro's contrastive `AuxClassifier` does; `proj=mlp`
+//! through pool → linear D → ReLU → linear D, pgl's projection before issue 22. The aux head
+//! itself keeps its class outputs (global steps and per-head accuracy use them).
+//!
+//! **Old runs keep their meaning**: the defaults of `recon` (was MSE) and `proj` (was the MLP)
+//! changed after runs were recorded. Run records always hold the canonical spec, which names
+//! both ([`record_spec`]); a recorded spec without them was written before, and reads with the
+//! old values ([`legacy_spec`], applied when a [`RunConfig`](crate::RunConfig) is read).
 //!
 //! **The last module** is the network's own classifier after module K: every objective gives it
 //! the classifier's cross-entropy alone ([`ObjectiveWeights::CE`]), as InfoPro does; the
@@ -42,6 +53,7 @@
 pub mod ce;
 pub mod conformance;
 pub mod infopro;
+mod legacy;
 pub mod registry;
 pub mod supcon;
 
@@ -49,6 +61,7 @@ use crate::error::CoreError;
 
 pub use ce::CrossEntropy;
 pub use infopro::{ClassTerm, InfoPro};
+pub use legacy::{LEGACY_PARAMS, legacy_spec, record_spec};
 pub use registry::{ObjectiveBuildFn, ObjectiveEntry, ObjectiveRegistry};
 pub use supcon::SupCon;
 
@@ -66,12 +79,63 @@ pub const DEFAULT_TEMPERATURE: f64 = 0.07;
 /// The output size of a projection head when none is given: InfoPro's `aux_net_feature_dim`.
 pub const DEFAULT_PROJECTION_DIM: usize = 128;
 
+/// How a reconstruction term compares the decoder's output with the input image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reconstruction {
+    /// InfoPro's: the decoder's output through a sigmoid, binary cross-entropy against the
+    /// image de-normalised to `[0, 1]` (`recon=bce`).
+    #[default]
+    Bce,
+    /// The mean squared error of the decoder's output against the normalised image
+    /// (`recon=mse`; pgl's reconstruction before issue 22).
+    Mse,
+}
+
+impl Reconstruction {
+    /// The spelling in specs: `bce` or `mse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reconstruction::Bce => "bce",
+            Reconstruction::Mse => "mse",
+        }
+    }
+
+    /// Every choice, in the order help texts list them.
+    pub const ALL: [Reconstruction; 2] = [Reconstruction::Bce, Reconstruction::Mse];
+}
+
+/// Which head the contrastive term projects a module's output through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProjectionHead {
+    /// A head of the same design as the module's aux head with D outputs and weights of its
+    /// own, as InfoPro's contrastive `AuxClassifier` (`proj=aux`).
+    #[default]
+    Aux,
+    /// Global average pooling → linear D → ReLU → linear D (`proj=mlp`; pgl's projection before
+    /// issue 22).
+    Mlp,
+}
+
+impl ProjectionHead {
+    /// The spelling in specs: `aux` or `mlp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectionHead::Aux => "aux",
+            ProjectionHead::Mlp => "mlp",
+        }
+    }
+
+    /// Every choice, in the order help texts list them.
+    pub const ALL: [ProjectionHead; 2] = [ProjectionHead::Aux, ProjectionHead::Mlp];
+}
+
 /// The weights of the loss terms of one module: its local loss is
-/// `reconstruction · MSE(decoder(h), x) + classification · CE(head(h), y) + contrastive ·
-/// SupCon(projection(h), y)`. A zero weight means the term is not computed at all.
+/// `reconstruction · L_rec(decoder(h), x) + classification · CE(head(h), y) + contrastive ·
+/// SupCon(projection(h), y)`, `L_rec` as [`LocalObjective::reconstruction`] says. A zero
+/// weight means the term is not computed at all.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ObjectiveWeights {
-    /// Weight of the decoder's reconstruction of the input image (mean squared error).
+    /// Weight of the decoder's reconstruction of the input image.
     pub reconstruction: f64,
     /// Weight of the aux head's (or, for the last module, the classifier's) cross-entropy.
     pub classification: f64,
@@ -131,6 +195,18 @@ pub trait LocalObjective: Send + Sync + std::fmt::Debug {
         DEFAULT_TEMPERATURE
     }
 
+    /// How the reconstruction term compares (used where its weight is `> 0`): InfoPro's
+    /// binary cross-entropy unless the objective says otherwise.
+    fn reconstruction(&self) -> Reconstruction {
+        Reconstruction::Bce
+    }
+
+    /// The head the contrastive term projects through (used where its weight is `> 0`): a
+    /// head of the aux head's design unless the objective says otherwise.
+    fn projection_head(&self) -> ProjectionHead {
+        ProjectionHead::Aux
+    }
+
     /// A boxed copy of this objective.
     fn clone_box(&self) -> Box<dyn LocalObjective>;
 
@@ -185,6 +261,30 @@ pub fn check_modules(objective: &dyn LocalObjective, modules: usize) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The `recon` parameter of an objective spec (`bce` when absent); the error names the key.
+pub(crate) fn reconstruction_param(
+    args: &crate::schedule::SpecArgs<'_>,
+) -> Result<Reconstruction, CoreError> {
+    let names = Reconstruction::ALL.map(Reconstruction::as_str);
+    let name = args.choice("recon", &names, Reconstruction::default().as_str())?;
+    Ok(Reconstruction::ALL
+        .into_iter()
+        .find(|r| r.as_str() == name)
+        .unwrap_or_default())
+}
+
+/// The `proj` parameter of an objective spec (`aux` when absent); the error names the key.
+pub(crate) fn projection_param(
+    args: &crate::schedule::SpecArgs<'_>,
+) -> Result<ProjectionHead, CoreError> {
+    let names = ProjectionHead::ALL.map(ProjectionHead::as_str);
+    let name = args.choice("proj", &names, ProjectionHead::default().as_str())?;
+    Ok(ProjectionHead::ALL
+        .into_iter()
+        .find(|p| p.as_str() == name)
+        .unwrap_or_default())
 }
 
 /// A positive, finite number parameter of an objective spec, or `default` when absent; the

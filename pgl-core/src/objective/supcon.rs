@@ -1,17 +1,20 @@
-//! `supcon:temperature=T,dim=D`: the supervised contrastive loss (Khosla et al., 2020) of each
-//! module's output through a projection head of `D` outputs, at temperature `T` — InfoPro's
-//! contrastive variant (`--local_loss_mode contrast`), without its reconstruction term (for
-//! both terms: `infopro:class=supcon`).
+//! `supcon:temperature=T,dim=D,proj=aux|mlp`: the supervised contrastive loss (Khosla et al.,
+//! 2020) of each module's output through a projection head of `D` outputs, at temperature `T`
+//! — InfoPro's contrastive variant (`--local_loss_mode contrast`), without its reconstruction
+//! term (for both terms: `infopro:class=supcon`).
 //!
 //! Defaults follow InfoPro's code (`networks/auxiliary_nets.py`, `AuxClassifier` with
-//! `loss_mode='contrast'`): temperature 0.07, 128 projection outputs. The aux heads do not
-//! learn in local steps (their weight is 0), so their test accuracy stays near chance unless
+//! `loss_mode='contrast'`): temperature 0.07, 128 projection outputs, the projection a head of
+//! the aux head's design (`proj=aux`: with `1c2f` heads, conv3×3 → BN → ReLU → pool → linear →
+//! ReLU → linear D, InfoPro's contrastive head); `proj=mlp` is pool → linear D → ReLU → linear
+//! D. The projection has weights of its own: the aux heads keep their class outputs, do not
+//! learn in local steps (their weight is 0), and their test accuracy stays near chance unless
 //! global steps with `--aux-weight` train them.
 
 use super::registry::ObjectiveEntry;
 use super::{
     DEFAULT_PROJECTION_DIM, DEFAULT_TEMPERATURE, ExtraHeads, LocalObjective, ObjectiveRegistry,
-    ObjectiveWeights, positive_f64,
+    ObjectiveWeights, ProjectionHead, positive_f64, projection_param,
 };
 use crate::error::CoreError;
 use crate::schedule::{SpecArgs, SpecNode};
@@ -19,7 +22,7 @@ use crate::schedule::{SpecArgs, SpecNode};
 /// `supcon` in the objective table.
 pub const ENTRY: ObjectiveEntry = ObjectiveEntry {
     name: "supcon",
-    summary: "[temperature=T][,dim=D]: supervised contrastive loss on a projection head of D outputs (defaults 0.07, 128; InfoPro's contrastive variant)",
+    summary: "[temperature=T][,dim=D][,proj=aux|mlp]: supervised contrastive loss on a projection head of D outputs (defaults 0.07, 128; InfoPro's contrastive variant); proj=aux (default): a copy of the aux head's design, mlp: pool-linear-ReLU-linear",
     build: from_spec,
 };
 
@@ -28,6 +31,7 @@ pub const ENTRY: ObjectiveEntry = ObjectiveEntry {
 pub struct SupCon {
     temperature: f64,
     dim: usize,
+    projection: ProjectionHead,
 }
 
 impl SupCon {
@@ -49,7 +53,16 @@ impl SupCon {
                 expected: "an integer >= 1".to_string(),
             });
         }
-        Ok(Self { temperature, dim })
+        Ok(Self {
+            temperature,
+            dim,
+            projection: ProjectionHead::default(),
+        })
+    }
+
+    /// The same objective projecting through `projection`.
+    pub fn with_projection_head(self, projection: ProjectionHead) -> Self {
+        Self { projection, ..self }
     }
 
     /// The projection head's output size.
@@ -60,7 +73,12 @@ impl SupCon {
 
 impl LocalObjective for SupCon {
     fn spec(&self) -> String {
-        format!("supcon:temperature={},dim={}", self.temperature, self.dim)
+        format!(
+            "supcon:temperature={},dim={},proj={}",
+            self.temperature,
+            self.dim,
+            self.projection.as_str()
+        )
     }
     fn extra_heads(&self) -> ExtraHeads {
         ExtraHeads {
@@ -80,17 +98,20 @@ impl LocalObjective for SupCon {
     fn temperature(&self) -> f64 {
         self.temperature
     }
+    fn projection_head(&self) -> ProjectionHead {
+        self.projection
+    }
     fn clone_box(&self) -> Box<dyn LocalObjective> {
         Box::new(*self)
     }
 }
 
-/// Builds `supcon[:temperature=T][,dim=D]`.
+/// Builds `supcon[:temperature=T][,dim=D][,proj=aux|mlp]`.
 fn from_spec(
     node: &SpecNode,
     _registry: &ObjectiveRegistry,
 ) -> Result<Box<dyn LocalObjective>, CoreError> {
-    let args = SpecArgs::new(node, &["temperature", "dim"])?;
+    let args = SpecArgs::new(node, &["temperature", "dim", "proj"])?;
     let temperature = positive_f64(&args, "supcon", "temperature", DEFAULT_TEMPERATURE)?;
     let dim = args.u64("dim", Some(DEFAULT_PROJECTION_DIM as u64), 1)?;
     let dim = usize::try_from(dim).map_err(|_| CoreError::BadValue {
@@ -99,7 +120,10 @@ fn from_spec(
         value: dim.to_string(),
         expected: "an integer that fits this machine's memory".to_string(),
     })?;
-    Ok(Box::new(SupCon::new(temperature, dim)?))
+    let projection = projection_param(&args)?;
+    Ok(Box::new(
+        SupCon::new(temperature, dim)?.with_projection_head(projection),
+    ))
 }
 
 #[cfg(test)]
@@ -114,12 +138,13 @@ mod tests {
             "supcon",
             "supcon:temperature=0.5",
             "supcon:dim=16,temperature=1",
+            "supcon:proj=mlp",
         ] {
             check_objective(&registry, spec, 16);
         }
         assert_eq!(
             registry.build("supcon").unwrap().spec(),
-            "supcon:temperature=0.07,dim=128"
+            "supcon:temperature=0.07,dim=128,proj=aux"
         );
     }
 
@@ -132,6 +157,7 @@ mod tests {
             ("supcon:temperature=inf", "temperature"),
             ("supcon:temperature=warm", "temperature"),
             ("supcon:dim=0", "dim"),
+            ("supcon:proj=conv", "proj"),
         ] {
             let err = registry.build(spec).unwrap_err();
             assert!(
