@@ -66,6 +66,11 @@ pub const DEFAULT_TEMPERATURE: f64 = 0.07;
 /// The output size of a projection head when none is given: InfoPro's `aux_net_feature_dim`.
 pub const DEFAULT_PROJECTION_DIM: usize = 128;
 
+/// The largest projection head a spec may ask for (`supcon:dim=D`): the head holds two
+/// matrices of up to `D × D` weights per module (64 MiB each at this size, before optimizer
+/// state), so a larger `D` is a typo, not a model; refusing it beats an allocation failure.
+pub const MAX_PROJECTION_DIM: usize = 4096;
+
 /// The weights of the loss terms of one module: its local loss is
 /// `reconstruction · MSE(decoder(h), x) + classification · CE(head(h), y) + contrastive ·
 /// SupCon(projection(h), y)`. A zero weight means the term is not computed at all.
