@@ -38,17 +38,22 @@ pub struct CompareArgs {
     #[arg(long, value_name = "SPECS")]
     objectives: Vec<String>,
     /// Values of K to sweep, comma separated.
-    #[arg(long, value_delimiter = ',', default_value = "4")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_delimiter = ',',
+        default_value = "4"
+    )]
     modules: Vec<usize>,
     /// Gradient checkpointing of global steps (module-boundary recomputation): off, on, or both (every run twice).
     #[arg(long, default_value = "off")]
     global_checkpointing: String,
     /// Run every configuration on N seeds: --seed, --seed + 1, ..., --seed + N - 1.
-    #[arg(long, value_name = "N", default_value_t = 1,
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..))]
     seeds: u64,
     /// Run every configuration on these seeds, comma separated (instead of --seed and --seeds).
-    #[arg(long, value_name = "S1,S2,...", value_delimiter = ',',
+    #[arg(long, allow_negative_numbers = true, value_name = "S1,S2,...", value_delimiter = ',',
           conflicts_with_all = ["seeds", "seed"])]
     seed_list: Vec<u64>,
     /// Comparison folder (default: a new folder under runs/).
@@ -148,7 +153,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "both" => &[false, true],
         other => bail!("--global-checkpointing must be off, on or both, not `{other}`"),
     };
-    let base = args.common.base_config()?;
+    let (base, origins) = args.common.base_config()?;
     let objectives = objectives(&args.objectives, &base.local_objective)?;
     let seeds = seeds(&args, base.seed)?;
     let mut runs: Vec<(RunConfig, &dyn GuidanceSchedule)> = Vec::new();
@@ -165,7 +170,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
                             seed,
                             ..base.clone()
                         };
-                        runs.push((validated(config)?, schedule.as_ref()));
+                        runs.push((validated(config, &origins)?, schedule.as_ref()));
                     }
                 }
             }
@@ -217,7 +222,14 @@ pub fn run(args: CompareArgs) -> Result<()> {
             Ok(path)
         };
         let target = RunTarget::New(Box::new(make_dir));
-        let outcome = execute_with(config, Some(schedule.clone_box()), target, progress, false)?;
+        let outcome = execute_with(
+            config,
+            Some(schedule.clone_box()),
+            target,
+            progress,
+            false,
+            None,
+        )?;
         rows.push(Row::of(&outcome));
     }
     let dir = dir.expect("at least one run created the folder");

@@ -99,6 +99,21 @@ pub fn build_configured_model(
     Ok(catalog.build(&config.model, input, &options, config.seed, device)?)
 }
 
+/// A warning about a configuration that runs but does not do what it says: a local objective
+/// other than `ce` with one module (the one module learns from the classifier, so nothing is
+/// local and the objective changes nothing).
+pub fn objective_warning(config: &RunConfig) -> Option<String> {
+    let objective = pgl_core::ObjectiveRegistry::with_builtins()
+        .build(&config.local_objective)
+        .ok()?;
+    (config.modules == 1 && !objective.is_plain_ce()).then(|| {
+        format!(
+            "warning: --local-objective {} with --modules 1 trains exactly like `ce`: a local objective applies to modules 1..K-1, and with K = 1 the only module learns from the classifier",
+            objective.spec()
+        )
+    })
+}
+
 impl RunSetup {
     /// Prepares a run: backend, schedule, data, model (in that order, so cheap checks fail first).
     pub fn prepare(config: &RunConfig) -> Result<Self> {
