@@ -99,6 +99,42 @@ pub fn build_configured_model(
     Ok(catalog.build(&config.model, input, &options, config.seed, device)?)
 }
 
+/// Checks everything about `config` that needs neither data nor training, so that a sweep
+/// fails before its first run: the backend's name, the model (built untrained, on the CPU,
+/// for the dataset's image size: K, split, head and input size), and what a trainer of it
+/// checks (the local objective for this K, the pipeline with `schedule`). Errors name what
+/// does not fit.
+pub fn check_runnable(config: &RunConfig, schedule: &dyn GuidanceSchedule) -> Result<()> {
+    BackendKind::parse(&config.backend)?;
+    let entry = dataset_entry(config)?;
+    let input = ModelInput {
+        channels: entry.shape.channels,
+        height: entry.shape.height,
+        width: entry.shape.width,
+        classes: entry.classes,
+    };
+    let catalog = ModelCatalog::with_builtins();
+    let aux_head = match config.aux_head.as_deref() {
+        Some(name) => Some(catalog.head(name)?),
+        None => None,
+    };
+    let options = ModelOptions {
+        modules: config.modules,
+        split: SplitKind::parse(&config.split)?,
+        aux_head,
+    };
+    let device = Device::flex().autodiff();
+    let model = catalog.build(&config.model, input, &options, config.seed, &device)?;
+    // What a trainer refuses at construction: the objective for this K, the pipeline.
+    let settings = pgl_burn::TrainSettings::from_config(config)?.with_input_shape([
+        input.channels,
+        input.height,
+        input.width,
+    ]);
+    pgl_burn::Trainer::new(model, schedule.clone_box(), settings, &device)?;
+    Ok(())
+}
+
 /// A warning about a configuration that runs but does not do what it says: a local objective
 /// other than `ce` with one module (the one module learns from the classifier, so nothing is
 /// local and the objective changes nothing).
