@@ -18,20 +18,28 @@
 //! (`fsync`), and only then is the folder renamed to its final name (an atomic operation), so
 //! a process killed at any moment leaves either a complete checkpoint or none; leftovers of
 //! partial writes are ignored and cleaned up. The newest `keep` checkpoints are kept.
+//! Loading refuses unreadable files and impossible weights, naming them; [`restore_newest`]
+//! resumes from the newest checkpoint that loads.
+
+mod recover;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
+use burn::store::RecordError;
 use pgl_core::RunConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
+use crate::inspect::{broken_tensors, describe_broken};
 use crate::model::DecoupledModel;
 use crate::progress::{TrainerProgress, TrainerState};
 use crate::replay::ReplayBuffer;
 use crate::trainer::Trainer;
+
+pub use recover::{DAMAGED_PREFIX, Restored, Skipped, restore_newest};
 
 /// Version of the checkpoint layout; bumped when it changes incompatibly.
 pub const CHECKPOINT_FORMAT: u32 = 1;
@@ -306,13 +314,44 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, TrainError> {
     Ok(manifest)
 }
 
-/// Loads the weights of the checkpoint in folder `dir` into `model` (same architecture).
+/// The error of a record file at `path` that Burn could not load: a file it cannot read is
+/// damaged (truncated, overwritten); one it reads whose tensors do not fit is another model's.
+fn record_error(path: &Path, e: RecordError) -> TrainError {
+    let reason = match e {
+        RecordError::Io(e) => format!("damaged or truncated, it cannot be read ({e})"),
+        RecordError::Validation(e) => format!("does not fit this model ({e})"),
+    };
+    error(path, reason)
+}
+
+/// Loads the record file `path` into `module`, then refuses values no trained module has
+/// ([`broken_tensors`]: NaN, infinities, negative BatchNorm variances), naming the tensors.
+fn load_checked<M: Module>(path: &Path, module: M) -> Result<M, TrainError> {
+    let module = module
+        .try_load_file(path)
+        .map_err(|e| record_error(path, e))?;
+    let broken = broken_tensors(&module);
+    if !broken.is_empty() {
+        return Err(error(
+            path,
+            format!(
+                "holds values no trained model has, so it is damaged: {}",
+                describe_broken(&broken)
+            ),
+        ));
+    }
+    Ok(module)
+}
+
+/// Loads the weights of the checkpoint in folder `dir` into `model` (same architecture). A
+/// file that cannot be read, or holds a NaN, an infinity or a negative BatchNorm variance, is
+/// an error naming the file (and the tensor).
 pub fn load_model<M: Module>(dir: &Path, model: M) -> Result<M, TrainError> {
     let path = dir.join(MODEL_FILE);
     if !path.is_file() {
         return Err(error(&path, "missing model file"));
     }
-    model.try_load_file(&path).map_err(|e| error(&path, e))
+    load_checked(&path, model)
 }
 
 /// Loads the local objective's extra heads saved in checkpoint folder `dir` into `heads` (the
@@ -328,7 +367,7 @@ fn load_objective_heads(
             "missing: the run's local objective has extra heads, this checkpoint saved none",
         ));
     }
-    heads.try_load_file(&path).map_err(|e| error(&path, e))
+    load_checked(&path, heads)
 }
 
 /// The checkpoint folder `path` names: `path` itself when it holds a manifest, otherwise the
@@ -375,7 +414,10 @@ fn load_optimizers(
             if !path.is_file() {
                 return Err(error(&path, "missing optimizer file"));
             }
-            optimizer.clone().load(&path).map_err(|e| error(&path, e))
+            optimizer
+                .clone()
+                .load(&path)
+                .map_err(|e| record_error(&path, e))
         })
         .collect()
 }
@@ -434,6 +476,21 @@ pub fn init_from<M: DecoupledModel>(
     let manifest = read_manifest(dir)?;
     let model = load_model(dir, trainer.model().clone())?;
     let (optimizers, progress) = if keep_optimizer {
+        // Burn loads another optimizer's record without a word and starts every state fresh.
+        let (saved, ours) = (manifest.config.optimizer, trainer.settings().optimizer.kind);
+        if saved != ours {
+            return Err(error(
+                dir,
+                format!(
+                    "keep_optimizer: its optimizer states are {}'s, this run's optimizer is {}; \
+                     states do not carry over between optimizers: train with {} or start with \
+                     fresh optimizer states",
+                    saved.as_str(),
+                    ours.as_str(),
+                    saved.as_str()
+                ),
+            ));
+        }
         let optimizers = load_optimizers(dir, &manifest, trainer.optimizers())?;
         let progress = TrainerProgress {
             epochs_done: 0,

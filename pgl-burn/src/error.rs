@@ -17,7 +17,7 @@ pub enum TrainError {
     Data(#[from] DataError),
     /// A loss became NaN or infinite.
     #[error(
-        "non-finite loss {value} at epoch {epoch}, iteration {iteration} (batch {batch} of the epoch), {kind} step, {location}; try a lower --lr"
+        "non-finite loss {value} at epoch {epoch}, iteration {iteration} (batch {batch} of the epoch), {kind} step, {location}{hint}"
     )]
     NonFiniteLoss {
         /// Epoch (starting at 1).
@@ -34,6 +34,10 @@ pub enum TrainError {
         location: String,
         /// The value.
         value: f32,
+        /// What the trainer found about the cause (`; …`, or empty): whether the weights were
+        /// still finite and any update had been made, so that the message blames the learning
+        /// rate only when the weights diverged.
+        hint: String,
     },
     /// A backend was asked for that this binary was built without.
     #[error(

@@ -48,6 +48,85 @@ pub fn param_values<M: Module>(module: &M) -> Vec<ParamValues> {
     collector.out
 }
 
+/// A parameter or buffer whose values no trained model has: a NaN or an infinity anywhere, or
+/// a negative BatchNorm running variance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokenTensor {
+    /// Its path, as in [`ParamValues::path`].
+    pub path: String,
+    /// What is wrong, e.g. `3 of 128 values are not finite (the first, at index 5, is NaN)`.
+    pub reason: String,
+}
+
+impl std::fmt::Display for BrokenTensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "tensor `{}`: {}", self.path, self.reason)
+    }
+}
+
+/// The name Burn's BatchNorm gives its running variance.
+const RUNNING_VAR: &str = "running_var";
+
+/// Every float parameter and buffer of `module` that holds a non-finite value, or, for a
+/// BatchNorm running variance, a negative one (a variance never is; normalising by the square
+/// root of one gives NaN); empty for a sound module. Loading weights from a file calls it, so
+/// that a damaged or hand-edited file is refused before training or evaluating on it.
+pub fn broken_tensors<M: Module>(module: &M) -> Vec<BrokenTensor> {
+    broken_values(param_values(module))
+}
+
+/// [`broken_tensors`] of parameters already read ([`param_values`], possibly a selection).
+pub fn broken_values(values: Vec<ParamValues>) -> Vec<BrokenTensor> {
+    let mut broken = Vec::new();
+    for p in values {
+        let total = p.values.len();
+        let bad: Vec<(usize, f32)> = p
+            .values
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, v)| !v.is_finite())
+            .collect();
+        if let Some((index, value)) = bad.first() {
+            broken.push(BrokenTensor {
+                reason: format!(
+                    "{} of {total} values are not finite (the first, at index {index}, is {value})",
+                    bad.len()
+                ),
+                path: p.path,
+            });
+            continue;
+        }
+        let is_variance = p.path.rsplit('.').next() == Some(RUNNING_VAR);
+        let negative: Vec<(usize, f32)> = p
+            .values
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, v)| *v < 0.0)
+            .collect();
+        if let (true, Some((index, value))) = (is_variance, negative.first()) {
+            broken.push(BrokenTensor {
+                reason: format!(
+                    "a BatchNorm running variance with {} negative values of {total} (the first, at index {index}, is {value})",
+                    negative.len()
+                ),
+                path: p.path,
+            });
+        }
+    }
+    broken
+}
+
+/// `broken` as one line for an error message: the first few, and how many more.
+pub fn describe_broken(broken: &[BrokenTensor]) -> String {
+    let mut shown: Vec<String> = broken.iter().take(3).map(ToString::to_string).collect();
+    if broken.len() > 3 {
+        shown.push(format!("and {} more such tensors", broken.len() - 3));
+    }
+    shown.join("; ")
+}
+
 struct GradCollector<'a> {
     grads: &'a burn::tensor::Gradients,
     path: Vec<String>,

@@ -22,6 +22,7 @@
 pub mod activation;
 pub mod backend;
 pub mod checkpoint;
+mod diagnose;
 pub mod epoch;
 pub mod error;
 pub mod eval;

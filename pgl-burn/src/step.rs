@@ -98,6 +98,7 @@ pub(crate) fn non_finite(
             format!("aux head of module {number}")
         },
         value,
+        hint: String::new(), // the trainer's diagnosis (crate::diagnose)
     }
 }
 

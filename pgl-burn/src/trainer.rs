@@ -14,6 +14,7 @@ use pgl_data::loader::{receive, spawn_batches};
 use pgl_data::{Batch, DatasetSplits, EpochPlan, ImageDataset, LoaderStats};
 
 use crate::activation::{Activation, batch_tensors};
+use crate::diagnose::explain_non_finite;
 use crate::epoch::EpochPosition;
 use crate::error::TrainError;
 use crate::eval::{Evaluation, evaluate};
@@ -207,6 +208,7 @@ impl<M: DecoupledModel> Trainer<M> {
             lr: self.settings.lr,
         };
         self.run_step(kind, images, labels, at, &mut Vec::new())
+            .map_err(|e| explain_non_finite(e, self.model(), &self.heads))
     }
 
     /// Runs a step here (not in a pipeline); a local step times every module into `timings`.
@@ -334,7 +336,7 @@ impl<M: DecoupledModel> Trainer<M> {
             if matches!(error, TrainError::Interrupted { .. }) {
                 self.record.position = Some(position);
             }
-            return Err(error);
+            return Err(explain_non_finite(error, self.model(), &self.heads));
         }
         Ok(self.finish_epoch(position, data, sink))
     }

@@ -264,6 +264,38 @@ fn the_default_temperature_scales_nothing_and_a_batch_without_positives_costs_no
 }
 
 #[test]
+fn batches_of_one_and_two_samples_give_a_defined_loss_and_gradient() {
+    // One sample has nothing to contrast with (the reference's log 0 gives NaN): loss 0, no
+    // gradient. Two samples of different labels have no positive pair: loss 0. Two of the
+    // same label: the formula, finite.
+    let device = device();
+    for (points, y, expected) in [
+        (vec![[2.0f32, 1.0]], vec![3], Some(0.0)),
+        (vec![[2.0, 1.0], [0.5, -1.0]], vec![3, 4], Some(0.0)),
+        (vec![[2.0, 1.0], [0.5, -1.0]], vec![3, 3], None),
+    ] {
+        let n = points.len();
+        let rows: Vec<f32> = points.iter().flatten().copied().collect();
+        let p = Tensor::<2>::from_data(TensorData::new(rows, [n, 2]), &device).require_grad();
+        let loss = supcon_loss(p.clone(), &labels(&y, &device), 0.07);
+        let value = values(loss.clone())[0];
+        assert!(value.is_finite(), "batch of {n} ({y:?}): loss {value}");
+        if let Some(expected) = expected {
+            assert_eq!(value, expected, "batch of {n} ({y:?})");
+        }
+        let grads = loss.backward();
+        let grad = values(p.grad(&grads).unwrap());
+        assert!(
+            grad.iter().all(|g| g.is_finite()),
+            "batch of {n} ({y:?}): gradient {grad:?}"
+        );
+        if expected.is_some() {
+            assert!(grad.iter().all(|g| *g == 0.0), "{grad:?}");
+        }
+    }
+}
+
+#[test]
 fn a_module_loss_is_the_weighted_sum_of_its_terms_in_value_and_gradient() {
     // InfoPro-style weights on flat features: 2·L_rec(decoder(h), x) + 0.5·CE(h, y), with
     // either reconstruction loss.

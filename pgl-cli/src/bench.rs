@@ -19,17 +19,17 @@ pub struct BenchArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Number of modules K [default: 4].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     modules: Option<usize>,
     /// Worker threads of the pipelined runs [default: 2].
-    #[arg(long, value_name = "W")]
+    #[arg(long, allow_negative_numbers = true, value_name = "W")]
     workers: Option<usize>,
     /// Timed steps per measurement.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 20)]
     steps: usize,
     /// Untimed steps before each measurement (GPU backends compile and autotune kernels on
     /// their first steps); at most `--steps`.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     warmup_steps: usize,
     /// The PGL schedule to time besides local-only and end-to-end.
     #[arg(long, default_value = "periodic:every=4")]
@@ -108,12 +108,12 @@ fn time_run(
 
 /// Runs `pgl bench`.
 pub fn run(args: BenchArgs) -> Result<()> {
-    let mut base = args.common.base_config()?;
+    let (mut base, origins) = args.common.base_config()?;
     base.modules = args.modules.unwrap_or(base.modules);
     let workers = args.workers.unwrap_or(2);
     base.train_limit = Some(args.steps * base.batch_size);
     base.test_limit = Some(1);
-    let base = validated(base)?;
+    let base = validated(base, &origins)?;
     ScheduleRegistry::with_builtins().build(&args.schedule)?;
     let data = load_data(&base)?;
     let with = |schedule: &str| RunConfig {

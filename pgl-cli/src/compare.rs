@@ -2,14 +2,15 @@
 //! data order, initial weights and step budget; a markdown and JSON table of the results over the seeds, and
 //! plots.
 //!
-//! Every schedule and objective spec is parsed and built once, up front (a bad spec fails
-//! before any run);
-//! each run gets a fresh copy of the built schedule (`clone_box`).
+//! Every configuration is planned and checked up front (a bad spec, K or model fails before
+//! any run); the plan is saved with the comparison (`compare-plan.json`, see [`plan`]), so
+//! that `pgl compare --resume DIR` finishes an interrupted comparison.
 
 mod charts;
+mod plan;
 mod table;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -19,10 +20,12 @@ use pgl_core::schedule::{EndToEnd, LocalOnly};
 use pgl_core::{GuidanceSchedule, ObjectiveRegistry, RunConfig, ScheduleRegistry};
 use serde::Serialize;
 
-use crate::options::{CommonArgs, validated};
-use crate::output::{create_run_dir, write_bytes_atomic, write_json_atomic};
+use crate::options::{CommonArgs, Origins, validated};
+use crate::output::{write_bytes_atomic, write_json_atomic};
 use crate::progress::SweepProgress;
 use crate::runner::{RunTarget, execute_with};
+use crate::setup::{check_runnable, objective_warning};
+use plan::{Plan, PlannedRun, new_compare_dir};
 use table::{Configuration, GapReference, Row, aggregate, markdown};
 
 /// Options of `pgl compare`.
@@ -38,22 +41,35 @@ pub struct CompareArgs {
     #[arg(long, value_name = "SPECS")]
     objectives: Vec<String>,
     /// Values of K to sweep, comma separated.
-    #[arg(long, value_delimiter = ',', default_value = "4")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_delimiter = ',',
+        default_value = "4"
+    )]
     modules: Vec<usize>,
     /// Gradient checkpointing of global steps (module-boundary recomputation): off, on, or both (every run twice).
     #[arg(long, default_value = "off")]
     global_checkpointing: String,
     /// Run every configuration on N seeds: --seed, --seed + 1, ..., --seed + N - 1.
-    #[arg(long, value_name = "N", default_value_t = 1,
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..))]
     seeds: u64,
     /// Run every configuration on these seeds, comma separated (instead of --seed and --seeds).
-    #[arg(long, value_name = "S1,S2,...", value_delimiter = ',',
+    #[arg(long, allow_negative_numbers = true, value_name = "S1,S2,...", value_delimiter = ',',
           conflicts_with_all = ["seeds", "seed"])]
     seed_list: Vec<u64>,
-    /// Comparison folder (default: a new folder under runs/).
+    /// Comparison folder (default: a new folder under runs/); an existing one must be empty.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Finish the interrupted comparison in this folder, as it was planned: complete runs are
+    /// kept, an interrupted run resumes from its checkpoint, missing runs run (no other option
+    /// may be given with it).
+    #[arg(long, value_name = "DIR", conflicts_with_all = [
+        "CommonArgs", "schedules", "objectives", "modules", "global_checkpointing", "seeds",
+        "seed_list", "out",
+    ])]
+    resume: Option<PathBuf>,
 }
 
 /// What `compare.json` holds.
@@ -130,16 +146,35 @@ fn slug(spec: &str) -> String {
         .join("-")
 }
 
-/// Runs `pgl compare`.
+/// Runs `pgl compare`: plans every run, checks every configuration, then runs them (or, with
+/// `--resume`, finishes the plan of an interrupted comparison).
 pub fn run(args: CompareArgs) -> Result<()> {
+    if let Some(dir) = &args.resume {
+        let plan = Plan::read(dir)?;
+        let origins = Origins::file(&dir.join(plan::PLAN_FILE), Default::default());
+        for planned in &plan.runs {
+            validated(planned.config.clone(), &origins)
+                .with_context(|| format!("{} in {}", planned.folder, plan::PLAN_FILE))?;
+        }
+        check_all(&plan)?;
+        return execute_plan(&plan, dir, true);
+    }
+    let (plan, label) = make_plan(&args)?;
+    check_all(&plan)?;
+    let dir = new_compare_dir(args.out.as_deref(), &label)?;
+    execute_plan(&plan, &dir, false)
+}
+
+/// Every run of the comparison `args` asks for, validated, with the comparison's label.
+fn make_plan(args: &CompareArgs) -> Result<(Plan, String)> {
     let registry = ScheduleRegistry::with_builtins();
-    let mut schedules: Vec<(String, Box<dyn GuidanceSchedule>)> = Vec::new();
+    let mut schedules: Vec<String> = Vec::new();
     for list in &args.schedules {
         for spec in split_spec_list(list)? {
-            let schedule = registry
+            registry
                 .build(&spec)
                 .with_context(|| format!("invalid schedule `{spec}` in --schedules"))?;
-            schedules.push((spec, schedule));
+            schedules.push(spec);
         }
     }
     let checkpointing: &[bool] = match args.global_checkpointing.as_str() {
@@ -148,13 +183,20 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "both" => &[false, true],
         other => bail!("--global-checkpointing must be off, on or both, not `{other}`"),
     };
-    let base = args.common.base_config()?;
+    let (base, mut origins) = args.common.base_config()?;
+    // What compare's own flags set (they were checked as they were read).
+    for field in ["modules", "schedule", "global_checkpointing", "seed"] {
+        origins.flag(field);
+    }
+    if !args.objectives.is_empty() {
+        origins.flag("local_objective");
+    }
     let objectives = objectives(&args.objectives, &base.local_objective)?;
-    let seeds = seeds(&args, base.seed)?;
-    let mut runs: Vec<(RunConfig, &dyn GuidanceSchedule)> = Vec::new();
+    let seeds = seeds(args, base.seed)?;
+    let mut runs = Vec::new();
     for &k in &args.modules {
         for objective in &objectives {
-            for (spec, schedule) in &schedules {
+            for spec in &schedules {
                 for &ckpt in checkpointing {
                     for &seed in &seeds {
                         let config = RunConfig {
@@ -165,7 +207,8 @@ pub fn run(args: CompareArgs) -> Result<()> {
                             seed,
                             ..base.clone()
                         };
-                        runs.push((validated(config)?, schedule.as_ref()));
+                        let config = validated(config, &origins)?;
+                        runs.push(planned(runs.len(), config));
                     }
                 }
             }
@@ -174,58 +217,6 @@ pub fn run(args: CompareArgs) -> Result<()> {
     if runs.is_empty() {
         bail!("nothing to compare: give at least one schedule and one K");
     }
-    let label = format!("compare-{}-{}", base.dataset, base.model);
-    let mut dir: Option<PathBuf> = None;
-    let started = Instant::now();
-    let mut rows = Vec::new();
-    for (i, (config, schedule)) in runs.iter().enumerate() {
-        let ckpt = config.global_checkpointing;
-        let objective = match config.local_objective.as_str() {
-            "ce" => String::new(),
-            other => format!("{other} "),
-        };
-        let run_label = format!(
-            "K={} {objective}{}{} seed {}",
-            config.modules,
-            config.schedule,
-            if ckpt { " ckpt" } else { "" },
-            config.seed
-        );
-        let progress = SweepProgress::new(i, runs.len(), run_label, started);
-        let out = args.out.clone();
-        let parent = &mut dir;
-        let sub = format!(
-            "{:02}-k{}-{}{}{}-s{}",
-            i + 1,
-            config.modules,
-            if objective.is_empty() {
-                String::new()
-            } else {
-                format!("{}-", slug(&objective))
-            },
-            slug(&config.schedule),
-            if ckpt { "-ckpt" } else { "" },
-            config.seed
-        );
-        let make_dir = || -> Result<PathBuf> {
-            if parent.is_none() {
-                *parent = Some(create_run_dir(out.as_deref(), &label)?);
-            }
-            let path = parent.as_ref().expect("just created").join(sub);
-            std::fs::create_dir_all(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            Ok(path)
-        };
-        let target = RunTarget::New(Box::new(make_dir));
-        let outcome = execute_with(config, Some(schedule.clone_box()), target, progress, false)?;
-        rows.push(Row::of(&outcome));
-    }
-    let dir = dir.expect("at least one run created the folder");
-    let reference = GapReference {
-        local_only: LocalOnly.spec(),
-        end_to_end: EndToEnd.spec(),
-    };
-    let configurations = aggregate(&rows, &reference);
     let seed_text = match seeds.as_slice() {
         [seed] => format!("seed {seed}"),
         many => format!(
@@ -240,17 +231,141 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "pgl compare: {} on {} ({} epochs, {seed_text})",
         base.model, base.dataset, base.epochs
     );
-    let table = markdown(&configurations, &rows, &title);
+    let label = format!("compare-{}-{}", base.dataset, base.model);
+    Ok((Plan::new(title, seeds, runs), label))
+}
+
+/// Run `i` (0-based) of a comparison: its folder name and progress label.
+fn planned(i: usize, config: RunConfig) -> PlannedRun {
+    let ckpt = config.global_checkpointing;
+    let objective = match config.local_objective.as_str() {
+        "ce" => String::new(),
+        other => format!("{other} "),
+    };
+    let label = format!(
+        "K={} {objective}{}{} seed {}",
+        config.modules,
+        config.schedule,
+        if ckpt { " ckpt" } else { "" },
+        config.seed
+    );
+    let folder = format!(
+        "{:02}-k{}-{}{}{}-s{}",
+        i + 1,
+        config.modules,
+        if objective.is_empty() {
+            String::new()
+        } else {
+            format!("{}-", slug(&objective))
+        },
+        slug(&config.schedule),
+        if ckpt { "-ckpt" } else { "" },
+        config.seed
+    );
+    PlannedRun {
+        folder,
+        label,
+        config,
+    }
+}
+
+/// Checks every run of `plan` before the first one starts ([`check_runnable`]: model, K,
+/// objective, pipeline), each distinct configuration once, and prints each warning once.
+fn check_all(plan: &Plan) -> Result<()> {
+    let mut checked: Vec<RunConfig> = Vec::new();
+    let mut warned: Vec<String> = Vec::new();
+    for run in &plan.runs {
+        let config = RunConfig {
+            seed: 0,
+            ..run.config.clone()
+        };
+        if checked.contains(&config) {
+            continue;
+        }
+        let schedule = ScheduleRegistry::with_builtins().build(&config.schedule)?;
+        check_runnable(&config, &*schedule).with_context(|| {
+            format!(
+                "cannot run {} (K={}, schedule {}, local objective {}), nothing was run",
+                config.model, config.modules, config.schedule, config.local_objective
+            )
+        })?;
+        if let Some(warning) = objective_warning(&config)
+            && !warned.contains(&warning)
+        {
+            eprintln!("{warning}");
+            warned.push(warning);
+        }
+        checked.push(config);
+    }
+    Ok(())
+}
+
+/// Runs every run of `plan` in the comparison folder `dir` and writes the tables and plots.
+/// With `resume`, `dir` holds an interrupted comparison: finished runs are read back, started
+/// ones resume from their checkpoints. Otherwise `dir` is made (with the plan) when the first
+/// run's data and model are ready, so that a bad input leaves no folder behind.
+fn execute_plan(plan: &Plan, dir: &Path, resume: bool) -> Result<()> {
+    let registry = ScheduleRegistry::with_builtins();
+    let resume_with = format!("pgl compare --resume {}", dir.display());
+    let mut created = resume;
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    for (i, run) in plan.runs.iter().enumerate() {
+        let sub = dir.join(&run.folder);
+        let state = if resume {
+            plan::progress(&sub, run)?
+        } else {
+            plan::Progress::Fresh
+        };
+        let target = match state {
+            plan::Progress::Finished(outcome) => {
+                rows.push(Row::of(&outcome));
+                continue;
+            }
+            plan::Progress::Started => RunTarget::Resume(sub),
+            plan::Progress::Fresh => {
+                let created = &mut created;
+                RunTarget::New(Box::new(move || -> Result<PathBuf> {
+                    if !*created {
+                        std::fs::create_dir_all(dir)
+                            .with_context(|| format!("cannot create {}", dir.display()))?;
+                        plan.write(dir)?;
+                        *created = true;
+                    }
+                    std::fs::create_dir_all(&sub)
+                        .with_context(|| format!("cannot create {}", sub.display()))?;
+                    Ok(sub)
+                }))
+            }
+        };
+        let progress = SweepProgress::new(i, plan.runs.len(), run.label.clone(), started);
+        let schedule = registry.build(&run.config.schedule)?;
+        let outcome = execute_with(
+            &run.config,
+            Some(schedule),
+            target,
+            progress,
+            false,
+            Some(&resume_with),
+        )?;
+        rows.push(Row::of(&outcome));
+    }
+    let reference = GapReference {
+        local_only: LocalOnly.spec(),
+        end_to_end: EndToEnd.spec(),
+    };
+    let configurations = aggregate(&rows, &reference);
+    let table = markdown(&configurations, &rows, &plan.title);
     write_bytes_atomic(&dir.join("compare.md"), table.as_bytes())?;
     write_json_atomic(
         &dir.join("compare.json"),
         &CompareFile {
-            seeds: &seeds,
+            seeds: &plan.seeds,
             configurations: &configurations,
             runs: &rows,
         },
     )?;
-    let plots = charts::plot(&dir, &configurations)?;
+    let plots = charts::plot(dir, &configurations)?;
     println!("{table}");
     println!(
         "wrote {}/compare.md, compare.json and plots:",

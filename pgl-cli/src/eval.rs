@@ -26,10 +26,10 @@ pub struct EvalArgs {
     #[arg(long)]
     label: Option<String>,
     /// Evaluate on the first N test samples only.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     test_limit: Option<usize>,
     /// Evaluation batch size.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 256)]
     batch_size: usize,
     /// Print JSON.
     #[arg(long)]
@@ -70,10 +70,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     let device = BackendKind::parse(&config.backend)?.device(config.device)?;
     let skeleton = build_configured_model(&config, model_input(&data), &device.clone().autodiff())?;
+    // The image size and classes were checked above: a file that does not load is damaged
+    // (or of another model), and the error says which.
     let model = load_model(&dir, skeleton).with_context(|| {
         format!(
-            "the checkpoint's model ({} with K={}) does not fit {} ({} classes)",
-            config.model, config.modules, config.dataset, data.test.num_classes
+            "cannot load the checkpoint's model ({} with K={})",
+            config.model, config.modules
         )
     })?;
     let evaluation = evaluate(&model, &data.test, args.batch_size.max(1), &device);

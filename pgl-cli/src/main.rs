@@ -6,6 +6,7 @@
 
 mod bench;
 mod compare;
+mod config_file;
 mod eval;
 mod export;
 mod interrupt;
@@ -101,7 +102,7 @@ fn main() -> ExitCode {
                 )
             });
             if interrupted {
-                ExitCode::from(130)
+                ExitCode::from(interrupt::exit_code())
             } else {
                 ExitCode::FAILURE
             }
@@ -187,4 +188,39 @@ fn print_models(json: bool) -> anyhow::Result<()> {
         println!("  {:<9} {} [{}]", head.name(), head.design(), head.origin());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::any::TypeId;
+
+    use clap::CommandFactory;
+
+    /// Numeric flags of `command` and its subcommands that would take `-1` for an unknown
+    /// flag (clap's "unexpected argument '-1'", naming no flag) instead of a value.
+    fn refusing_negative_numbers(command: &clap::Command, out: &mut Vec<String>) {
+        let numeric = [
+            TypeId::of::<f64>(),
+            TypeId::of::<u64>(),
+            TypeId::of::<usize>(),
+            TypeId::of::<i64>(),
+        ];
+        for arg in command.get_arguments() {
+            let kind = arg.get_value_parser().type_id();
+            if numeric.iter().any(|t| kind == *t) && !arg.is_allow_negative_numbers_set() {
+                out.push(format!("{} --{}", command.get_name(), arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            refusing_negative_numbers(sub, out);
+        }
+    }
+
+    #[test]
+    fn every_numeric_flag_takes_a_negative_value_so_that_its_own_check_answers() {
+        let mut refusing = Vec::new();
+        refusing_negative_numbers(&super::Cli::command(), &mut refusing);
+        assert!(refusing.is_empty(), "{refusing:?}");
+        super::Cli::command().debug_assert();
+    }
 }

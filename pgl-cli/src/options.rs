@@ -1,11 +1,14 @@
 //! Options shared by every command that trains (`train`, `compare`) and their merge with a
 //! config file: defaults ← `--config FILE` ← flags given on the command line.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use pgl_core::{GlobalOptimizer, LEGACY_DEFAULTS, OptimizerKind, RunConfig};
+use pgl_core::{GlobalOptimizer, LrScheduleRegistry, OptimizerKind, RunConfig, ScheduleRegistry};
+
+pub use crate::config_file::Origins;
+use crate::config_file::read_config;
 
 /// `--backend` help from pgl-burn's backend table: every name, and which are compiled in.
 fn backend_help() -> String {
@@ -29,12 +32,10 @@ fn objective_help() -> String {
     )
 }
 
-/// Builds the local objective `spec` (a bad spec is an error naming the flag, the objective
-/// and the parameter).
+/// Builds the local objective `spec` (a bad spec is an error naming the objective and the
+/// parameter).
 pub fn local_objective(spec: &str) -> Result<Box<dyn pgl_core::LocalObjective>> {
-    pgl_core::ObjectiveRegistry::with_builtins()
-        .build(spec)
-        .with_context(|| format!("invalid --local-objective `{spec}` (see `pgl objectives`)"))
+    Ok(pgl_core::ObjectiveRegistry::with_builtins().build(spec)?)
 }
 
 /// Data, model and optimisation options (everything but K, the schedule and the run folder).
@@ -88,10 +89,10 @@ pub struct CommonArgs {
     #[arg(long, value_name = "default|he-normal-fan-out")]
     pub conv_init: Option<String>,
     /// Number of epochs [default: 10].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub epochs: Option<u64>,
     /// Mini-batch size [default: 64].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
     /// Learning rate of every module's optimizer [default: 0.001].
     #[arg(long, allow_negative_numbers = true)]
@@ -107,25 +108,25 @@ pub struct CommonArgs {
     #[arg(long)]
     pub optimizer: Option<String>,
     /// SGD momentum, 0 disables [default: 0.9].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub momentum: Option<f64>,
     /// Use Nesterov momentum with SGD (`--nesterov` or `--nesterov false`) [default: false].
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub nesterov: Option<bool>,
     /// Weight decay: L2 with sgd and adam, decoupled with adamw [default: 0].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub weight_decay: Option<f64>,
     /// No weight decay on biases and BatchNorm scales/shifts (every parameter of rank 1).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub no_decay_norm_bias: Option<bool>,
     /// Weight of the aux-head losses added to the loss of a guided schedule's global steps (they then train the aux heads too); 0: classifier only; `end-to-end` is always plain backprop [default: 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub aux_weight: Option<f64>,
     /// Where global steps keep optimizer state: `shared` with local steps, or `separate` (moment buffers of their own) [default: shared].
     #[arg(long, value_name = "shared|separate")]
     pub global_optimizer: Option<String>,
     /// Global steps use the learning rate times this factor [default: 1].
-    #[arg(long, value_name = "FACTOR")]
+    #[arg(long, allow_negative_numbers = true, value_name = "FACTOR")]
     pub global_lr_scale: Option<f64>,
     /// Global-gradient replay: every global step leaves BETA times the gradient it applied to each module, and the local steps until the next global step add it to their own; 0: off [default: 0].
     #[arg(long, value_name = "BETA")]
@@ -140,93 +141,55 @@ pub struct CommonArgs {
     #[arg(long, value_name = "SPEC")]
     pub local_lr_schedule: Option<String>,
     /// Cut every global step's batch into M micro-batches and accumulate their gradients, to hold one micro-batch's activations at a time [default: 1].
-    #[arg(long, value_name = "M")]
+    #[arg(long, allow_negative_numbers = true, value_name = "M")]
     pub global_microbatch: Option<usize>,
     /// Seed of initial weights, data order and augmentation [default: 42].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Train on the first N training samples only [default: all].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub train_limit: Option<usize>,
     /// Evaluate on the first N test samples only [default: all].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub test_limit: Option<usize>,
     /// Compute backend [default: cpu]; the help lists the backend table.
     #[arg(long, help = backend_help())]
     pub backend: Option<String>,
     /// GPU index for --backend wgpu (N-th discrete GPU) or cuda (CUDA device N) [default: the backend's default device].
-    #[arg(long, value_name = "N")]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
     pub device: Option<usize>,
     /// Run local steps through a pipeline of W worker threads (module groups) [default: off].
-    #[arg(long, value_name = "W")]
+    #[arg(long, allow_negative_numbers = true, value_name = "W")]
     pub pipeline: Option<usize>,
     /// Write a checkpoint every N epochs, and after the last [default: 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub checkpoint_every: Option<u64>,
     /// Keep the newest N checkpoints [default: 3].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub keep_checkpoints: Option<usize>,
 }
 
-/// Reads a run configuration file: JSON when its name ends in `.json`, TOML otherwise. Missing
-/// fields take their defaults; unknown fields are errors naming the field.
-///
-/// A JSON file is a run's `config.json`, a complete record: a field it lacks was added to pgl
-/// after the run, and takes the value that reproduces the run ([`LEGACY_DEFAULTS`]). A TOML
-/// file is the user's: every missing field takes today's default.
-pub fn read_config_file(path: &Path) -> Result<RunConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}", path.display()))?;
-    let bad = |e: &dyn std::fmt::Display| {
-        anyhow::anyhow!(
-            "config file {}: {}",
-            path.display(),
-            e.to_string().trim_end()
-        )
-    };
-    if path.extension().is_some_and(|e| e == "json") {
-        return serde_json::from_str(&text).map_err(|e| bad(&e));
-    }
-    let mut table: toml::Table = toml::from_str(&text).map_err(|e| bad(&e))?;
-    let defaults = toml::Table::try_from(RunConfig::default()).expect("defaults serialise");
-    for (key, _) in LEGACY_DEFAULTS {
-        if !table.contains_key(key) {
-            table.insert(key.to_string(), defaults[key].clone());
-        }
-    }
-    // The user's objective spec means today's defaults: name them before the spec is read as
-    // a record (`pgl_core::objective::legacy_spec`).
-    if let Some(toml::Value::String(spec)) = table.get("local_objective") {
-        let canonical = local_objective(spec)
-            .with_context(|| format!("config file {}: local_objective", path.display()))?
-            .spec();
-        table.insert(
-            "local_objective".to_string(),
-            toml::Value::String(canonical),
-        );
-    }
-    table.try_into().map_err(|e| bad(&e))
-}
-
 macro_rules! override_fields {
-    ($args:expr, $config:expr, $($field:ident),* $(,)?) => {
+    ($args:expr, $config:expr, $origins:expr, $($field:ident),* $(,)?) => {
         $(if let Some(value) = &$args.$field {
             $config.$field = value.clone();
+            $origins.flag(stringify!($field));
         })*
     };
 }
 
 impl CommonArgs {
     /// The configuration before K and the schedule: the defaults, then the config file, then
-    /// every flag that was given.
-    pub fn base_config(&self) -> Result<RunConfig> {
-        let mut config = match &self.config {
-            Some(path) => read_config_file(path)?,
-            None => RunConfig::default(),
+    /// every flag that was given; with where each option came from.
+    pub fn base_config(&self) -> Result<(RunConfig, Origins)> {
+        let (mut config, mut origins) = match &self.config {
+            Some(path) => read_config(path)?,
+            None => (RunConfig::default(), Origins::default()),
         };
         override_fields!(
             self,
             config,
+            origins,
             dataset,
             label,
             augment,
@@ -254,38 +217,35 @@ impl CommonArgs {
         );
         if let Some(dir) = &self.data_dir {
             config.data_dir = Some(dir.display().to_string());
+            origins.flag("data_dir");
         }
-        if self.aux_head.is_some() {
-            config.aux_head = self.aux_head.clone();
+        macro_rules! override_options {
+            ($($field:ident),*) => {
+                $(if self.$field.is_some() {
+                    config.$field = self.$field.clone();
+                    origins.flag(stringify!($field));
+                })*
+            };
         }
-        if self.train_limit.is_some() {
-            config.train_limit = self.train_limit;
-        }
-        if self.pipeline.is_some() {
-            config.pipeline = self.pipeline;
-        }
-        if self.device.is_some() {
-            config.device = self.device;
-        }
-        if self.test_limit.is_some() {
-            config.test_limit = self.test_limit;
-        }
+        override_options!(
+            aux_head,
+            train_limit,
+            pipeline,
+            device,
+            test_limit,
+            global_microbatch,
+            global_depth,
+            local_lr_schedule
+        );
         if let Some(name) = &self.optimizer {
             config.optimizer = OptimizerKind::parse(name)?;
+            origins.flag("optimizer");
         }
         if let Some(name) = &self.global_optimizer {
             config.global_optimizer = GlobalOptimizer::parse(name)?;
+            origins.flag("global_optimizer");
         }
-        if self.global_microbatch.is_some() {
-            config.global_microbatch = self.global_microbatch;
-        }
-        if self.global_depth.is_some() {
-            config.global_depth = self.global_depth;
-        }
-        if self.local_lr_schedule.is_some() {
-            config.local_lr_schedule = self.local_lr_schedule.clone();
-        }
-        Ok(config)
+        Ok((config, origins))
     }
 
     /// Whether any option other than `--epochs` was given.
@@ -366,13 +326,51 @@ impl CommonArgs {
     }
 }
 
-/// Validates a finished configuration.
-pub fn validated(config: RunConfig) -> Result<RunConfig> {
-    config.validate()?;
-    local_objective(&config.local_objective)?;
+/// Validates a finished configuration: numbers (pgl-core), every spec (guidance and
+/// learning-rate schedules, local objective, augmentation) and the dataset name. An error
+/// names the option's flag, or its key and the config file it came from (`origins`).
+pub fn validated(config: RunConfig, origins: &Origins) -> Result<RunConfig> {
+    if let Err(error) = config.validate() {
+        let field = match &error {
+            pgl_core::CoreError::InvalidConfig { field, .. } => field.replace('-', "_"),
+            _ => String::new(),
+        };
+        let value = serde_json::to_value(&config)
+            .ok()
+            .and_then(|c| c.get(&field).map(ToString::to_string))
+            .unwrap_or_default();
+        return Err(origins
+            .check::<(), _>(&field, &value, Err(error))
+            .unwrap_err());
+    }
+    let c = &config;
+    origins.check(
+        "schedule",
+        &c.schedule,
+        ScheduleRegistry::with_builtins().build(&c.schedule),
+    )?;
+    origins.check(
+        "lr_schedule",
+        &c.lr_schedule,
+        LrScheduleRegistry::with_builtins().build(&c.lr_schedule),
+    )?;
+    origins.check(
+        "local_objective",
+        &c.local_objective,
+        local_objective(&c.local_objective),
+    )?;
     // The dataset name and `--augment`, by pgl-data's dataset table (pgl-core checks numbers).
-    crate::setup::augmentation(&config)?;
-    // The model options, by pgl-models.
-    crate::setup::model_options(&config)?;
+    origins.check("dataset", &c.dataset, crate::setup::dataset_entry(c))?;
+    origins.check("augment", &c.augment, crate::setup::augmentation(c))?;
+    // The model options (split, shortcut, conv init, head), by pgl-models.
+    crate::setup::model_options(c)?;
+    // An extra learning-rate factor of local steps, by the same registry as `lr_schedule`.
+    if let Some(spec) = &c.local_lr_schedule {
+        origins.check(
+            "local_lr_schedule",
+            spec,
+            LrScheduleRegistry::with_builtins().build(spec),
+        )?;
+    }
     Ok(config)
 }

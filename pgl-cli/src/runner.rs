@@ -145,24 +145,27 @@ fn ensure_same_run(
 
 /// Trains `config` into `target`, reporting events to `sink`, writing a checkpoint every
 /// `checkpoint_every` epochs and after the last. Prints a one-line description of the run
-/// first when `announce` is set.
+/// first when `announce` is set. Stopped by Ctrl-C or SIGTERM, it writes a checkpoint and
+/// says how to continue: `pgl train --resume RUN`.
 pub fn execute(
     config: &RunConfig,
     target: RunTarget<'_>,
     sink: impl EventSink,
     announce: bool,
 ) -> Result<RunOutcome> {
-    execute_with(config, None, target, sink, announce)
+    execute_with(config, None, target, sink, announce, None)
 }
 
 /// [`execute`] with the schedule already built from `config.schedule` (`None`: build it
-/// here), so that a caller that built its specs up front (`compare`) does not parse them again.
+/// here), so that a caller that built its specs up front (`compare`) does not parse them again,
+/// and with the command that continues a stopped run (`None`: `pgl train --resume RUN`).
 pub fn execute_with(
     config: &RunConfig,
     schedule: Option<Box<dyn GuidanceSchedule>>,
     target: RunTarget<'_>,
     sink: impl EventSink,
     announce: bool,
+    resume_with: Option<&str>,
 ) -> Result<RunOutcome> {
     let started = Instant::now();
     let RunSetup {
@@ -205,15 +208,27 @@ pub fn execute_with(
         }
         RunTarget::Resume(dir) => {
             let store = CheckpointStore::new(&dir, config.keep_checkpoints);
-            let latest = store.latest()?.with_context(|| {
-                format!(
-                    "{} holds no complete checkpoint to resume from",
-                    store.root().display()
-                )
+            let restored = checkpoint::restore_newest(&store, &mut trainer, |path, saved| {
+                ensure_same_run(&saved.config, config, &dir, path)
             })?;
-            let saved = checkpoint::read_manifest(&latest)?;
-            ensure_same_run(&saved.config, config, &dir, &latest)?;
-            checkpoint::restore(&latest, &mut trainer)?;
+            for skipped in &restored.skipped {
+                eprintln!(
+                    "warning: skipped the damaged checkpoint {} ({}){}",
+                    skipped.path.display(),
+                    skipped.error,
+                    skipped
+                        .moved_to
+                        .as_ref()
+                        .map_or(String::new(), |to| format!(
+                            "; moved it to {}",
+                            to.display()
+                        ))
+                );
+            }
+            let latest = restored.path;
+            if !restored.skipped.is_empty() {
+                eprintln!("resuming from {} instead", latest.display());
+            }
             if trainer.epochs_done() > config.epochs {
                 bail!(
                     "the checkpoint {} is at epoch {}, past the {} epochs asked for",
@@ -263,10 +278,14 @@ pub fn execute_with(
         Ok(history) => history,
         Err(error @ TrainError::Interrupted { .. }) => {
             let saved = store.save(&trainer, config, input)?;
+            let resume = resume_with.map_or_else(
+                || format!("pgl train --resume {}", run_dir.display()),
+                str::to_string,
+            );
             return Err(anyhow::Error::new(error).context(format!(
-                "stopped by Ctrl-C; checkpoint {} written; continue with `pgl train --resume {}`",
+                "stopped by {}; checkpoint {} written; continue with `{resume}`",
+                crate::interrupt::stopped_by(),
                 saved.display(),
-                run_dir.display()
             )));
         }
         Err(error) => return Err(error.into()),

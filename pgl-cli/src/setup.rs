@@ -109,6 +109,50 @@ pub fn build_configured_model(
     Ok(catalog.build(&config.model, input, &options, config.seed, device)?)
 }
 
+/// Checks everything about `config` that needs neither data nor training, so that a sweep
+/// fails before its first run: the backend's name, the model (built untrained, on the CPU,
+/// for the dataset's image size: K, split, head and input size), and what a trainer of it
+/// checks (the local objective for this K, the pipeline with `schedule`). Errors name what
+/// does not fit.
+pub fn check_runnable(config: &RunConfig, schedule: &dyn GuidanceSchedule) -> Result<()> {
+    BackendKind::parse(&config.backend)?;
+    let entry = dataset_entry(config)?;
+    let input = ModelInput {
+        channels: entry.shape.channels,
+        height: entry.shape.height,
+        width: entry.shape.width,
+        classes: entry.classes,
+    };
+    let catalog = ModelCatalog::with_builtins();
+    let options = model_options(config)?;
+    let device = Device::flex().autodiff();
+    let model = catalog.build(&config.model, input, &options, config.seed, &device)?;
+    // What a trainer refuses at construction: the objective for this K, the pipeline. The
+    // normalisation is a stand-in (the data's own statistics come with the data): only its
+    // presence is checked here.
+    let channels = input.channels;
+    let settings = pgl_burn::TrainSettings::from_config(config)?
+        .with_input_shape([channels, input.height, input.width])
+        .with_input_normalization(vec![0.0; channels], vec![1.0; channels]);
+    pgl_burn::Trainer::new(model, schedule.clone_box(), settings, &device)?;
+    Ok(())
+}
+
+/// A warning about a configuration that runs but does not do what it says: a local objective
+/// other than `ce` with one module (the one module learns from the classifier, so nothing is
+/// local and the objective changes nothing).
+pub fn objective_warning(config: &RunConfig) -> Option<String> {
+    let objective = pgl_core::ObjectiveRegistry::with_builtins()
+        .build(&config.local_objective)
+        .ok()?;
+    (config.modules == 1 && !objective.is_plain_ce()).then(|| {
+        format!(
+            "warning: --local-objective {} with --modules 1 trains exactly like `ce`: a local objective applies to modules 1..K-1, and with K = 1 the only module learns from the classifier",
+            objective.spec()
+        )
+    })
+}
+
 impl RunSetup {
     /// Prepares a run: backend, schedule, data, model (in that order, so cheap checks fail first).
     pub fn prepare(config: &RunConfig) -> Result<Self> {

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use crate::options::{CommonArgs, read_config_file, validated};
+use crate::config_file::read_config;
+use crate::options::{CommonArgs, validated};
 use crate::output::create_run_dir;
 use crate::progress::ConsoleSink;
 use crate::runner::{RunTarget, execute};
@@ -16,7 +17,7 @@ pub struct TrainArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Number of decoupled modules K [default: 4].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     modules: Option<usize>,
     /// Guidance schedule spec, see `pgl schedules` [default: periodic:every=4].
     #[arg(long)]
@@ -61,11 +62,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 run_dir.join("config.json").display()
             );
         }
-        let mut config = read_config_file(&run_dir.join("config.json"))?;
+        let (mut config, mut origins) = read_config(&run_dir.join("config.json"))?;
         if let Some(epochs) = args.common.epochs {
             config.epochs = epochs;
+            origins.flag("epochs");
         }
-        let config = validated(config)?;
+        let config = validated(config, &origins)?;
         let modules = config.modules;
         return finish(execute(
             &config,
@@ -74,15 +76,18 @@ pub fn run(args: TrainArgs) -> Result<()> {
             true,
         )?);
     }
-    let mut config = args.common.base_config()?;
+    let (mut config, mut origins) = args.common.base_config()?;
     if let Some(k) = args.modules {
         config.modules = k;
+        origins.flag("modules");
     }
     if let Some(schedule) = &args.schedule {
         config.schedule = schedule.clone();
+        origins.flag("schedule");
     }
     if let Some(ckpt) = args.global_checkpointing {
         config.global_checkpointing = ckpt;
+        origins.flag("global_checkpointing");
     }
     if let Some(source) = &args.init_from {
         let checkpoint = if pgl_burn::export::is_safetensors(source) {
@@ -96,10 +101,28 @@ pub fn run(args: TrainArgs) -> Result<()> {
         } else {
             pgl_burn::checkpoint::resolve(source)?
         };
+        if args.keep_optimizer {
+            // Burn would load another optimizer's states without a word and start fresh.
+            let saved = pgl_burn::checkpoint::read_manifest(&checkpoint)?
+                .config
+                .optimizer;
+            if saved != config.optimizer {
+                bail!(
+                    "--keep-optimizer: the checkpoint {} holds {} optimizer states, but this run's --optimizer is {}; states do not carry over between optimizers: use --optimizer {} or drop --keep-optimizer",
+                    checkpoint.display(),
+                    saved.as_str(),
+                    config.optimizer.as_str(),
+                    saved.as_str()
+                );
+            }
+        }
         config.init_from = Some(checkpoint.display().to_string());
         config.keep_optimizer = args.keep_optimizer;
     }
-    let config = validated(config)?;
+    let config = validated(config, &origins)?;
+    if let Some(warning) = crate::setup::objective_warning(&config) {
+        eprintln!("{warning}");
+    }
     let label = format!("{}-{}-k{}", config.dataset, config.model, config.modules);
     let out = args.out.clone();
     let target = RunTarget::New(Box::new(move || create_run_dir(out.as_deref(), &label)));

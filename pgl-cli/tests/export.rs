@@ -71,14 +71,17 @@ fn resnet32_k16() -> ModelOptions {
 }
 
 /// Replaces every float parameter and buffer (BatchNorm running statistics included) by
-/// random values, so that a round trip cannot pass by reading back initial values.
+/// random values, so that a round trip cannot pass by reading back initial values. Tensors of
+/// rank 1 (biases, BatchNorm's γ, β and running statistics) get positive ones: an import
+/// refuses a negative running variance.
 struct Scramble;
 
 impl ModuleMapper for Scramble {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         param.map(|t| {
             let device = t.device();
-            Tensor::random(t.shape(), Distribution::Normal(0.0, 1.0), &device)
+            let t = Tensor::random(t.shape(), Distribution::Normal(0.0, 1.0), &device);
+            if D == 1 { t.abs() } else { t }
         })
     }
 }
@@ -306,6 +309,13 @@ fn pgl_export_writes_a_run_and_train_init_from_starts_from_the_file() {
     assert!(file.is_file(), "{stdout}");
     assert!(stdout.contains("pytorch names"), "{stdout}");
     assert_eq!(file_list(&file), torch_list("cnn_k4"));
+    #[cfg(unix)]
+    {
+        // The mode of every other output (0644 under the usual umask), not a temporary file's.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), mode(&run.join("summary.json")));
+    }
     let again = failed(pgl(
         &["export", "source", "--out", file.to_str().unwrap()],
         cwd,

@@ -168,9 +168,9 @@ impl ModelCatalog {
         entry: &ModelEntry,
         options: &ModelOptions,
     ) -> Result<SplitPlan, ModelError> {
-        let split_error = |source| ModelError::Split {
+        let split_error = |reason| ModelError::Split {
             model: entry.name.to_string(),
-            source,
+            reason,
         };
         let k = options.modules;
         if let SplitKind::At(points) = &options.split {

@@ -82,12 +82,13 @@ pub enum ModelError {
         available: String,
     },
     /// The model cannot be cut as asked.
-    #[error("model `{model}`: {source}")]
+    #[error("model `{model}`: {reason}")]
     Split {
         /// The model.
         model: String,
-        /// Why.
-        source: pgl_core::CoreError,
+        /// Why (in the message, and so not also the error's `source()`: a chain printer would
+        /// print it twice).
+        reason: pgl_core::CoreError,
     },
     /// The input does not suit the model.
     #[error("model `{model}` cannot take inputs of shape {input:?}: {reason}")]

@@ -176,3 +176,45 @@ fn the_gradient_of_a_local_loss_reaches_no_earlier_module() {
         }
     }
 }
+
+#[test]
+fn the_message_blames_the_learning_rate_only_when_updates_made_the_weights_non_finite() {
+    let device = device();
+    // Broken weights before any update: the initial weights, not the learning rate.
+    let mut t = trainer(poisoned(model("mlp", 4, &device), 2), 0.0, &device);
+    let (images, labels) = batch(&device);
+    let message = t
+        .step(StepKind::Local, images, labels)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("initial weights are broken") && message.contains("stages.2"),
+        "{message}"
+    );
+    assert!(!message.contains("--lr"), "{message}");
+    // An exploding learning rate: step 1 is finite, and its update leaves weights so large
+    // (or infinite) that the next loss is not.
+    let config = RunConfig {
+        optimizer: OptimizerKind::Sgd,
+        momentum: 0.0,
+        lr: 1e38,
+        epochs: 1,
+        ..RunConfig::default()
+    };
+    let schedule = ScheduleRegistry::with_builtins()
+        .build("local-only")
+        .unwrap();
+    let settings = TrainSettings::from_config(&config).unwrap();
+    let mut t = Trainer::new(model("mlp", 2, &device), schedule, settings, &device).unwrap();
+    let mut data = load_dataset("digits", None).unwrap();
+    data.train = data.train.truncated(256);
+    data.test = data.test.truncated(10);
+    let message = t
+        .fit(&data, &mut pgl_core::NullSink)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("module 1's weights") && message.contains("a lower --lr"),
+        "{message}"
+    );
+}

@@ -2,7 +2,7 @@
 //! with bit-identical weights and the same metrics (CPU backend).
 
 use pgl_burn::Trainer;
-use pgl_burn::checkpoint::{CheckpointStore, restore};
+use pgl_burn::checkpoint::{CheckpointStore, init_from, restore};
 use pgl_burn::inspect::param_values;
 use pgl_core::{EpochMetrics, NullSink, RunConfig};
 use pgl_data::{DatasetSplits, load_dataset};
@@ -156,7 +156,10 @@ fn a_damaged_checkpoint_is_an_error_naming_the_file() {
     let e = restore(&dir, &mut trainer(&cfg, 1))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("model.bpk"), "{e}");
+    assert!(
+        e.contains("model.bpk") && e.contains("damaged or truncated"),
+        "{e}"
+    );
     std::fs::write(&model, &bytes).unwrap();
 
     std::fs::remove_file(dir.join("optimizer-2.bpk")).unwrap();
@@ -184,4 +187,28 @@ fn a_damaged_checkpoint_is_an_error_naming_the_file() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("end-to-end") && e.contains("local-only"), "{e}");
+}
+
+#[test]
+fn keeping_the_optimizer_state_of_another_optimizer_is_an_error_naming_both() {
+    let data = data();
+    let adam = config(1, pgl_core::OptimizerKind::Adam, "local-only");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut t = trainer(&adam, 1);
+    t.fit(&data, &mut NullSink).unwrap();
+    let dir = CheckpointStore::new(tmp.path(), 1)
+        .save(&t, &adam, INPUT)
+        .unwrap();
+    let sgd = config(1, pgl_core::OptimizerKind::Sgd, "local-only");
+    let e = init_from(&dir, &mut trainer(&sgd, 1), true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("keep_optimizer") && e.contains("adam") && e.contains("sgd"),
+        "{e}"
+    );
+    // Fresh optimizer states may start from another optimizer's checkpoint; the same
+    // optimizer's states carry over.
+    init_from(&dir, &mut trainer(&sgd, 1), false).unwrap();
+    init_from(&dir, &mut trainer(&adam, 1), true).unwrap();
 }

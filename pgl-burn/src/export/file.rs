@@ -15,6 +15,7 @@ use burn::tensor::{DType, Shape, TensorData};
 
 use super::names::{COUNTER, counter_of, plan};
 use super::{ExportError, NAMES_KEY, Names, Naming, REFERENCES};
+use crate::inspect::{BrokenTensor, broken_tensors, describe_broken};
 
 /// Field of [`WithCounters`] holding the counters.
 const COUNTERS_FIELD: &str = "counters";
@@ -132,7 +133,9 @@ pub fn export_safetensors<M: Module + ModuleDisplay>(
         names: Arc::new(names),
         counters: Arc::new(counters.clone()),
     };
-    let mut store = SafetensorsStore::from_file(out)
+    // Built in memory and written here rather than by the store's own file writer, which
+    // publishes a temporary file of mode 0600: the file gets the mode of every other output.
+    let mut store = SafetensorsStore::from_bytes(None)
         .with_to_adapter(adapter)
         .metadata(NAMES_KEY, naming.names().as_str());
     for (key, value) in metadata {
@@ -140,7 +143,9 @@ pub fn export_safetensors<M: Module + ModuleDisplay>(
     }
     with_counters
         .save_into(&mut store)
-        .map_err(|e| file_error(format!("cannot write: {e}")))?;
+        .and_then(|()| store.get_bytes())
+        .map_err(|e| file_error(format!("cannot write: {e}")))
+        .and_then(|bytes| write_new_file(out, &bytes).map_err(file_error))?;
     Ok(Exported {
         path: out.to_path_buf(),
         names: naming.names(),
@@ -150,6 +155,38 @@ pub fn export_safetensors<M: Module + ModuleDisplay>(
             .map(|e| e.shape.iter().product::<usize>())
             .sum(),
     })
+}
+
+/// Writes `bytes` to the new file `out` (never replacing one): a temporary file beside it
+/// (created with the process's usual mode, `0644` under the common umask), flushed to disk,
+/// then linked to its name, so that `out` is either absent or complete.
+fn write_new_file(out: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let name = out
+        .file_name()
+        .ok_or_else(|| "not a file name".to_string())?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = out.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp); // a leftover of a killed export of this process id
+    let written = std::fs::File::create_new(&tmp)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::hard_link(&tmp, out));
+    let _ = std::fs::remove_file(&tmp);
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err("already exists; choose another --out or remove it".to_string());
+        }
+        Err(e) => return Err(format!("cannot write: {e}")),
+    }
+    let folder = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(folder)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| format!("cannot flush folder {} to disk: {e}", folder.display()))
 }
 
 /// One tensor of a safetensors file, as listed by [`read_index`].
@@ -343,11 +380,50 @@ pub fn import_safetensors<M: Module>(model: M, path: &Path) -> Result<(M, Import
             problems.join("; ")
         )));
     }
+    refuse_broken(&model, &entries).map_err(file_error)?;
     Ok((
         model,
         Imported {
             names: naming.names(),
             tensors: result.applied.len(),
         },
+    ))
+}
+
+/// Refuses a model loaded from a file when a tensor holds values no trained model has
+/// ([`broken_tensors`]), naming each tensor as the file does (`entries`).
+fn refuse_broken<M: Module>(model: &M, entries: &[super::FileEntry]) -> Result<(), String> {
+    let broken = broken_tensors(model);
+    if broken.is_empty() {
+        return Ok(());
+    }
+    let in_file: HashMap<&str, &str> = entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.name.as_str()))
+        .collect();
+    let named: Vec<BrokenTensor> = broken
+        .into_iter()
+        .map(|b| {
+            // PyTorch names BatchNorm's γ and β `weight` and `bias`.
+            let pytorch = b
+                .path
+                .strip_suffix(".gamma")
+                .map(|p| format!("{p}.weight"))
+                .or_else(|| b.path.strip_suffix(".beta").map(|p| format!("{p}.bias")));
+            let name = in_file
+                .get(b.path.as_str())
+                .or_else(|| pytorch.as_deref().and_then(|p| in_file.get(p)));
+            match name {
+                Some(name) if *name != b.path => BrokenTensor {
+                    reason: format!("(pgl's `{}`) {}", b.path, b.reason),
+                    path: name.to_string(),
+                },
+                _ => b,
+            }
+        })
+        .collect();
+    Err(format!(
+        "holds values no trained model has: {}",
+        describe_broken(&named)
     ))
 }

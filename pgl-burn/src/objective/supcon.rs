@@ -16,7 +16,11 @@
 //! (`0.07` is the reference's `base_temperature`, so the factor is 1 at the default
 //! temperature.) An anchor without a positive in the batch contributes 0 but still counts in
 //! the mean, as in the reference (`losses.py`, lines 12–96; InfoPro calls it with
-//! `temperature=0.07` in `auxiliary_nets.py`, line 232).
+//! `temperature=0.07` in `auxiliary_nets.py`, line 232). A batch of one sample has no contrast
+//! at all (the sum over `j' ≠ i` is empty, and the reference's `log 0` makes its loss NaN): the
+//! sum is clamped to at least [`MIN_CONTRAST`], so such an anchor, which has no positive
+//! either, contributes 0 and gets no gradient; a sum of that size or more is left exactly as
+//! it was.
 //!
 //! The projection goes through one of two heads (`proj=` of the objective spec). `proj=aux`
 //! (the default): a head of the module's aux-head design with `feature_dim` outputs, made by
@@ -37,6 +41,10 @@ use crate::activation::Activation;
 
 /// The reference's `base_temperature`: the loss is scaled by `temperature / BASE_TEMPERATURE`.
 pub const BASE_TEMPERATURE: f64 = 0.07;
+
+/// The smallest contrast sum `Σ_{j' ≠ i} exp(s_ij')` the loss takes the logarithm of: an
+/// anchor alone in its batch has an empty sum (0), whose logarithm would make the loss NaN.
+pub const MIN_CONTRAST: f64 = 1e-30;
 
 /// The projection head of one module.
 #[derive(Module, Debug)]
@@ -94,7 +102,9 @@ pub fn supcon_loss(projections: Tensor<2>, labels: &Tensor<1, Int>, temperature:
     let column = labels.clone().reshape([batch, 1]).expand([batch, batch]);
     let row = labels.clone().reshape([1, batch]).expand([batch, batch]);
     let positives = column.equal(row).float() * others.clone();
-    let exp_sum = (logits.clone().exp() * others).sum_dim(1);
+    let exp_sum = (logits.clone().exp() * others)
+        .sum_dim(1)
+        .clamp_min(MIN_CONTRAST);
     let log_prob = logits - exp_sum.log();
     let count = positives.clone().sum_dim(1).clamp_min(1.0);
     let mean_log_prob = (positives * log_prob).sum_dim(1) / count;

@@ -129,6 +129,11 @@ impl ProjectionHead {
     pub const ALL: [ProjectionHead; 2] = [ProjectionHead::Aux, ProjectionHead::Mlp];
 }
 
+/// The largest projection head a spec may ask for (`supcon:dim=D`): the head holds two
+/// matrices of up to `D × D` weights per module (64 MiB each at this size, before optimizer
+/// state), so a larger `D` is a typo, not a model; refusing it beats an allocation failure.
+pub const MAX_PROJECTION_DIM: usize = 4096;
+
 /// The weights of the loss terms of one module: its local loss is
 /// `reconstruction · L_rec(decoder(h), x) + classification · CE(head(h), y) + contrastive ·
 /// SupCon(projection(h), y)`, `L_rec` as [`LocalObjective::reconstruction`] says. A zero

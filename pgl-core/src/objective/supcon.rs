@@ -13,8 +13,8 @@
 
 use super::registry::ObjectiveEntry;
 use super::{
-    DEFAULT_PROJECTION_DIM, DEFAULT_TEMPERATURE, ExtraHeads, LocalObjective, ObjectiveRegistry,
-    ObjectiveWeights, ProjectionHead, positive_f64, projection_param,
+    DEFAULT_PROJECTION_DIM, DEFAULT_TEMPERATURE, ExtraHeads, LocalObjective, MAX_PROJECTION_DIM,
+    ObjectiveRegistry, ObjectiveWeights, ProjectionHead, positive_f64, projection_param,
 };
 use crate::error::CoreError;
 use crate::schedule::{SpecArgs, SpecNode};
@@ -35,7 +35,8 @@ pub struct SupCon {
 }
 
 impl SupCon {
-    /// At `temperature` (finite, `> 0`) on a projection head of `dim` (`>= 1`) outputs.
+    /// At `temperature` (finite, `> 0`) on a projection head of `dim` (1 to
+    /// [`MAX_PROJECTION_DIM`]) outputs.
     pub fn new(temperature: f64, dim: usize) -> Result<Self, CoreError> {
         if !(temperature.is_finite() && temperature > 0.0) {
             return Err(CoreError::BadValue {
@@ -45,13 +46,8 @@ impl SupCon {
                 expected: "a finite number > 0".to_string(),
             });
         }
-        if dim == 0 {
-            return Err(CoreError::BadValue {
-                schedule: "supcon".to_string(),
-                key: "dim".to_string(),
-                value: "0".to_string(),
-                expected: "an integer >= 1".to_string(),
-            });
+        if !(1..=MAX_PROJECTION_DIM).contains(&dim) {
+            return Err(bad_dim(&dim.to_string()));
         }
         Ok(Self {
             temperature,
@@ -114,16 +110,21 @@ fn from_spec(
     let args = SpecArgs::new(node, &["temperature", "dim", "proj"])?;
     let temperature = positive_f64(&args, "supcon", "temperature", DEFAULT_TEMPERATURE)?;
     let dim = args.u64("dim", Some(DEFAULT_PROJECTION_DIM as u64), 1)?;
-    let dim = usize::try_from(dim).map_err(|_| CoreError::BadValue {
-        schedule: "supcon".to_string(),
-        key: "dim".to_string(),
-        value: dim.to_string(),
-        expected: "an integer that fits this machine's memory".to_string(),
-    })?;
+    let dim = usize::try_from(dim).map_err(|_| bad_dim(&dim.to_string()))?;
     let projection = projection_param(&args)?;
     Ok(Box::new(
         SupCon::new(temperature, dim)?.with_projection_head(projection),
     ))
+}
+
+/// The error of a projection size out of range.
+fn bad_dim(value: &str) -> CoreError {
+    CoreError::BadValue {
+        schedule: "supcon".to_string(),
+        key: "dim".to_string(),
+        value: value.to_string(),
+        expected: format!("an integer in [1, {MAX_PROJECTION_DIM}] (projection head outputs)"),
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +159,9 @@ mod tests {
             ("supcon:temperature=warm", "temperature"),
             ("supcon:dim=0", "dim"),
             ("supcon:proj=conv", "proj"),
+            ("supcon:dim=4097", "dim"),
+            ("supcon:dim=100000000000", "dim"),
+            ("supcon:dim=99999999999999999999999", "dim"),
         ] {
             let err = registry.build(spec).unwrap_err();
             assert!(
