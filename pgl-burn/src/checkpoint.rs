@@ -21,7 +21,10 @@
 //! Loading refuses unreadable files and impossible weights, naming them; [`restore_newest`]
 //! resumes from the newest checkpoint that loads.
 
+mod extras;
 mod recover;
+
+use extras::{load_objective_heads, load_replay};
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -36,7 +39,6 @@ use crate::error::TrainError;
 use crate::inspect::{broken_tensors, describe_broken};
 use crate::model::DecoupledModel;
 use crate::progress::{TrainerProgress, TrainerState};
-use crate::replay::ReplayBuffer;
 use crate::trainer::Trainer;
 
 pub use recover::{DAMAGED_PREFIX, Restored, Skipped, restore_newest};
@@ -354,22 +356,6 @@ pub fn load_model<M: Module>(dir: &Path, model: M) -> Result<M, TrainError> {
     load_checked(&path, model)
 }
 
-/// Loads the local objective's extra heads saved in checkpoint folder `dir` into `heads` (the
-/// same objective's heads for the same model).
-fn load_objective_heads(
-    dir: &Path,
-    heads: crate::objective::ObjectiveHeads,
-) -> Result<crate::objective::ObjectiveHeads, TrainError> {
-    let path = dir.join(OBJECTIVE_FILE);
-    if !path.is_file() {
-        return Err(error(
-            &path,
-            "missing: the run's local objective has extra heads, this checkpoint saved none",
-        ));
-    }
-    load_checked(&path, heads)
-}
-
 /// The checkpoint folder `path` names: `path` itself when it holds a manifest, otherwise the
 /// newest complete checkpoint of the run folder `path`.
 pub fn resolve(path: &Path) -> Result<PathBuf, TrainError> {
@@ -443,16 +429,7 @@ pub fn restore<M: DecoupledModel>(
     trainer
         .restore(state)
         .map_err(|e| error(&dir.join(MANIFEST), e))?;
-    let path = dir.join(REPLAY_FILE);
-    let replay = if path.is_file() {
-        // Loaded into an evaluation copy of the restored model: the same parameter ids.
-        let values = trainer.model().valid().try_load_file(&path);
-        Some(ReplayBuffer::from_values(
-            values.map_err(|e| error(&path, e))?,
-        ))
-    } else {
-        None
-    };
+    let replay = load_replay(dir, trainer.model())?;
     trainer.restore_replay(replay);
     Ok(manifest)
 }

@@ -54,7 +54,8 @@ pub fn parse_config(text: &str, json: bool, path: &Path) -> Result<(RunConfig, O
     // The user's objective spec means today's defaults: name them before the spec is read as
     // a record (`pgl_core::objective::legacy_spec`).
     if let Some(toml::Value::String(spec)) = table.get("local_objective") {
-        let canonical = crate::options::local_objective(spec)
+        let canonical = pgl_core::ObjectiveRegistry::with_builtins()
+            .build(spec)
             .with_context(|| format!("config file {}: local_objective", path.display()))?
             .spec();
         table.insert(
