@@ -172,6 +172,18 @@ fn resume_passes_over_damaged_newest_checkpoints_and_says_why() {
         stderr.contains("no complete checkpoint") && stderr.contains("damaged or truncated"),
         "{stderr}"
     );
+    // pgl eval says the same of it, not that the model "does not fit".
+    let out = pgl(
+        &["eval", "--checkpoint", broken.to_str().unwrap()],
+        tmp.path(),
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains("model.bpk: damaged or truncated")
+            && !stderr.contains("does not fit"),
+        "{stderr}"
+    );
 }
 
 /// Multiplies every float parameter and buffer by NaN.

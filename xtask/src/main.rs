@@ -126,11 +126,15 @@ fn bench(extra: &[String]) -> Result<(), String> {
 }
 
 /// Fuzz targets and the largest input each explores.
-const FUZZ_TARGETS: [(&str, usize); 4] = [
+const FUZZ_TARGETS: [(&str, usize); 8] = [
     ("idx", 4096),
     ("cifar", 16_384),
     ("stl10", 60_000),
     ("schedule_spec", 512),
+    ("lr_schedule_spec", 512),
+    ("objective_spec", 512),
+    ("safetensors_import", 4096),
+    ("config_toml", 4096),
 ];
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -177,6 +181,38 @@ fn seeds(target: &str) -> Vec<(&'static str, Vec<u8>)> {
             let image: Vec<u8> = (0..3 * 96 * 96).map(|i| (i % 256) as u8).collect();
             vec![("image", image), ("labels", (1..=10).collect())]
         }
+        "lr_schedule_spec" => [
+            "cosine",
+            "cosine:min=0.01,unit=epochs",
+            "multistep:at=(1,3),gamma=0.5",
+            "linear-warmup:iters=5,then=cosine",
+        ]
+        .iter()
+        .enumerate()
+        // Two leading bytes choose the run's shape (iterations per epoch, epochs).
+        .map(|(i, s)| (["a", "b", "c", "d"][i], [&[3u8, 2][..], s.as_bytes()].concat()))
+        .collect(),
+        "objective_spec" => [
+            "ce",
+            "infopro:ixx_1=5,ixy_1=1,ixx_2=0,ixy_2=2,class=supcon,temperature=0.1",
+            "supcon:temperature=0.07,dim=128",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (["a", "b", "c"][i], s.as_bytes().to_vec()))
+        .collect(),
+        "safetensors_import" => safetensors_seeds(),
+        "config_toml" => vec![
+            (
+                "toml",
+                // A leading byte chooses the format: 0 JSON, anything else TOML.
+                b"\x01model = \"mlp\"\nmodules = 2\nlr_schedule = \"cosine:min=0.1\"\nlocal_objective = \"supcon\"\naux_weight = 0.5\n".to_vec(),
+            ),
+            (
+                "json",
+                b"\x00{\"schedule\": \"any(periodic:every=4,plateau:patience=3)\", \"epochs\": 3, \"train_limit\": 100}".to_vec(),
+            ),
+        ],
         _ => [
             "local-only",
             "periodic:every=10,len=2,unit=epochs",
@@ -188,6 +224,55 @@ fn seeds(target: &str) -> Vec<(&'static str, Vec<u8>)> {
         .map(|(i, s)| (["a", "b", "c", "d"][i], s.as_bytes().to_vec()))
         .collect(),
     }
+}
+
+/// A safetensors file of `tensors` (name, shape, f32 values) in the layout of the format:
+/// an 8-byte little-endian header length, the JSON header, the data.
+fn safetensors(tensors: &[(&str, &[usize], Vec<f32>)]) -> Vec<u8> {
+    let mut header = Vec::new();
+    let mut data = Vec::new();
+    for (name, shape, values) in tensors {
+        let start = data.len();
+        data.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        let shape: Vec<String> = shape.iter().map(usize::to_string).collect();
+        header.push(format!(
+            "\"{name}\":{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{start},{}]}}",
+            shape.join(","),
+            data.len()
+        ));
+    }
+    let mut header = format!("{{{}}}", header.join(",")).into_bytes();
+    while header.len() % 8 != 0 {
+        header.push(b' ');
+    }
+    let mut file = (header.len() as u64).to_le_bytes().to_vec();
+    file.extend(header);
+    file.extend(data);
+    file
+}
+
+/// Seeds of `safetensors_import`: the fuzz target's Linear(2, 3) + BatchNorm(3) network with
+/// sound weights, with a NaN weight, and with a negative running variance.
+fn safetensors_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let network = |weight: f32, variance: f32| {
+        safetensors(&[
+            (
+                "linear.weight",
+                &[2, 3],
+                vec![0.5, -1.0, weight, 2.0, 0.0, 1.5],
+            ),
+            ("linear.bias", &[3], vec![0.1, 0.2, 0.3]),
+            ("norm.gamma", &[3], vec![1.0; 3]),
+            ("norm.beta", &[3], vec![0.0; 3]),
+            ("norm.running_mean", &[3], vec![0.0; 3]),
+            ("norm.running_var", &[3], vec![1.0, variance, 1.0]),
+        ])
+    };
+    vec![
+        ("sound", network(0.25, 1.0)),
+        ("nan", network(f32::NAN, 1.0)),
+        ("negative-variance", network(0.25, -1.0)),
+    ]
 }
 
 fn fuzz(args: &[String]) -> Result<(), String> {
@@ -202,8 +287,10 @@ fn fuzz(args: &[String]) -> Result<(), String> {
         .collect();
     for name in &chosen {
         if !FUZZ_TARGETS.iter().any(|(t, _)| t == name) {
+            let targets: Vec<&str> = FUZZ_TARGETS.iter().map(|(t, _)| *t).collect();
             return Err(format!(
-                "unknown fuzz target `{name}`; targets: idx, cifar, stl10, schedule_spec"
+                "unknown fuzz target `{name}`; targets: {}",
+                targets.join(", ")
             ));
         }
     }
