@@ -129,10 +129,10 @@ pub struct CommonArgs {
     #[arg(long, allow_negative_numbers = true, value_name = "FACTOR")]
     pub global_lr_scale: Option<f64>,
     /// Global-gradient replay: every global step leaves BETA times the gradient it applied to each module, and the local steps until the next global step add it to their own; 0: off [default: 0].
-    #[arg(long, value_name = "BETA")]
+    #[arg(long, allow_negative_numbers = true, value_name = "BETA")]
     pub global_replay: Option<f64>,
     /// Partial global steps: backpropagate the global loss through the top J modules only (the modules below take a local step) [default: all K].
-    #[arg(long, value_name = "J")]
+    #[arg(long, allow_negative_numbers = true, value_name = "J")]
     pub global_depth: Option<usize>,
     /// Global steps' aux losses (`--aux-weight`) train the aux heads only: the heads read the modules' features detached, so the modules learn from the classifier's loss alone in global steps (`--global-aux-detach` or `--global-aux-detach false`) [default: false].
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
