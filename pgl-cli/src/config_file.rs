@@ -44,7 +44,7 @@ pub fn parse_config(text: &str, json: bool, path: &Path) -> Result<(RunConfig, O
         return Ok((config, Origins::file(path, keys)));
     }
     let mut table: toml::Table = toml::from_str(text).map_err(|e| bad(&e))?;
-    let keys = table.keys().cloned().collect();
+    let origins = Origins::file(path, table.keys().cloned().collect());
     let defaults = toml::Table::try_from(RunConfig::default()).expect("defaults serialise");
     for (key, _) in LEGACY_DEFAULTS {
         if !table.contains_key(key) {
@@ -52,19 +52,18 @@ pub fn parse_config(text: &str, json: bool, path: &Path) -> Result<(RunConfig, O
         }
     }
     // The user's objective spec means today's defaults: name them before the spec is read as
-    // a record (`pgl_core::objective::legacy_spec`).
+    // a record (`pgl_core::objective::legacy_spec`). A spec that does not build is refused
+    // here, as written, naming the file and the key.
     if let Some(toml::Value::String(spec)) = table.get("local_objective") {
-        let canonical = pgl_core::ObjectiveRegistry::with_builtins()
-            .build(spec)
-            .with_context(|| format!("config file {}: local_objective", path.display()))?
-            .spec();
+        let built = pgl_core::ObjectiveRegistry::with_builtins().build(spec);
+        let objective = origins.check("local_objective", spec, built)?;
         table.insert(
             "local_objective".to_string(),
-            toml::Value::String(canonical),
+            toml::Value::String(objective.spec()),
         );
     }
     let config = table.try_into().map_err(|e| bad(&e))?;
-    Ok((config, Origins::file(path, keys)))
+    Ok((config, origins))
 }
 
 /// Where the options of a configuration came from: flags given on the command line, keys of
