@@ -26,8 +26,10 @@ pub enum CoreError {
         /// What was expected.
         reason: String,
     },
-    /// A schedule spec passes a key that the schedule does not accept.
-    #[error("schedule `{schedule}` has no parameter `{key}`; expected one of: {allowed}")]
+    /// A spec (schedule, learning-rate schedule, local objective, augmentation) passes a key
+    /// that its kind does not accept. Messages name the kind as written (`supcon`), not
+    /// "schedule", since every spec family shares these variants.
+    #[error("`{schedule}` has no parameter `{key}`; expected one of: {allowed}")]
     UnknownKey {
         /// Name of the schedule.
         schedule: String,
@@ -37,7 +39,7 @@ pub enum CoreError {
         allowed: String,
     },
     /// A parameter value could not be parsed or is out of range.
-    #[error("schedule `{schedule}`: bad value `{key}={value}`: expected {expected}")]
+    #[error("`{schedule}`: bad value `{key}={value}`: expected {expected}")]
     BadValue {
         /// Name of the schedule.
         schedule: String,
@@ -49,7 +51,7 @@ pub enum CoreError {
         expected: String,
     },
     /// A required parameter is missing.
-    #[error("schedule `{schedule}` needs parameter `{key}` ({expected})")]
+    #[error("`{schedule}` needs parameter `{key}` ({expected})")]
     MissingKey {
         /// Name of the schedule.
         schedule: String,
