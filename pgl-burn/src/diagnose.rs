@@ -19,20 +19,17 @@ use crate::objective::ObjectiveHeads;
 /// - finite weights before any update: not the learning rate, the data or the objective;
 /// - finite weights after updates: the largest magnitude, and a lower `--lr` if it is large.
 pub(crate) fn explain_non_finite<M: DecoupledModel>(
-    error: TrainError,
+    mut error: TrainError,
     model: &M,
     heads: &ObjectiveHeads,
 ) -> TrainError {
     let TrainError::NonFiniteLoss {
-        epoch,
         iteration,
-        batch,
         kind,
         module,
-        location,
-        value,
-        hint: _,
-    } = error
+        hint,
+        ..
+    } = &mut error
     else {
         return error;
     };
@@ -43,15 +40,15 @@ pub(crate) fn explain_non_finite<M: DecoupledModel>(
     // earlier module groups may already be a batch or two ahead.
     let (range, which) = match kind {
         StepKind::Local => {
-            let k = module.clamp(1, modules);
+            let k = (*module).clamp(1, modules);
             (k - 1..k, format!("module {k}'s weights"))
         }
         StepKind::Global => (0..modules, "the weights".to_string()),
     };
     let (broken, largest) = inspect(model, heads, range);
     // Iteration 1 of a run is its first step: no update of this run came before its losses.
-    let first = iteration <= 1;
-    let hint = match (broken.is_empty(), first) {
+    let first = *iteration <= 1;
+    *hint = match (broken.is_empty(), first) {
         (false, false) => format!(
             "; {which} are no longer finite ({}): the updates diverged, try a lower --lr",
             describe_broken(&broken)
@@ -69,16 +66,7 @@ pub(crate) fn explain_non_finite<M: DecoupledModel>(
              that is large, otherwise look at the data and the objective's settings"
         ),
     };
-    TrainError::NonFiniteLoss {
-        epoch,
-        iteration,
-        batch,
-        kind,
-        module,
-        location,
-        value,
-        hint,
-    }
+    error
 }
 
 /// The broken parameters (running statistics aside) of the modules `range` (0-based) of `model` and their extra

@@ -6,9 +6,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{ok, pgl, pgl_command, text};
+use common::{ok, pgl, pgl_command, text, wait_until};
 use serde_json::Value;
 
 /// Three runs (one per schedule) of two epochs of the MLP on a little of the digits.
@@ -80,17 +80,6 @@ fn run_dir(dir: &Path, n: usize) -> Option<PathBuf> {
         .map(|e| e.path())
 }
 
-fn wait_until(mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "timed out waiting for the comparison"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn a_killed_comparison_resumes_to_the_results_of_an_uninterrupted_one() {
     let tmp = tempfile::tempdir().unwrap();
@@ -107,7 +96,7 @@ fn a_killed_comparison_resumes_to_the_results_of_an_uninterrupted_one() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_until(|| {
+    wait_until("the comparison", Duration::from_secs(120), || {
         run_dir(&killed, 2).is_some_and(|run| run.join("checkpoints/.partial-epoch-0002").exists())
     });
     child.kill().unwrap(); // SIGKILL

@@ -7,24 +7,14 @@ mod common;
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{SMALL, final_weights, metrics, ok, pgl, pgl_command, text, train};
+use common::{
+    SMALL, final_weights, latest_checkpoint_model, metrics, ok, pgl, pgl_command, text, train,
+    wait_until,
+};
 use pgl_burn::burn::module::{Module, ModuleMapper, Param};
 use pgl_burn::burn::prelude::*;
-use pgl_burn::checkpoint::{CheckpointStore, load_model, read_manifest};
-use pgl_models::{ModelInput, ModelOptions, build_model};
-
-fn wait_until(mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for the run"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
 
 fn checkpoint_names(run: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(run.join("checkpoints"))
@@ -62,7 +52,9 @@ fn sigterm_writes_a_checkpoint_like_ctrl_c_and_the_run_resumes_exactly() {
         .unwrap();
     // SIGTERM while the first checkpoint is being written (slow writes, a test hook): the
     // run finishes that checkpoint and stops before the first batch of epoch 2.
-    wait_until(|| run.join("checkpoints/.partial-epoch-0001").exists());
+    wait_until("the run", Duration::from_secs(60), || {
+        run.join("checkpoints/.partial-epoch-0001").exists()
+    });
     // SAFETY: sending SIGTERM to our own child process.
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
@@ -253,17 +245,7 @@ fn weights_no_trained_model_has_are_refused_naming_the_file_and_the_tensor() {
     }
 
     // A checkpoint whose weights hold NaN: eval, export and --init-from refuse it.
-    let dir = CheckpointStore::new(&run, 1).latest().unwrap().unwrap();
-    let config = read_manifest(&dir).unwrap().config;
-    let device = Device::flex().autodiff();
-    let skeleton = build_model(
-        &config.model,
-        ModelInput::DIGITS,
-        &ModelOptions::even(config.modules),
-        &device,
-    )
-    .unwrap();
-    let model = load_model(&dir, skeleton).unwrap();
+    let (dir, model) = latest_checkpoint_model(&run);
     let mut poisoned = model.clone();
     poisoned.stages[2] = poisoned.stages[2].clone().map(&mut Poison);
     let model_file = dir.join("model.bpk");

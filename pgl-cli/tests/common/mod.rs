@@ -2,13 +2,14 @@
 //! them, hence `dead_code` is allowed.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use pgl_burn::burn::prelude::Device;
 use pgl_burn::checkpoint::{CheckpointStore, load_model, read_manifest};
 use pgl_burn::inspect::param_values;
-use pgl_models::{ModelInput, ModelOptions, build_model};
+use pgl_models::{DecoupledNet, ModelInput, ModelOptions, build_model};
 
 /// Runs the `pgl` binary with `args` in `cwd` and waits for it.
 pub fn pgl(args: &[&str], cwd: &Path) -> Output {
@@ -83,6 +84,16 @@ pub fn metrics(run: &Path) -> Vec<serde_json::Value> {
 
 /// The weights of the newest checkpoint of a digits run, as bit patterns.
 pub fn final_weights(run: &Path) -> Vec<(String, Vec<u32>)> {
+    let (_, model) = latest_checkpoint_model(run);
+    param_values(&model)
+        .into_iter()
+        .map(|p| (p.path, p.values.iter().map(|v| v.to_bits()).collect()))
+        .collect()
+}
+
+/// The newest checkpoint folder of the digits run `run` and the model it holds (on the
+/// autodiff CPU backend).
+pub fn latest_checkpoint_model(run: &Path) -> (PathBuf, DecoupledNet) {
     let dir = CheckpointStore::new(run, 1)
         .latest()
         .unwrap()
@@ -97,10 +108,16 @@ pub fn final_weights(run: &Path) -> Vec<(String, Vec<u32>)> {
     )
     .unwrap();
     let model = load_model(&dir, skeleton).unwrap();
-    param_values(&model)
-        .into_iter()
-        .map(|p| (p.path, p.values.iter().map(|v| v.to_bits()).collect()))
-        .collect()
+    (dir, model)
+}
+
+/// Polls `ready` every 5 ms; fails the test, naming `what`, after `limit`.
+pub fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Writes a CIFAR-10 binary folder into `dir`: five training batches of `per_batch` records
