@@ -246,9 +246,9 @@ impl ModelCatalog {
         let blocks: Vec<_> = blocks.collect();
         let head = options.aux_head.unwrap_or(entry.default_head);
         let classifier = backbone.classifier;
-        let mut net = DecoupledNet::try_from_blocks(blocks, &plan, |features, last| {
-            let head = if last { classifier } else { head };
-            head.build(features, input.classes, device)
+        let mut net = DecoupledNet::try_from_blocks_at(blocks, &plan, |site| {
+            let head = if site.is_last() { classifier } else { head };
+            head.build_at(site, input.classes, device)
         })?;
         let last = net.stages.len() - 1;
         for (k, stage) in net.stages.iter_mut().enumerate() {

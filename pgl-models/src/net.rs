@@ -7,7 +7,7 @@ use pgl_burn::burn::tensor::Gradients;
 use pgl_burn::{Activation, ConvInit, DecoupledModel, HeadStack};
 use pgl_core::SplitPlan;
 
-use crate::heads::AuxHead;
+use crate::heads::{AuxHead, HeadSite, LaterBlock};
 use crate::layer::Layer;
 use crate::shape::FeatureShape;
 
@@ -86,26 +86,43 @@ impl DecoupledNet {
         plan: &SplitPlan,
         mut head: impl FnMut(FeatureShape, bool) -> Result<Vec<Layer>, E>,
     ) -> Result<Self, E> {
+        Self::try_from_blocks_at(blocks, plan, |site| head(site.features, site.is_last()))
+    }
+
+    /// Like [`try_from_blocks`](Self::try_from_blocks) with a head builder that sees each
+    /// head's [`HeadSite`]: the module's place and the blocks after it (what AugLocal's heads
+    /// copy).
+    pub fn try_from_blocks_at<E>(
+        blocks: Vec<Block>,
+        plan: &SplitPlan,
+        mut head: impl FnMut(&HeadSite<'_>) -> Result<Vec<Layer>, E>,
+    ) -> Result<Self, E> {
         assert_eq!(
             plan.layers(),
             blocks.len(),
             "split plan and block count differ"
         );
+        let later: Vec<LaterBlock> = blocks.iter().map(Block::as_later).collect();
         let ranges = plan.modules();
-        let last = ranges.len() - 1;
+        let modules = ranges.len();
         let mut blocks = blocks.into_iter();
-        let mut stages = Vec::with_capacity(ranges.len());
-        for (k, range) in ranges.into_iter().enumerate() {
+        let mut stages = Vec::with_capacity(modules);
+        for (module, range) in ranges.into_iter().enumerate() {
             let mut body = Vec::new();
-            let mut output = None;
             for block in blocks.by_ref().take(range.len()) {
                 body.extend(block.layers);
-                output = Some(block.output);
             }
-            let output = output.expect("modules are non-empty");
+            let last_block = range.end.checked_sub(1).expect("modules are non-empty");
+            let site = HeadSite {
+                features: later[last_block].output,
+                module,
+                modules,
+                last_block,
+                later: &later[range.end..],
+            };
             stages.push(Stage {
                 body,
-                head: head(output, k == last)?,
+                head: head(&site)?,
             });
         }
         Ok(Self {
@@ -113,6 +130,16 @@ impl DecoupledNet {
             aux_head: None,
             conv_init: ConvInit::Default,
         })
+    }
+}
+
+impl Block {
+    /// What a head after an earlier module knows of this block.
+    fn as_later(&self) -> LaterBlock {
+        LaterBlock {
+            output: self.output,
+            residual: self.layers.iter().any(|l| matches!(l, Layer::Basic(_))),
+        }
     }
 }
 

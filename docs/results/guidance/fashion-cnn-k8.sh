@@ -73,3 +73,8 @@ run partial-d4 --global-depth 4 --schedules periodic:every=4,periodic:every=2
 # 50 % global steps (the share curve with these heads).
 run h1c2f-lr4 --aux-head 1c2f --global-lr-scale 4 --schedules periodic:every=4
 run h1c2f-share --aux-head 1c2f --schedules periodic:every=2,periodic:every=10
+# AugLocal's heads (issue 24's "heads that see further"): each head copies the shapes of
+# blocks sampled from the rest of the network (aug3: up to 3, fewer near the top; aug1: one),
+# local-only and guided.
+run head-aug3 --aux-head aug3 --schedules local-only,periodic:every=4
+run head-aug1 --aux-head aug1 --schedules local-only,periodic:every=4

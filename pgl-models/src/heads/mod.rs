@@ -6,15 +6,18 @@
 //! origin, builder), a `mod` line and a line in [`AuxHead::ALL`]. From another crate, register
 //! it in a [`ModelCatalog`](crate::ModelCatalog) instead.
 //!
-//! Only `0c1f` applies to flat (MLP) features; the others need spatial ones.
+//! Only `0c1f` and the AugLocal heads (`aug1`, `aug3`, `aug5`) apply to flat (MLP) features;
+//! the others need spatial ones. The AugLocal heads are built at their [`HeadSite`]: they copy
+//! the shapes of the blocks after their module ([`AuxHead::at_site`]).
 
 mod aux_head;
+pub mod auglocal;
 pub mod mlp_sr;
 pub mod one_conv_two_fc;
 pub mod pool2_one_fc;
 pub mod zero_conv_one_fc;
 
-pub use aux_head::{AuxHead, HeadBuilder, HeadLayers};
+pub use aux_head::{AuxHead, HeadBuilder, HeadLayers, HeadSite, LaterBlock, SiteHeadBuilder};
 
 use crate::error::ModelError;
 
@@ -36,6 +39,9 @@ impl AuxHead {
         one_conv_two_fc::HEAD,
         mlp_sr::HEAD,
         pool2_one_fc::HEAD,
+        auglocal::AUG1,
+        auglocal::AUG3,
+        auglocal::AUG5,
     ];
 
     /// The built-in head called `name`.

@@ -1,0 +1,176 @@
+//! AugLocal's heads (`aug1`, `aug3`, `aug5`): their depth, the blocks they copy, and that
+//! they run on the zoo's networks (plain, residual and flat blocks).
+
+use pgl_burn::burn::prelude::*;
+use pgl_burn::{Activation, DecoupledModel};
+use pgl_models::heads::auglocal::{AUG1, AUG3, AUG5, pyramid_depth, sampled_blocks};
+use pgl_models::heads::{HeadSite, LaterBlock};
+use pgl_models::{
+    AuxHead, DecoupledNet, FeatureShape, Layer, ModelCatalog, ModelInput, ModelOptions, SplitKind,
+};
+
+#[test]
+fn pyramid_depth_is_auglocal_s_formula_rounded_half_to_even() {
+    // Computed with AugLocal's expression in Python (`round` rounds half to even).
+    let depths = |depth, modules| -> Vec<usize> {
+        (0..modules - 1)
+            .map(|k| pyramid_depth(depth, k, modules))
+            .collect()
+    };
+    assert_eq!(depths(3, 8), [3, 3, 3, 2, 2, 2, 2]);
+    assert_eq!(
+        depths(5, 16),
+        [5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3]
+    );
+    assert_eq!(
+        depths(3, 16),
+        [3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2]
+    );
+    assert!(depths(1, 16).iter().all(|&d| d == 1));
+    assert_eq!(pyramid_depth(3, 0, 2), 3);
+}
+
+fn spatial(channels: usize, side: usize) -> FeatureShape {
+    FeatureShape::Spatial {
+        channels,
+        height: side,
+        width: side,
+    }
+}
+
+#[test]
+fn sampled_blocks_are_spread_uniformly_and_end_at_the_last_block() {
+    let later = vec![
+        LaterBlock {
+            output: spatial(16, 8),
+            residual: true,
+        };
+        15
+    ];
+    // ResNet-32's 16 split units; AugLocal's indices are round(l + (n − l − 1) / d · i).
+    let site = |last_block: usize| HeadSite {
+        features: spatial(16, 8),
+        module: 0,
+        modules: 16,
+        last_block,
+        later: &later[last_block..],
+    };
+    let global = |last_block: usize, depth: usize| -> Vec<usize> {
+        sampled_blocks(&site(last_block), depth)
+            .into_iter()
+            .map(|i| i + last_block + 1)
+            .collect()
+    };
+    assert_eq!(global(0, 3), [5, 10, 15]);
+    assert_eq!(global(10, 3), [12, 13, 15]);
+    assert_eq!(global(12, 3), [13, 14, 15]);
+    assert_eq!(global(3, 5), [5, 8, 10, 13, 15]);
+    assert!(sampled_blocks(&HeadSite::detached(spatial(16, 8)), 3).is_empty());
+}
+
+fn build(model: &str, input: ModelInput, options: &ModelOptions) -> DecoupledNet {
+    let device = Device::flex();
+    ModelCatalog::with_builtins()
+        .build(model, input, options, 3, &device)
+        .unwrap_or_else(|e| panic!("{model}: {e}"))
+}
+
+fn count(layers: &[Layer], kind: fn(&Layer) -> bool) -> usize {
+    layers.iter().filter(|l| kind(l)).count()
+}
+
+/// Runs every module and head on a batch of 2 and checks each head gives `[2, classes]`.
+fn assert_heads_run(net: &DecoupledNet, input: ModelInput) {
+    let device = Device::flex();
+    let x = Tensor::<4>::random(
+        [2, input.channels, input.height, input.width],
+        pgl_burn::burn::tensor::Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let mut features = Activation::Spatial(x);
+    for k in 0..net.num_modules() {
+        features = net.forward_module(k, features);
+        let logits = net.head(k, features.clone());
+        assert_eq!(logits.dims(), [2, input.classes], "head {k}");
+    }
+}
+
+fn with_head(modules: usize, head: AuxHead) -> ModelOptions {
+    ModelOptions {
+        aux_head: Some(head),
+        ..ModelOptions::even(modules)
+    }
+}
+
+#[test]
+fn cnn_heads_copy_plain_conv_blocks_fewer_near_the_top() {
+    let input = ModelInput::new(1, 28, 28, 10);
+    let net = build("cnn", input, &with_head(8, AUG3));
+    let convs: Vec<usize> = net.stages[..7]
+        .iter()
+        .map(|s| count(&s.head, |l| matches!(l, Layer::Conv(_))))
+        .collect();
+    // Depth 3,3,3,2,2,2,2 capped by the blocks left (7 − k).
+    assert_eq!(convs, [3, 3, 3, 2, 2, 2, 1]);
+    // Batch norm before the linear layer only where the (pyramid) depth is ≤ 1, as AugLocal
+    // decides it: module 6's depth is 2 even though one block is left to copy.
+    let before_linear = |net: &DecoupledNet, k: usize| {
+        let head = &net.stages[k].head;
+        matches!(head[head.len() - 2], Layer::Norm(_))
+    };
+    assert!(!before_linear(&net, 6));
+    assert_heads_run(&net, input);
+
+    let one = build("cnn", input, &with_head(8, AUG1));
+    assert!(
+        one.stages[..7]
+            .iter()
+            .all(|s| count(&s.head, |l| matches!(l, Layer::Conv(_))) == 1)
+    );
+    assert!((0..7).all(|k| before_linear(&one, k)));
+    assert_heads_run(&one, input);
+}
+
+#[test]
+fn resnet_heads_copy_residual_blocks() {
+    let input = ModelInput::new(1, 16, 16, 10);
+    let options = ModelOptions {
+        split: SplitKind::InfoPro,
+        ..with_head(16, AUG5)
+    };
+    let net = build("resnet32", input, &options);
+    let basics = count(&net.stages[0].head, |l| matches!(l, Layer::Basic(_)));
+    assert_eq!(basics, 5);
+    assert_eq!(
+        count(&net.stages[14].head, |l| matches!(l, Layer::Basic(_))),
+        1
+    );
+    assert_heads_run(&net, input);
+}
+
+#[test]
+fn mlp_heads_copy_flat_blocks() {
+    let input = ModelInput::new(1, 8, 8, 10);
+    let net = build("mlp", input, &with_head(3, AUG3));
+    assert!(count(&net.stages[0].head, |l| matches!(l, Layer::Linear(_))) >= 2);
+    assert_heads_run(&net, input);
+}
+
+#[test]
+fn a_copy_away_from_the_network_is_a_pooled_linear_head() {
+    let layers = AUG3
+        .build(spatial(8, 4), 10, &Device::flex())
+        .expect("builds");
+    let kinds: Vec<&str> = layers
+        .iter()
+        .map(|l| match l {
+            Layer::AvgPool(_) => "pool",
+            Layer::Flatten(_) => "flatten",
+            Layer::Norm(_) => "norm",
+            Layer::Linear(_) => "linear",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["pool", "flatten", "norm", "linear"]);
+    assert!(AuxHead::parse("aug5").is_ok());
+}
