@@ -45,6 +45,6 @@ pub use error::ModelError;
 pub use heads::AuxHead;
 pub use input::ModelInput;
 pub use layer::Layer;
-pub use net::{Block, DecoupledNet, Stage};
+pub use net::{Block, DecoupledNet, Stage, StageSite};
 pub use options::{ConvInit, ModelOptions, Shortcut, SplitKind};
 pub use shape::FeatureShape;

@@ -19,6 +19,37 @@ pub struct Stage {
     pub body: Vec<Layer>,
     /// The head's layers: features → logits.
     pub head: Vec<Layer>,
+    /// Where the module stands in the network: what a copy of the aux head's design
+    /// ([`DecoupledModel::aux_head_like`]) is built at. Not saved with the weights.
+    #[module(skip)]
+    pub site: StageSite,
+}
+
+/// A stage's place in the network, kept to build copies of its head's design: the owned
+/// form of a [`HeadSite`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StageSite {
+    /// Index k of the module.
+    pub module: usize,
+    /// Number of modules K.
+    pub modules: usize,
+    /// Index of the module's last block in the network.
+    pub last_block: usize,
+    /// The blocks after the module.
+    pub later: Vec<LaterBlock>,
+}
+
+impl StageSite {
+    /// The [`HeadSite`] of this stage for a head on `features`.
+    pub fn at(&self, features: FeatureShape) -> HeadSite<'_> {
+        HeadSite {
+            features,
+            module: self.module,
+            modules: self.modules,
+            last_block: self.last_block,
+            later: &self.later,
+        }
+    }
 }
 
 /// A network of K stages; the zoo's implementation of [`DecoupledModel`].
@@ -123,6 +154,12 @@ impl DecoupledNet {
             stages.push(Stage {
                 body,
                 head: head(&site)?,
+                site: StageSite {
+                    module,
+                    modules,
+                    last_block,
+                    later: site.later.to_vec(),
+                },
             });
         }
         Ok(Self {
@@ -170,7 +207,7 @@ impl DecoupledModel for DecoupledNet {
 
     fn aux_head_like(
         &self,
-        _k: usize,
+        k: usize,
         features: &[usize],
         outputs: usize,
         device: &Device,
@@ -185,7 +222,8 @@ impl DecoupledModel for DecoupledNet {
             _ => return None,
         };
         let mut stack = Vec::new();
-        for layer in self.aux_head?.build(shape, outputs, device).ok()? {
+        let site = self.stages.get(k)?.site.at(shape);
+        for layer in self.aux_head?.build_at(&site, outputs, device).ok()? {
             stack.extend(layer.into_head_layer()?);
         }
         Some(HeadStack::new(stack))

@@ -18,14 +18,8 @@ fn pyramid_depth_is_auglocal_s_formula_rounded_half_to_even() {
             .collect()
     };
     assert_eq!(depths(3, 8), [3, 3, 3, 2, 2, 2, 2]);
-    assert_eq!(
-        depths(5, 16),
-        [5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3]
-    );
-    assert_eq!(
-        depths(3, 16),
-        [3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2]
-    );
+    assert_eq!(depths(5, 16), [5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3]);
+    assert_eq!(depths(3, 16), [3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2]);
     assert!(depths(1, 16).iter().all(|&d| d == 1));
     assert_eq!(pyramid_depth(3, 0, 2), 3);
 }
@@ -173,4 +167,91 @@ fn a_copy_away_from_the_network_is_a_pooled_linear_head() {
         .collect();
     assert_eq!(kinds, ["pool", "flatten", "norm", "linear"]);
     assert!(AuxHead::parse("aug5").is_ok());
+}
+
+mod training {
+    use pgl_burn::burn::prelude::Device;
+    use pgl_burn::checkpoint::{CheckpointStore, restore};
+    use pgl_burn::inspect::param_values;
+    use pgl_burn::{TrainSettings, Trainer};
+    use pgl_core::{NullSink, OptimizerKind, RunConfig, ScheduleRegistry};
+    use pgl_data::{DatasetSplits, load_dataset};
+    use pgl_models::testing::metrics_fingerprint;
+    use pgl_models::{AuxHead, DecoupledNet, ModelCatalog, ModelInput, ModelOptions};
+
+    fn data() -> DatasetSplits {
+        let mut d = load_dataset("digits", None).unwrap();
+        d.train = d.train.truncated(300);
+        d.test = d.test.truncated(100);
+        d
+    }
+
+    fn config(epochs: u64, pipeline: Option<usize>) -> RunConfig {
+        RunConfig {
+            epochs,
+            batch_size: 32,
+            optimizer: OptimizerKind::Adam,
+            lr_schedule: "constant".to_string(),
+            schedule: "periodic:every=3".to_string(),
+            pipeline,
+            ..RunConfig::default()
+        }
+    }
+
+    /// A digits CNN trainer, K = 4, with `aug3` heads, initialised from `seed`.
+    fn trainer(config: &RunConfig, seed: u64) -> Trainer<DecoupledNet> {
+        let device = Device::flex().autodiff();
+        let options = ModelOptions {
+            aux_head: Some(AuxHead::parse("aug3").unwrap()),
+            ..ModelOptions::even(4)
+        };
+        let input = ModelInput::DIGITS;
+        let model = ModelCatalog::with_builtins()
+            .build("cnn", input, &options, seed, &device)
+            .unwrap();
+        let schedule = ScheduleRegistry::with_builtins()
+            .build(&config.schedule)
+            .unwrap();
+        let settings = TrainSettings::from_config(config)
+            .unwrap()
+            .with_input_shape([input.channels, input.height, input.width]);
+        Trainer::new(model, schedule, settings, &device).unwrap()
+    }
+
+    fn bits(t: &Trainer<DecoupledNet>) -> Vec<Vec<u32>> {
+        param_values(t.model())
+            .into_iter()
+            .map(|p| p.values.iter().map(|v| v.to_bits()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn auglocal_heads_pipeline_bit_identically_and_resume_exactly() {
+        let data = data();
+        let mut sequential = trainer(&config(2, None), 5);
+        let history = sequential.fit(&data, &mut NullSink).unwrap();
+        let expected = (bits(&sequential), metrics_fingerprint(&history));
+
+        let mut pipelined = trainer(&config(2, Some(2)), 5);
+        let history = pipelined.fit(&data, &mut NullSink).unwrap();
+        assert!(
+            (bits(&pipelined), metrics_fingerprint(&history)) == expected,
+            "pipelined training with aug3 heads differs from sequential"
+        );
+
+        let tmp = tempfile::tempdir().unwrap();
+        let store = CheckpointStore::new(tmp.path(), 2);
+        let mut first = trainer(&config(1, None), 5);
+        first.fit(&data, &mut NullSink).unwrap();
+        let saved = store.save(&first, &config(2, None), [1, 8, 8, 10]).unwrap();
+        let mut resumed = trainer(&config(2, None), 99);
+        restore(&saved, &mut resumed).unwrap();
+        let rest = resumed.fit(&data, &mut NullSink).unwrap();
+        assert_eq!(
+            metrics_fingerprint(&rest)[1..],
+            expected.1[1..],
+            "metrics differ after resume"
+        );
+        assert!(bits(&resumed) == expected.0, "weights differ after resume");
+    }
 }

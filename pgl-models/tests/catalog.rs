@@ -81,7 +81,7 @@ fn a_registered_model_and_head_are_listed_and_described() {
         vec!["resnet32", "resnet110", "tiny"]
     );
     let unknown = catalog.head("3f").unwrap_err().to_string();
-    assert!(unknown.contains("pool2-1f, 2f"), "{unknown}");
+    assert!(unknown.contains("aug5, 2f"), "{unknown}");
     let unknown = catalog.model("huge").unwrap_err().to_string();
     assert!(unknown.contains("vgg13, tiny"), "{unknown}");
 

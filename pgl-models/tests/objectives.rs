@@ -391,7 +391,15 @@ fn the_contrastive_head_is_a_copy_of_the_aux_head_design() {
                 .unwrap()
         };
         let (net, wide) = (build(10), build(128));
-        let heads = ObjectiveHeads::build(&*objective, &net, &input, 1, &device).unwrap();
+        let heads = ObjectiveHeads::build(&*objective, &net, &input, 1, &device);
+        if head.name().starts_with("aug") {
+            // AugLocal's heads copy ResNet's residual blocks, which a projection head cannot
+            // hold: refused with the way out (the CNN case is checked below).
+            let err = heads.err().expect("no residual projection head");
+            assert!(err.to_string().contains("proj=mlp"), "{err}");
+            continue;
+        }
+        let heads = heads.unwrap();
         let x = Tensor::<4>::ones([2, 3, 32, 32], &device);
         let mut features = Activation::Spatial(x);
         for k in 0..2 {
@@ -428,4 +436,34 @@ fn the_contrastive_head_is_a_copy_of_the_aux_head_design() {
     net.aux_head = None;
     let err = ObjectiveHeads::build(&*objective, &net, &input, 1, &device).unwrap_err();
     assert!(err.to_string().contains("proj=mlp"), "{err}");
+}
+
+/// AugLocal's heads on a plain CNN: the contrastive head copies module k's own head design
+/// (the blocks after module k), not a head built away from the network.
+#[test]
+fn an_auglocal_contrastive_head_copies_its_module_s_head() {
+    let device = Device::flex().autodiff();
+    let objective = ObjectiveRegistry::with_builtins()
+        .build("supcon:proj=aux")
+        .unwrap();
+    let catalog = ModelCatalog::with_builtins();
+    let options = ModelOptions {
+        aux_head: Some(AuxHead::parse("aug3").unwrap()),
+        ..ModelOptions::even(8)
+    };
+    let build = |classes| {
+        let input = ModelInput::new(1, 28, 28, classes);
+        catalog.build("cnn", input, &options, 1, &device).unwrap()
+    };
+    let (net, wide) = (build(10), build(128));
+    let input = InputImages::unnormalised([1, 28, 28]);
+    let heads = ObjectiveHeads::build(&*objective, &net, &input, 1, &device).unwrap();
+    for k in 0..7 {
+        let projection = heads.module(k).unwrap().aux_projection.as_ref().unwrap();
+        assert_eq!(
+            trainable_params(projection),
+            trainable_params(&wide.stages[k].head),
+            "module {k}"
+        );
+    }
 }

@@ -31,8 +31,10 @@ pub const AUG3: AuxHead = AuxHead::at_site("aug3", DESIGN3, ORIGIN, build::<3>);
 pub const AUG5: AuxHead = AuxHead::at_site("aug5", DESIGN5, ORIGIN, build::<5>);
 
 const DESIGN1: &str = "a copy of the last block -> global pool -> BN -> linear";
-const DESIGN3: &str = "copies of 3 later blocks sampled uniformly (fewer near the top) -> global pool -> linear";
-const DESIGN5: &str = "copies of 5 later blocks sampled uniformly (fewer near the top) -> global pool -> linear";
+const DESIGN3: &str =
+    "copies of 3 later blocks sampled uniformly (fewer near the top) -> global pool -> linear";
+const DESIGN5: &str =
+    "copies of 5 later blocks sampled uniformly (fewer near the top) -> global pool -> linear";
 const ORIGIN: &str = "AugLocal (Ma et al., ICLR 2024)";
 
 /// AugLocal's pyramid coefficient in all its published runs.
@@ -90,9 +92,19 @@ fn build<const DEPTH: usize>(site: &HeadSite<'_>, classes: usize, device: &Devic
 }
 
 /// A fresh block on `input` shaped like `like`, and its output shape.
-fn copy_block(input: FeatureShape, like: LaterBlock, device: &Device) -> (Vec<Layer>, FeatureShape) {
-    let (FeatureShape::Spatial { height, .. }, FeatureShape::Spatial { channels, height: target, .. }) =
-        (input, like.output)
+fn copy_block(
+    input: FeatureShape,
+    like: LaterBlock,
+    device: &Device,
+) -> (Vec<Layer>, FeatureShape) {
+    let (
+        FeatureShape::Spatial { height, .. },
+        FeatureShape::Spatial {
+            channels,
+            height: target,
+            ..
+        },
+    ) = (input, like.output)
     else {
         return linear_bn_relu(input, like.output.channels(), device);
     };

@@ -10,8 +10,8 @@
 //! the others need spatial ones. The AugLocal heads are built at their [`HeadSite`]: they copy
 //! the shapes of the blocks after their module ([`AuxHead::at_site`]).
 
-mod aux_head;
 pub mod auglocal;
+mod aux_head;
 pub mod mlp_sr;
 pub mod one_conv_two_fc;
 pub mod pool2_one_fc;
