@@ -425,6 +425,53 @@ fn train_resnet32_with_infopro_split_on_a_cifar10_directory() {
     assert!(metrics.contains("data_wait_seconds"));
 }
 
+/// `--dataset svhn` reads SVHN's `.mat` files (here small ones written like SVHN's, the
+/// training file compressed as SVHN's are) and trains, here with AugLocal's heads.
+#[test]
+fn train_on_svhn_mat_files_with_auglocal_heads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("svhn");
+    std::fs::create_dir_all(&data).unwrap();
+    let split = |n: usize, compress: bool| {
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        let pixels: Vec<u8> = (0..n * 3072)
+            .map(|p| ((p / 3072 % 10) * 20 + p % 13) as u8)
+            .collect();
+        pgl_data::svhn::encode_split(&pixels, &labels, compress)
+    };
+    std::fs::write(data.join("train_32x32.mat"), split(40, true)).unwrap();
+    std::fs::write(data.join("test_32x32.mat"), split(10, false)).unwrap();
+    let out_dir = tmp.path().join("run");
+    let out = pgl(
+        &[
+            "train",
+            "--dataset",
+            "svhn",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--model",
+            "cnn",
+            "--modules",
+            "4",
+            "--aux-head",
+            "aug3",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "20",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let s = summary(&out_dir);
+    assert_eq!(s["train_samples"], 40);
+    assert_eq!(s["config"]["dataset"], "svhn");
+    assert_eq!(s["config"]["aux_head"], "aug3");
+    assert!(s["test_accuracy"].as_f64().is_some(), "{s}");
+}
+
 #[test]
 fn models_lists_the_zoo_as_text_and_json() {
     let out = pgl(&["models"], Path::new("."));

@@ -13,10 +13,19 @@ use crate::entry::{DatasetEntry, LoadOptions};
 use crate::error::DataError;
 use crate::idx::{FASHION_MNIST, MNIST};
 use crate::stl10::STL10;
+use crate::svhn::{SVHN, SVHN_EXTRA};
 
 /// Every built-in dataset, in the order shown to users. Adding one is a line here.
-pub const BUILTIN_DATASETS: &[DatasetEntry] =
-    &[DIGITS, MNIST, FASHION_MNIST, CIFAR10, CIFAR100, STL10];
+pub const BUILTIN_DATASETS: &[DatasetEntry] = &[
+    DIGITS,
+    MNIST,
+    FASHION_MNIST,
+    CIFAR10,
+    CIFAR100,
+    STL10,
+    SVHN,
+    SVHN_EXTRA,
+];
 
 /// The datasets a program knows: the built-ins and any it registers.
 ///

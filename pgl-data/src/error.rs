@@ -124,6 +124,14 @@ pub enum DataError {
         /// The known names.
         known: String,
     },
+    /// A MATLAB MAT-file is not one pgl reads, or lacks what the dataset needs.
+    #[error("{path}: {reason}")]
+    BadMat {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and what was expected.
+        reason: String,
+    },
     /// The `--augment` option (config field `augment`) is malformed.
     #[error("--augment `{value}`: {reason}; expected {expected}")]
     BadAugment {

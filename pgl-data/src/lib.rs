@@ -5,6 +5,8 @@
 //! - [`entry`]: [`DatasetEntry`] (name, shape, files, loader, augmentation policy).
 //! - [`idx`]: MNIST / Fashion-MNIST IDX files, raw or gzip-compressed.
 //! - [`cifar`], [`stl10`]: CIFAR-10/100 and STL-10 in their standard binary formats.
+//! - [`svhn`]: SVHN's cropped digits in their MATLAB files, read by [`mat5`] (a bounded
+//!   reader of level-5 MAT-files' numeric arrays).
 //! - [`digits`]: the scikit-learn 8×8 digits set, embedded in the binary (the default dataset).
 //! - [`synthetic`]: seeded random images of any shape, for benches and tests.
 //! - [`augment`]: seeded random crop with zero padding and horizontal flip, and the
@@ -20,7 +22,7 @@
 //! input is a [`DataError`] that names the file and says what was expected.
 //!
 //! Modules import each other in one direction only: `error`, `rng`, `dataset` and `files` are
-//! leaves; `batch` and `augment` build on them; `entry` on `augment`; the parsers on `entry`;
+//! leaves (`mat5` imports only `error`); `batch` and `augment` build on them; `entry` on `augment`; the parsers on `entry`;
 //! `catalog` on the parsers.
 
 #![deny(missing_docs)]
@@ -36,8 +38,10 @@ pub mod error;
 pub mod files;
 pub mod idx;
 pub mod loader;
+pub mod mat5;
 pub mod rng;
 pub mod stl10;
+pub mod svhn;
 pub mod synthetic;
 
 pub use augment::{Augment, AugmentChoice, Padding};

@@ -1,0 +1,367 @@
+//! A reader for the numeric arrays of a MATLAB level-5 MAT-file (the format of `save -v7`
+//! and of SVHN's cropped digits), little-endian, zlib-compressed variables included.
+//!
+//! A file is a 128-byte header (text starting `MATLAB 5.0`, version `0x0100`, byte-order mark
+//! `IM`) and a list of data elements, each an 8-byte tag (type, byte count; or a 4-byte tag
+//! with up to 4 bytes inline) and its bytes padded to 8. A variable is an `miMATRIX` element
+//! (flags, dimensions, name, real part), possibly wrapped in an `miCOMPRESSED` element (a zlib
+//! stream holding the `miMATRIX` element). Arrays are column-major. Only real, non-sparse
+//! numeric arrays are read; other variables are skipped by name.
+//!
+//! Allocation is bounded: an element's byte count is checked against the bytes left before
+//! anything is copied, and a compressed variable may not expand beyond
+//! [`MAX_VARIABLE_BYTES`]. Version 7.3 files (HDF5) are refused with the way out.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::DataError;
+
+/// Largest decompressed variable accepted: 4 GiB (SVHN's `extra_32x32.mat` holds 1.6 GB).
+pub const MAX_VARIABLE_BYTES: u64 = 4 << 30;
+
+const HEADER: usize = 128;
+const MI_INT8: u32 = 1;
+const MI_UINT8: u32 = 2;
+const MI_INT16: u32 = 3;
+const MI_UINT16: u32 = 4;
+const MI_INT32: u32 = 5;
+const MI_UINT32: u32 = 6;
+const MI_SINGLE: u32 = 7;
+const MI_DOUBLE: u32 = 9;
+const MI_MATRIX: u32 = 14;
+const MI_COMPRESSED: u32 = 15;
+/// `mxSPARSE_CLASS`, the only array class without a dense real part.
+const MX_SPARSE: u32 = 5;
+/// Array flag: the array has an imaginary part.
+const COMPLEX: u32 = 0x0800;
+
+/// One numeric variable of a MAT-file: its name, dimensions (MATLAB's order, column-major
+/// data) and values as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatArray {
+    /// The variable's name.
+    pub name: String,
+    /// Its dimensions, first one varying fastest.
+    pub dims: Vec<usize>,
+    /// Its values as stored in the file.
+    pub data: MatData,
+}
+
+/// The stored values of a [`MatArray`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum MatData {
+    /// Bytes (`uint8` storage): images.
+    U8(Vec<u8>),
+    /// Any other numeric storage, widened to `f64`.
+    F64(Vec<f64>),
+}
+
+impl MatData {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            MatData::U8(v) => v.len(),
+            MatData::F64(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at `index` as `f64`.
+    pub fn get(&self, index: usize) -> f64 {
+        match self {
+            MatData::U8(v) => f64::from(v[index]),
+            MatData::F64(v) => v[index],
+        }
+    }
+}
+
+fn bad(path: &Path, reason: impl Into<String>) -> DataError {
+    DataError::BadMat {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads the variables named in `wanted` from the MAT-file bytes `bytes` (read from `path`),
+/// in file order; a wanted variable that is missing is an error naming it.
+pub fn read_arrays(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Vec<MatArray>, DataError> {
+    check_header(bytes, path)?;
+    let mut found = Vec::new();
+    let mut pos = HEADER;
+    while pos < bytes.len() && found.len() < wanted.len() {
+        let element = Element::at(bytes, pos, path)?;
+        pos = element.next;
+        let array = match element.kind {
+            MI_MATRIX => matrix(element.data, path, wanted)?,
+            MI_COMPRESSED => {
+                let inflated = inflate(element.data, path)?;
+                let inner = Element::at(&inflated, 0, path)?;
+                if inner.kind != MI_MATRIX {
+                    continue;
+                }
+                matrix(inner.data, path, wanted)?
+            }
+            _ => None,
+        };
+        found.extend(array);
+    }
+    for name in wanted {
+        if !found.iter().any(|a| a.name == *name) {
+            return Err(bad(
+                path,
+                format!("no variable `{name}` (expected {})", wanted.join(", ")),
+            ));
+        }
+    }
+    Ok(found)
+}
+
+fn check_header(bytes: &[u8], path: &Path) -> Result<(), DataError> {
+    if bytes.len() < HEADER || !bytes.starts_with(b"MATLAB") {
+        return Err(bad(
+            path,
+            "not a MATLAB 5 MAT-file (no `MATLAB` header of 128 bytes)",
+        ));
+    }
+    if bytes.starts_with(b"MATLAB 7.3") || bytes[124..126] == [0x00, 0x02] {
+        return Err(bad(
+            path,
+            "a MATLAB 7.3 (HDF5) MAT-file; re-save it with `save -v7` (or use the file as downloaded)",
+        ));
+    }
+    match &bytes[126..128] {
+        b"IM" => Ok(()),
+        b"MI" => Err(bad(
+            path,
+            "a big-endian MAT-file; only little-endian files are read",
+        )),
+        other => Err(bad(
+            path,
+            format!("byte-order mark {other:?}, expected `IM`"),
+        )),
+    }
+}
+
+/// A data element: its type, its bytes and where the next one starts.
+struct Element<'a> {
+    kind: u32,
+    data: &'a [u8],
+    next: usize,
+}
+
+impl<'a> Element<'a> {
+    fn at(bytes: &'a [u8], pos: usize, path: &Path) -> Result<Self, DataError> {
+        let word = |at: usize| -> Result<u32, DataError> {
+            bytes
+                .get(at..at + 4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .ok_or_else(|| bad(path, format!("truncated at byte {at}")))
+        };
+        let first = word(pos)?;
+        if first >> 16 != 0 {
+            // Small element: type and size in one word, up to 4 bytes of data inline.
+            let size = (first >> 16) as usize;
+            if size > 4 {
+                return Err(bad(
+                    path,
+                    format!("small element of {size} bytes at byte {pos}"),
+                ));
+            }
+            let data = bytes
+                .get(pos + 4..pos + 4 + size)
+                .ok_or_else(|| bad(path, format!("truncated at byte {pos}")))?;
+            return Ok(Self {
+                kind: first & 0xffff,
+                data,
+                next: pos + 8,
+            });
+        }
+        let size = word(pos + 4)? as usize;
+        let start = pos + 8;
+        let left = bytes.len().saturating_sub(start);
+        if size > left {
+            return Err(DataError::WrongLength {
+                path: path.to_path_buf(),
+                reason: format!("MAT element at byte {pos} (type {first})"),
+                expected: size as u64,
+                found: left as u64,
+            });
+        }
+        let padded = if first == MI_COMPRESSED {
+            size
+        } else {
+            size.div_ceil(8) * 8
+        };
+        Ok(Self {
+            kind: first,
+            data: &bytes[start..start + size],
+            next: (start + padded).min(bytes.len()),
+        })
+    }
+}
+
+fn inflate(data: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(data)
+        .take(MAX_VARIABLE_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| DataError::Gzip {
+            path: path.to_path_buf(),
+            reason: format!("a compressed MAT variable: {e}"),
+        })?;
+    if out.len() as u64 > MAX_VARIABLE_BYTES {
+        return Err(bad(
+            path,
+            format!("a compressed variable expands beyond {MAX_VARIABLE_BYTES} bytes"),
+        ));
+    }
+    Ok(out)
+}
+
+/// The array in an `miMATRIX` element's bytes, if its name is wanted.
+fn matrix(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Option<MatArray>, DataError> {
+    let flags = Element::at(bytes, 0, path)?;
+    let dims = Element::at(bytes, flags.next, path)?;
+    let name = Element::at(bytes, dims.next, path)?;
+    let name_text = String::from_utf8_lossy(name.data).into_owned();
+    if !wanted.contains(&name_text.as_str()) {
+        return Ok(None);
+    }
+    let what = |reason: String| bad(path, format!("variable `{name_text}`: {reason}"));
+    if flags.kind != MI_UINT32 || flags.data.len() < 4 {
+        return Err(what("array flags missing".to_string()));
+    }
+    let flag_word =
+        u32::from_le_bytes([flags.data[0], flags.data[1], flags.data[2], flags.data[3]]);
+    if flag_word & 0xff == MX_SPARSE || flag_word & COMPLEX != 0 {
+        return Err(what(
+            "sparse or complex; expected a real dense array".to_string(),
+        ));
+    }
+    if dims.kind != MI_INT32 || dims.data.is_empty() || dims.data.len() % 4 != 0 {
+        return Err(what("dimensions missing".to_string()));
+    }
+    let dims: Vec<usize> = dims
+        .data
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]).max(0) as usize)
+        .collect();
+    let count = dims
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| what(format!("dimensions {dims:?} overflow")))?;
+    let real = Element::at(bytes, name.next, path)?;
+    let data = values(real.kind, real.data).ok_or_else(|| {
+        what(format!(
+            "stored as MAT type {}, not a numeric type",
+            real.kind
+        ))
+    })?;
+    if data.len() != count {
+        return Err(what(format!(
+            "dimensions {dims:?} mean {count} values but {} are stored",
+            data.len()
+        )));
+    }
+    Ok(Some(MatArray {
+        name: name_text,
+        dims,
+        data,
+    }))
+}
+
+/// The values of a numeric element of MAT type `kind`.
+fn values(kind: u32, bytes: &[u8]) -> Option<MatData> {
+    fn widen<const N: usize>(bytes: &[u8], f: fn([u8; N]) -> f64) -> MatData {
+        MatData::F64(
+            bytes
+                .chunks_exact(N)
+                .map(|c| f(c.try_into().expect("chunks of N")))
+                .collect(),
+        )
+    }
+    Some(match kind {
+        MI_UINT8 => MatData::U8(bytes.to_vec()),
+        MI_INT8 => widen::<1>(bytes, |b| f64::from(i8::from_le_bytes(b))),
+        MI_INT16 => widen::<2>(bytes, |b| f64::from(i16::from_le_bytes(b))),
+        MI_UINT16 => widen::<2>(bytes, |b| f64::from(u16::from_le_bytes(b))),
+        MI_INT32 => widen::<4>(bytes, |b| f64::from(i32::from_le_bytes(b))),
+        MI_UINT32 => widen::<4>(bytes, |b| f64::from(u32::from_le_bytes(b))),
+        MI_SINGLE => widen::<4>(bytes, |b| f64::from(f32::from_le_bytes(b))),
+        MI_DOUBLE => widen::<8>(bytes, f64::from_le_bytes),
+        _ => return None,
+    })
+}
+
+/// Writes a little-endian level-5 MAT-file holding `arrays` (each compressed when
+/// `compress`): for tests and for making small SVHN-format files.
+pub fn write_arrays(arrays: &[MatArray], compress: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER);
+    let mut text = b"MATLAB 5.0 MAT-file, written by pgl-data".to_vec();
+    text.resize(116, b' ');
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&0x0100u16.to_le_bytes());
+    out.extend_from_slice(b"IM");
+    for array in arrays {
+        let matrix = matrix_element(array);
+        if compress {
+            let mut encoder =
+                flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut encoder, &matrix).expect("in memory");
+            let packed = encoder.finish().expect("in memory");
+            out.extend_from_slice(&MI_COMPRESSED.to_le_bytes());
+            out.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+            out.extend_from_slice(&packed);
+        } else {
+            out.extend_from_slice(&matrix);
+        }
+    }
+    out
+}
+
+fn element(kind: u32, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + data.len() + 7);
+    out.extend_from_slice(&kind.to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(8) * 8, 0);
+    out
+}
+
+/// A name element; names of up to 4 bytes in the small format, as MATLAB writes them.
+fn name_element(name: &[u8]) -> Vec<u8> {
+    if name.len() > 4 {
+        return element(MI_INT8, name);
+    }
+    let mut out = ((name.len() as u32) << 16 | MI_INT8).to_le_bytes().to_vec();
+    out.extend_from_slice(name);
+    out.resize(8, 0);
+    out
+}
+
+fn matrix_element(array: &MatArray) -> Vec<u8> {
+    let (class, stored) = match &array.data {
+        MatData::U8(v) => (9u32, element(MI_UINT8, v)), // mxUINT8_CLASS
+        MatData::F64(v) => {
+            let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            (6, element(MI_DOUBLE, &bytes)) // mxDOUBLE_CLASS
+        }
+    };
+    let flags: Vec<u8> = [class, 0].iter().flat_map(|w| w.to_le_bytes()).collect();
+    let dims: Vec<u8> = array
+        .dims
+        .iter()
+        .flat_map(|&d| (d as i32).to_le_bytes())
+        .collect();
+    let mut body = element(MI_UINT32, &flags);
+    body.extend(element(MI_INT32, &dims));
+    body.extend(name_element(array.name.as_bytes()));
+    body.extend(stored);
+    element(MI_MATRIX, &body)
+}
