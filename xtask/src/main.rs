@@ -10,6 +10,8 @@
 //! - `cargo xtask tidy`: the architecture rules of [`tidy`] (no tensor library below
 //!   pgl-burn, no circular module imports, documented public items, files of at most 500
 //!   lines, a true ARCHITECTURE.md); the same checks run as tests in `cargo test --workspace`.
+//! - `cargo xtask imports CRATE`: the true `imports CRATE` block of ARCHITECTURE.md (which
+//!   top-level module imports which), to paste there when the code changes.
 //! - `cargo xtask bench [ARGS..]`: every criterion benchmark (extra arguments go to criterion,
 //!   e.g. a name filter).
 //! - `cargo xtask fuzz [SECONDS] [TARGET..]`: runs each coverage-guided fuzz target of `fuzz/`
@@ -342,6 +344,20 @@ fn tidy_check() -> Result<(), String> {
     }
 }
 
+/// `cargo xtask imports CRATE`: the true `imports CRATE` block for ARCHITECTURE.md.
+fn imports(args: &[String]) -> Result<(), String> {
+    let krate = args.first().ok_or("usage: cargo xtask imports CRATE")?;
+    let src = tidy::workspace_root().join(krate).join("src");
+    if !src.is_dir() {
+        return Err(format!("no crate `{krate}` (no folder {})", src.display()));
+    }
+    print!(
+        "{}",
+        tidy::imports_block(krate, &tidy::top_level(&tidy::module_graph(&src)))
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -349,8 +365,9 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
         Some("tidy") => tidy_check(),
+        Some("imports") => imports(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <ci | tidy | bench [criterion args..] | fuzz [SECONDS] [TARGET..]>"
+            "usage: cargo xtask <ci | tidy | imports CRATE | bench [criterion args..] | fuzz [SECONDS] [TARGET..]>"
                 .to_string(),
         ),
     };

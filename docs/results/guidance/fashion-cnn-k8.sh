@@ -78,3 +78,6 @@ run h1c2f-share --aux-head 1c2f --schedules periodic:every=2,periodic:every=10
 # local-only and guided.
 run head-aug3 --aux-head aug3 --schedules local-only,periodic:every=4
 run head-aug1 --aux-head aug1 --schedules local-only,periodic:every=4
+# With aug3 heads, 50 % global steps: does more guidance add to heads that already see
+# further?
+run h-aug3-share --aux-head aug3 --schedules periodic:every=2

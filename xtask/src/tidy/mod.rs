@@ -12,15 +12,18 @@
 //!   compiler checks each item.
 //! - **Short files**: no Rust source file passes [`MAX_LINES`] lines.
 //! - **A true ARCHITECTURE.md**: every file path, `pgl`/`cargo xtask` command and type named
-//!   in backticks exists.
+//!   in backticks exists, and every `imports CRATE` block states exactly which top-level
+//!   modules import which ([`import_drift`]).
 
 mod architecture;
+mod imports;
 mod modules;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use architecture::architecture_drift;
+pub use imports::{block as imports_block, import_drift, top_level};
 pub use modules::{cycles, module_graph};
 
 /// The longest a Rust source file may be.
@@ -170,6 +173,7 @@ pub fn problems(root: &Path) -> Vec<String> {
     all.extend(undocumented_crates(root));
     all.extend(long_files(root));
     all.extend(architecture_drift(root));
+    all.extend(import_drift(root));
     all
 }
 
@@ -204,6 +208,11 @@ mod tests {
     #[test]
     fn architecture_md_names_only_what_exists() {
         assert_none(architecture_drift(&workspace_root()));
+    }
+
+    #[test]
+    fn architecture_md_import_tables_are_true() {
+        assert_none(import_drift(&workspace_root()));
     }
 
     // The checks themselves, on made-up inputs: each must be able to fail.
