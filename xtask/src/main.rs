@@ -128,10 +128,11 @@ fn bench(extra: &[String]) -> Result<(), String> {
 }
 
 /// Fuzz targets and the largest input each explores.
-const FUZZ_TARGETS: [(&str, usize); 8] = [
+const FUZZ_TARGETS: [(&str, usize); 9] = [
     ("idx", 4096),
     ("cifar", 16_384),
     ("stl10", 60_000),
+    ("svhn_mat", 8192),
     ("schedule_spec", 512),
     ("lr_schedule_spec", 512),
     ("objective_spec", 512),
@@ -182,6 +183,17 @@ fn seeds(target: &str) -> Vec<(&'static str, Vec<u8>)> {
         "stl10" => {
             let image: Vec<u8> = (0..3 * 96 * 96).map(|i| (i % 256) as u8).collect();
             vec![("image", image), ("labels", (1..=10).collect())]
+        }
+        "svhn_mat" => {
+            // A round-trip seed (leading 0: one label, one image) and a MAT-file header with
+            // one small element after it (a name `X`), for the parser to grow from.
+            let mut round_trip = vec![0u8, 7];
+            round_trip.extend((0..3072).map(|i| (i % 253) as u8));
+            let mut header = b"MATLAB 5.0 MAT-file".to_vec();
+            header.resize(124, b' ');
+            header.extend([0x00, 0x01, b'I', b'M']);
+            header.extend([1, 0, 1, 0, b'X', 0, 0, 0]);
+            vec![("round-trip", round_trip), ("header", header)]
         }
         "lr_schedule_spec" => [
             "cosine",
