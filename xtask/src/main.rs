@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask ci`: the checks CI runs, cheapest first: `cargo fmt --check`,
 //!   `cargo clippy --workspace --all-targets -D warnings` with the `wgpu` and `cuda` backends
-//!   compiled in (so they cannot rot; `cuda` builds offline), `cargo test --workspace` with
+//!   compiled in (so they cannot rot; `cuda` builds offline), `cargo package --no-verify` of
+//!   every crate but xtask (publishable manifests), `cargo test --workspace` with
 //!   `wgpu` compiled in. The backend-generic tests then run on the CPU and on wgpu when a
 //!   Vulkan driver is installed (Mesa's lavapipe runs them on a CPU-only machine). Without a
 //!   driver the wgpu tests are skipped with a message, unless `PGL_REQUIRE_WGPU=1` (set by
@@ -60,6 +61,17 @@ fn ci() -> Result<(), String> {
         "--",
         "-D",
         "warnings",
+    ])?;
+    // The library crates and the CLI can be packaged: metadata, versioned path dependencies,
+    // every file a build needs inside its crate (verified builds of the packages take as long
+    // as the test build; run `cargo package --workspace --exclude xtask` for them).
+    cargo(&[
+        "package",
+        "--workspace",
+        "--exclude",
+        "xtask",
+        "--no-verify",
+        "--allow-dirty",
     ])?;
     // One test build with wgpu compiled in (it shares every dependency with the CPU tests);
     // the wgpu tests need a Vulkan driver.
