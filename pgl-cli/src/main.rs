@@ -10,6 +10,7 @@ mod config_file;
 mod eval;
 mod export;
 mod interrupt;
+mod memory;
 mod options;
 mod output;
 mod plots;
@@ -19,19 +20,8 @@ mod setup;
 mod train;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-
-/// Every heap allocation of the process is counted, so that the peak memory of local and
-/// global steps can be measured on the CPU backend (see `pgl_burn::memory`).
-#[global_allocator]
-static ALLOC: pgl_burn::memory::CountingAllocator = pgl_burn::memory::CountingAllocator::new();
-
-/// The memory probe of this process.
-pub fn memory_probe() -> Arc<dyn pgl_burn::memory::MemoryProbe> {
-    Arc::new(&ALLOC)
-}
 
 /// Locally supervised learning with periodic global guidance (PGL).
 #[derive(Debug, Parser)]

@@ -185,7 +185,7 @@ pub fn execute_with(
     let probe = backend
         .entry()
         .host_memory_is_step_memory
-        .then(crate::memory_probe);
+        .then(crate::memory::probe);
     let memory_counted = probe.as_ref().map_or_else(
         || format!("not measured on the {} backend", backend.name()),
         |probe| probe.describe().to_string(),
