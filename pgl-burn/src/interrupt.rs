@@ -8,7 +8,7 @@
 //!   only one of them.
 //!
 //! On a stop the trainer drains its pipeline and returns
-//! [`TrainError::Interrupted`](crate::TrainError::Interrupted), so that the caller can write a
+//! [`TrainError::Interrupted`], so that the caller can write a
 //! checkpoint and exit.
 
 use std::sync::Arc;

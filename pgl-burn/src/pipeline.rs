@@ -7,7 +7,7 @@
 //! exactly as in a sequential local step, and queues are first-in first-out. A pipelined run
 //! is therefore the same computation as a sequential one, only overlapped in time.
 //!
-//! **Planning** ([`PipelinePlan`]): groups are cut so that the slowest worker is as fast as
+//! **Planning** (`PipelinePlan`): groups are cut so that the slowest worker is as fast as
 //! possible. The first [`CALIBRATION_STEPS`] local steps run sequentially and time every
 //! module, then [`balanced_groups`] chooses the contiguous groups.
 //!

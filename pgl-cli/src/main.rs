@@ -4,6 +4,10 @@
 //! engine of `pgl-burn` on a model of `pgl-models` and data of `pgl-data`, and writes the run
 //! folder. See `pgl --help` and the README.
 
+// The flags' doc comments are their `--help` texts, read by people in a terminal: they write
+// placeholders as `<run folder>`, which rustdoc would take for HTML tags.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod bench;
 mod compare;
 mod config_file;

@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask ci`: the checks CI runs, cheapest first: `cargo fmt --check`,
 //!   `cargo clippy --workspace --all-targets -D warnings` with the `wgpu` and `cuda` backends
-//!   compiled in (so they cannot rot; `cuda` builds offline), `cargo package --no-verify` of
+//!   compiled in (so they cannot rot; `cuda` builds offline), `cargo doc` of the workspace
+//!   with rustdoc warnings as errors, `cargo package --no-verify` of
 //!   every crate but xtask (publishable manifests), `cargo test --workspace` with
 //!   `wgpu` compiled in. The backend-generic tests then run on the CPU and on wgpu when a
 //!   Vulkan driver is installed (Mesa's lavapipe runs them on a CPU-only machine). Without a
@@ -48,6 +49,32 @@ fn cargo(args: &[&str]) -> Result<(), String> {
     cargo_in(None, args)
 }
 
+/// `cargo doc` of the whole workspace (no dependencies) with every rustdoc warning an error.
+fn docs() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let args = [
+        "doc",
+        "--no-deps",
+        "--workspace",
+        "--features",
+        WGPU_FEATURES,
+    ];
+    eprintln!(
+        "xtask: RUSTDOCFLAGS=\"-D warnings\" cargo {}",
+        args.join(" ")
+    );
+    let status = Command::new(&cargo)
+        .args(args)
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .status()
+        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
 fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--check"])?;
     // One check build with both GPU backends compiled in: lints every line, including the
@@ -62,6 +89,7 @@ fn ci() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
+    docs()?;
     // The library crates and the CLI can be packaged: metadata, versioned path dependencies,
     // every file a build needs inside its crate (verified builds of the packages take as long
     // as the test build; run `cargo package --workspace --exclude xtask` for them).

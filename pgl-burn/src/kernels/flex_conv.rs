@@ -1,4 +1,4 @@
-//! The Burn backend extension that runs [`conv_cpu`](super::conv_cpu) on Burn's CPU backend
+//! The Burn backend extension that runs [`conv_cpu`] on Burn's CPU backend
 //! (flex), with its own backward pass under autodiff.
 //!
 //! Only `Flex` and `Autodiff<Flex>` implement [`PglConvBackend`]; [`super::conv2d`] calls it

@@ -1,4 +1,4 @@
-//! The Burn backend extension that runs [`batch_norm_cpu`](super::batch_norm_cpu) on Burn's
+//! The Burn backend extension that runs [`batch_norm_cpu`] on Burn's
 //! CPU backend (flex), with its own backward pass under autodiff.
 //!
 //! Only `Flex` and `Autodiff<Flex>` implement [`PglNormBackend`]; [`super::batch_norm_layer`]
