@@ -6,7 +6,8 @@ Usage: summarize.py OUT.md BASE_DIR [LABEL=DIR ...]
 BASE_DIR's compare.json must hold the `end-to-end` and `local-only` rows (per K, local
 objective `ce`); every other row (other folders, other objectives) is measured against them: "gap recovered" = (acc - local-only) / (end-to-end -
 local-only), from the means over seeds, and also per seed (paired: same seed, same initial
-network and data order) as mean ± std. Writes OUT.md and OUT.svg (accuracy vs share of global
+network and data order) as mean ± std. A folder that has its own `local-only` row (other
+heads, say) also gets "of its own gap": the same ratio against that row instead of base's. Writes OUT.md and OUT.svg (accuracy vs share of global
 steps, error bars = one standard deviation). Standard library only.
 """
 
@@ -70,6 +71,11 @@ def main():
     for item in sys.argv[3:]:
         label, folder = item.split("=", 1)
         rows.extend(rows_of(label, load(folder)))
+    own_local = {
+        (row["label"], row["modules"], row["objective"]): row["acc"]
+        for row in rows
+        if row["label"] != "base" and row["schedule"] == "local-only"
+    }
     baselines = {}
     for row in rows:
         if (
@@ -83,8 +89,9 @@ def main():
         "local-only): from the means, and per seed (paired) as mean ± std.",
         "",
         "| knobs | schedule | K | global share | test acc (mean ± std) | n | gap recovered "
-        "| gap recovered per seed | per-seed acc | train s | local / global step peak MiB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        "| gap recovered per seed | of its own gap | per-seed acc | train s "
+        "| local / global step peak MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     points = []
     for row in rows:
@@ -107,9 +114,16 @@ def main():
             if per_seed:
                 m, sd = mean_std(per_seed)
                 paired = f"{m:.0%} ± {sd:.0%}"
+        own = "-"
+        own_acc = own_local.get((row["label"], row["modules"], row["objective"]))
+        if own_acc and e2e and row["schedule"] != "local-only":
+            own_mean = statistics.mean(own_acc.values())
+            e2e_mean = statistics.mean(e2e.values())
+            if e2e_mean != own_mean:
+                own = f"{(mean - own_mean) / (e2e_mean - own_mean):.0%}"
         lines.append(
             f"| {row['label']} | `{row['schedule']}` | {row['modules']} | {row['share']:.1%} "
-            f"| {mean:.4f} ± {std:.4f} | {len(accs)} | {gap} | {paired} "
+            f"| {mean:.4f} ± {std:.4f} | {len(accs)} | {gap} | {paired} | {own} "
             f"| {' '.join(f'{a:.4f}' for a in accs)} | {row['seconds']:.0f} "
             f"| {mib(row['peak_local'])} / {mib(row['peak_global'])} |"
         )
