@@ -8,9 +8,11 @@
 //! stream holding the `miMATRIX` element). Arrays are column-major. Only real, non-sparse
 //! numeric arrays are read; other variables are skipped by name.
 //!
-//! Allocation is bounded: an element's byte count is checked against the bytes left before
-//! anything is copied, and a compressed variable may not expand beyond
-//! [`MAX_VARIABLE_BYTES`]. Version 7.3 files (HDF5) are refused with the way out.
+//! Allocation is bounded: a file is at most [`MAX_FILE_BYTES`], an element's byte count is
+//! checked against the bytes left before anything is copied, a compressed variable may not
+//! expand beyond [`MAX_VARIABLE_BYTES`], and an array's stored bytes must be exactly its
+//! dimensions' count times its type's width before any value is converted (arrays widened to `f64` are
+//! limited to [`MAX_WIDENED_VALUES`]). Version 7.3 files (HDF5) are refused with the way out.
 
 use std::io::Read;
 use std::path::Path;
@@ -19,6 +21,12 @@ use crate::error::DataError;
 
 /// Largest decompressed variable accepted: 4 GiB (SVHN's `extra_32x32.mat` holds 1.6 GB).
 pub const MAX_VARIABLE_BYTES: u64 = 4 << 30;
+
+/// Most values of a non-`uint8` array accepted (they are widened to `f64`: 2 GiB at most).
+pub const MAX_WIDENED_VALUES: usize = 1 << 28;
+
+/// Largest MAT-file read: 4 GiB (SVHN's `extra_32x32.mat` is 1.33 GB).
+pub const MAX_FILE_BYTES: u64 = 4 << 30;
 
 const HEADER: usize = 128;
 const MI_INT8: u32 = 1;
@@ -88,7 +96,9 @@ fn bad(path: &Path, reason: impl Into<String>) -> DataError {
 }
 
 /// Reads the variables named in `wanted` from the MAT-file bytes `bytes` (read from `path`),
-/// in file order; a wanted variable that is missing is an error naming it.
+/// in file order; a wanted variable that is missing is an error naming it. A compressed
+/// variable's bytes are inflated once and its values moved out of that buffer (a `uint8`
+/// array is not copied again).
 pub fn read_arrays(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Vec<MatArray>, DataError> {
     check_header(bytes, path)?;
     let mut found = Vec::new();
@@ -97,14 +107,29 @@ pub fn read_arrays(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Vec<Mat
         let element = Element::at(bytes, pos, path)?;
         pos = element.next;
         let array = match element.kind {
-            MI_MATRIX => matrix(element.data, path, wanted)?,
+            MI_MATRIX => matrix(element.data, path, wanted)?.map(|m| {
+                let data = values(m.kind, &element.data[m.values.clone()]);
+                m.into_array(data)
+            }),
             MI_COMPRESSED => {
-                let inflated = inflate(element.data, path)?;
+                let mut inflated = inflate(element.data, path)?;
                 let inner = Element::at(&inflated, 0, path)?;
                 if inner.kind != MI_MATRIX {
                     continue;
                 }
-                matrix(inner.data, path, wanted)?
+                let start = inner.data.as_ptr() as usize - inflated.as_ptr() as usize;
+                let Some(m) = matrix(inner.data, path, wanted)? else {
+                    continue;
+                };
+                let values = start + m.values.start..start + m.values.end;
+                let data = if m.kind == MI_UINT8 {
+                    inflated.truncate(values.end);
+                    inflated.drain(..values.start);
+                    MatData::U8(inflated)
+                } else {
+                    values_of(m.kind, &inflated[values])
+                };
+                Some(m.into_array(data))
             }
             _ => None,
         };
@@ -119,6 +144,24 @@ pub fn read_arrays(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Vec<Mat
         }
     }
     Ok(found)
+}
+
+/// Reads a MAT-file of at most [`MAX_FILE_BYTES`] bytes (SVHN's largest is 1.33 GB), or an
+/// error naming it.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    let io = |reason: String| DataError::Io {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| io(e.to_string()))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(io(format!(
+            "file is larger than the {MAX_FILE_BYTES}-byte limit for MAT-files"
+        )));
+    }
+    std::fs::read(path).map_err(|e| io(e.to_string()))
 }
 
 fn check_header(bytes: &[u8], path: &Path) -> Result<(), DataError> {
@@ -206,14 +249,22 @@ impl<'a> Element<'a> {
 }
 
 fn inflate(data: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
-    let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(data)
-        .take(MAX_VARIABLE_BYTES + 1)
+    let gzip = |e: std::io::Error| DataError::Gzip {
+        path: path.to_path_buf(),
+        reason: format!("a compressed MAT variable: {e}"),
+    };
+    let mut decoder = flate2::read::ZlibDecoder::new(data);
+    // The inner element's tag says how much follows: reserve that (within the limit) at once
+    // instead of doubling up to it.
+    let mut tag = [0u8; 8];
+    decoder.read_exact(&mut tag).map_err(gzip)?;
+    let declared = u64::from(u32::from_le_bytes([tag[4], tag[5], tag[6], tag[7]]));
+    let mut out = Vec::with_capacity((8 + declared).min(MAX_VARIABLE_BYTES) as usize);
+    out.extend_from_slice(&tag);
+    decoder
+        .take(MAX_VARIABLE_BYTES + 1 - 8)
         .read_to_end(&mut out)
-        .map_err(|e| DataError::Gzip {
-            path: path.to_path_buf(),
-            reason: format!("a compressed MAT variable: {e}"),
-        })?;
+        .map_err(gzip)?;
     if out.len() as u64 > MAX_VARIABLE_BYTES {
         return Err(bad(
             path,
@@ -223,8 +274,39 @@ fn inflate(data: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
     Ok(out)
 }
 
-/// The array in an `miMATRIX` element's bytes, if its name is wanted.
-fn matrix(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Option<MatArray>, DataError> {
+/// A wanted array found in an `miMATRIX` element: everything but its values, which are at
+/// `values` (a range of the element's bytes) stored as MAT type `kind`.
+struct Found {
+    name: String,
+    dims: Vec<usize>,
+    kind: u32,
+    values: std::ops::Range<usize>,
+}
+
+impl Found {
+    fn into_array(self, data: MatData) -> MatArray {
+        MatArray {
+            name: self.name,
+            dims: self.dims,
+            data,
+        }
+    }
+}
+
+/// Bytes of one value of MAT type `kind`, `None` for a type that is not numeric.
+fn width(kind: u32) -> Option<usize> {
+    match kind {
+        MI_INT8 | MI_UINT8 => Some(1),
+        MI_INT16 | MI_UINT16 => Some(2),
+        MI_INT32 | MI_UINT32 | MI_SINGLE => Some(4),
+        MI_DOUBLE => Some(8),
+        _ => None,
+    }
+}
+
+/// The array in an `miMATRIX` element's bytes, if its name is wanted: its values are checked
+/// against its dimensions (count and byte length) before anything is converted.
+fn matrix(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Option<Found>, DataError> {
     let flags = Element::at(bytes, 0, path)?;
     let dims = Element::at(bytes, flags.next, path)?;
     let name = Element::at(bytes, dims.next, path)?;
@@ -256,27 +338,43 @@ fn matrix(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Option<MatArray>
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .ok_or_else(|| what(format!("dimensions {dims:?} overflow")))?;
     let real = Element::at(bytes, name.next, path)?;
-    let data = values(real.kind, real.data).ok_or_else(|| {
+    let width = width(real.kind).ok_or_else(|| {
         what(format!(
             "stored as MAT type {}, not a numeric type",
             real.kind
         ))
     })?;
-    if data.len() != count {
+    if count.checked_mul(width) != Some(real.data.len()) {
         return Err(what(format!(
-            "dimensions {dims:?} mean {count} values but {} are stored",
-            data.len()
+            "dimensions {dims:?} mean {count} values ({width} bytes each) but {} bytes are stored",
+            real.data.len()
         )));
     }
-    Ok(Some(MatArray {
+    if real.kind != MI_UINT8 && count > MAX_WIDENED_VALUES {
+        return Err(what(format!(
+            "{count} values; at most {MAX_WIDENED_VALUES} are read from a non-uint8 array"
+        )));
+    }
+    let start = real.data.as_ptr() as usize - bytes.as_ptr() as usize;
+    Ok(Some(Found {
         name: name_text,
         dims,
-        data,
+        kind: real.kind,
+        values: start..start + real.data.len(),
     }))
 }
 
-/// The values of a numeric element of MAT type `kind`.
-fn values(kind: u32, bytes: &[u8]) -> Option<MatData> {
+/// The values of a numeric element of MAT type `kind` (checked by [`matrix`]).
+fn values(kind: u32, bytes: &[u8]) -> MatData {
+    if kind == MI_UINT8 {
+        MatData::U8(bytes.to_vec())
+    } else {
+        values_of(kind, bytes)
+    }
+}
+
+/// The values of a numeric element other than `uint8`, widened to `f64`.
+fn values_of(kind: u32, bytes: &[u8]) -> MatData {
     fn widen<const N: usize>(bytes: &[u8], f: fn([u8; N]) -> f64) -> MatData {
         MatData::F64(
             bytes
@@ -285,17 +383,16 @@ fn values(kind: u32, bytes: &[u8]) -> Option<MatData> {
                 .collect(),
         )
     }
-    Some(match kind {
-        MI_UINT8 => MatData::U8(bytes.to_vec()),
+    match kind {
+        MI_UINT8 => widen::<1>(bytes, |b| f64::from(b[0])),
         MI_INT8 => widen::<1>(bytes, |b| f64::from(i8::from_le_bytes(b))),
         MI_INT16 => widen::<2>(bytes, |b| f64::from(i16::from_le_bytes(b))),
         MI_UINT16 => widen::<2>(bytes, |b| f64::from(u16::from_le_bytes(b))),
         MI_INT32 => widen::<4>(bytes, |b| f64::from(i32::from_le_bytes(b))),
         MI_UINT32 => widen::<4>(bytes, |b| f64::from(u32::from_le_bytes(b))),
         MI_SINGLE => widen::<4>(bytes, |b| f64::from(f32::from_le_bytes(b))),
-        MI_DOUBLE => widen::<8>(bytes, f64::from_le_bytes),
-        _ => return None,
-    })
+        _ => widen::<8>(bytes, f64::from_le_bytes),
+    }
 }
 
 /// Writes a little-endian level-5 MAT-file holding `arrays` (each compressed when

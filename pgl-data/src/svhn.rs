@@ -4,7 +4,8 @@
 //! channels first, and label 10 to 0. `--dataset svhn` trains on the 73 257 training images,
 //! `svhn-extra` on them and the 531 131 extra ones; both test on the 26 032 test images.
 //! Files are read with [`mat5`](crate::mat5) (compressed variables included, allocation
-//! bounded). `--augment auto` applies a random crop with 2 pixels of padding (InfoPro's and
+//! bounded; files up to 4 GiB). Loading `svhn-extra` holds the 1.3 GB file and its 1.6 GB of
+//! pixels at once, then both splits' pixels while joining them: about 4 GB at the peak. `--augment auto` applies a random crop with 2 pixels of padding (InfoPro's and
 //! AugLocal's SVHN recipe), never a flip (digits).
 
 use std::path::Path;
@@ -14,8 +15,7 @@ use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
 use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
 use crate::files::required_file;
-use crate::idx::read_maybe_gz;
-use crate::mat5::{MatArray, MatData, read_arrays};
+use crate::mat5::{MatArray, MatData, read_arrays, read_file};
 
 /// SVHN's training and test splits, `--dataset svhn`.
 pub const SVHN: DatasetEntry = DatasetEntry {
@@ -58,15 +58,14 @@ pub const SVHN_STD: [f32; 3] = [0.1980, 0.2010, 0.1970];
 
 /// The images (row-major, channels first) and labels (0..=9) of one SVHN `.mat` file's bytes.
 pub fn parse_split(bytes: &[u8], path: &Path) -> Result<(Vec<u8>, Vec<u8>), DataError> {
-    let arrays = read_arrays(bytes, path, &["X", "y"])?;
-    let find = |name: &str| {
-        arrays
-            .iter()
-            .find(|a| a.name == name)
-            .expect("read_arrays checks")
+    let mut arrays = read_arrays(bytes, path, &["X", "y"])?;
+    let mut take = |name: &str| {
+        let at = arrays.iter().position(|a| a.name == name);
+        arrays.swap_remove(at.expect("read_arrays checks every wanted name"))
     };
-    let pixels = images(find("X"), path)?;
-    let labels = labels(find("y"), path)?;
+    let (x, y) = (take("X"), take("y"));
+    let pixels = images(x, path)?;
+    let labels = labels(&y, path)?;
     let count = pixels.len() / IMAGE_BYTES;
     if count != labels.len() {
         return Err(DataError::CountMismatch {
@@ -86,9 +85,9 @@ fn bad(path: &Path, reason: String) -> DataError {
     }
 }
 
-/// `X` (32×32×3×N bytes, column-major) as N row-major `3×32×32` images.
-fn images(x: &MatArray, path: &Path) -> Result<Vec<u8>, DataError> {
-    let MatData::U8(bytes) = &x.data else {
+/// `X` (32×32×3×N bytes, column-major) as N row-major `3×32×32` images, transposed in place.
+fn images(x: MatArray, path: &Path) -> Result<Vec<u8>, DataError> {
+    let MatData::U8(mut bytes) = x.data else {
         return Err(bad(path, "variable `X` is not stored as uint8".to_string()));
     };
     if x.dims.len() != 4 || x.dims[..3] != [SIDE, SIDE, 3] {
@@ -97,18 +96,18 @@ fn images(x: &MatArray, path: &Path) -> Result<Vec<u8>, DataError> {
             format!("variable `X` is {:?}; expected [32, 32, 3, N]", x.dims),
         ));
     }
-    let plane = SIDE * SIDE;
-    let mut out = vec![0u8; bytes.len()];
-    for (src, dst) in bytes.chunks_exact(plane).zip(out.chunks_exact_mut(plane)) {
-        // Column-major source: src[col * SIDE + row] is pixel (row, col); planes already run
-        // channel by channel, image by image.
+    let mut column_major = [0u8; SIDE * SIDE];
+    for plane in bytes.chunks_exact_mut(SIDE * SIDE) {
+        // Column-major source: column_major[col * SIDE + row] is pixel (row, col); planes
+        // already run channel by channel, image by image.
+        column_major.copy_from_slice(plane);
         for row in 0..SIDE {
             for col in 0..SIDE {
-                dst[row * SIDE + col] = src[col * SIDE + row];
+                plane[row * SIDE + col] = column_major[col * SIDE + row];
             }
         }
     }
-    Ok(out)
+    Ok(bytes)
 }
 
 /// `y` (labels 1..=10) as 0..=9, 10 → 0.
@@ -171,7 +170,7 @@ pub fn encode_split(row_major: &[u8], labels: &[u8], compress: bool) -> Vec<u8> 
 
 fn read_split(dir: &Path, name: &str) -> Result<(Vec<u8>, Vec<u8>), DataError> {
     let path = required_file(dir, name)?;
-    parse_split(&read_maybe_gz(&path)?, &path)
+    parse_split(&read_file(&path)?, &path)
 }
 
 fn dataset(pixels: Vec<u8>, labels: Vec<u8>) -> ImageDataset {

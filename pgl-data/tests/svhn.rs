@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use pgl_data::mat5::{MatArray, MatData, read_arrays, write_arrays};
+use pgl_data::mat5::{MAX_FILE_BYTES, MatArray, MatData, read_arrays, write_arrays};
 use pgl_data::svhn::{IMAGE_BYTES, encode_split, parse_split};
 use pgl_data::{DataError, load_dataset};
 use proptest::prelude::*;
@@ -149,7 +149,10 @@ fn bad_files_are_refused_naming_the_file_and_what_was_expected() {
     assert!(bad_file(&write_arrays(&arrays, true)).contains("label 11"));
     // Dimensions that disagree with the stored values.
     arrays[1].dims = vec![2, 1];
-    assert!(bad_file(&write_arrays(&arrays, false)).contains("mean 2 values but 1"));
+    assert!(
+        bad_file(&write_arrays(&arrays, false))
+            .contains("mean 2 values (8 bytes each) but 8 bytes")
+    );
     // A compressed stream that is corrupt.
     let mut corrupt = encode_split(&images(1, 0), &[3], true);
     let at = corrupt.len() / 2;
@@ -205,4 +208,47 @@ proptest! {
         prop_assert_eq!(pixels, images(n, salt));
         prop_assert_eq!(read, labels);
     }
+}
+
+/// Bytes laid out as MATLAB writes SVHN's files, by hand (not by pgl's writer): `y` of class
+/// double stored as `miUINT8` (MATLAB's compact storage of whole numbers), names in the small
+/// element format, `X` of class uint8, neither compressed.
+#[test]
+fn a_hand_laid_matlab_file_reads() {
+    fn le(words: &[u32]) -> Vec<u8> {
+        words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+    fn padded(mut bytes: Vec<u8>) -> Vec<u8> {
+        bytes.resize(bytes.len().div_ceil(8) * 8, 0);
+        bytes
+    }
+    let mut file = b"MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Mon Dec  7 2026".to_vec();
+    file.resize(116, b' ');
+    file.extend([0; 8]);
+    file.extend([0x00, 0x01, b'I', b'M']);
+    let matrix = |class: u32, dims: &[u32], name: u8, storage: u32, data: &[u8]| {
+        let mut body = le(&[6, 8, class, 0]); // miUINT32 flags: class, nzmax
+        body.extend(le(&[5, 4 * dims.len() as u32]));
+        body.extend(padded(le(dims)));
+        body.extend(le(&[(1 << 16) | 1])); // small miINT8 name of 1 byte
+        body.extend([name, 0, 0, 0]);
+        body.extend(le(&[storage, data.len() as u32]));
+        body.extend(padded(data.to_vec()));
+        let mut element = le(&[14, body.len() as u32]);
+        element.extend(body);
+        element
+    };
+    let mut x = vec![0u8; IMAGE_BYTES];
+    x[3 + 32 * 5 + 2048] = 77; // row 3, col 5, channel 2
+    file.extend(matrix(9, &[32, 32, 3, 1], b'X', 2, &x));
+    file.extend(matrix(6, &[1, 1], b'y', 2, &[10]));
+    let (pixels, labels) = parse_split(&file, Path::new("hand.mat")).unwrap();
+    assert_eq!(labels, [0]);
+    assert_eq!(pixels[2048 + 3 * 32 + 5], 77);
+}
+
+#[test]
+fn the_file_limit_fits_svhn_s_largest_file() {
+    // extra_32x32.mat is about 1.33 GB.
+    assert!(MAX_FILE_BYTES >= 1_400_000_000);
 }

@@ -143,7 +143,11 @@ impl DecoupledNet {
             for block in blocks.by_ref().take(range.len()) {
                 body.extend(block.layers);
             }
-            let last_block = range.end.checked_sub(1).expect("modules are non-empty");
+            assert!(
+                !range.is_empty(),
+                "module {module} of the split plan is empty"
+            );
+            let last_block = range.end - 1;
             let site = HeadSite {
                 features: later[last_block].output,
                 module,

@@ -65,7 +65,9 @@ impl BasicBlock {
     /// Whether the block changes the shape (stride > 1 or more channels): where options A and
     /// B differ.
     pub fn changes_shape(&self) -> bool {
-        self.stride > 1 || self.pad_channels > 0
+        // conv1's weight is `[output, input, 3, 3]`.
+        let [output, input, _, _] = self.conv1.weight.lazy_shape().dims::<4>();
+        self.stride > 1 || output != input
     }
 
     /// The same block with an option-B shortcut (1×1 convolution + batch norm) where it

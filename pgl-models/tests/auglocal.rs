@@ -142,6 +142,60 @@ fn resnet_heads_copy_residual_blocks() {
     assert_heads_run(&net, input);
 }
 
+/// Parameter counts of AugLocal's own `unifSamp` auxiliary networks for CIFAR ResNet-32 at
+/// K = 16 (its `resnet.py`/`auxiliary_nets.py`, depth 3 with pyramid 0.5), worked out by hand:
+/// they pin the copied blocks, their strides, option-B shortcuts and the shallow heads' BN.
+#[test]
+fn resnet32_k16_aug3_heads_have_auglocal_s_parameter_counts() {
+    let options = ModelOptions {
+        split: SplitKind::InfoPro,
+        ..with_head(16, AUG3)
+    };
+    // On a training device, so that parameters count as trainable.
+    let net = ModelCatalog::with_builtins()
+        .build(
+            "resnet32",
+            ModelInput::CIFAR10,
+            &options,
+            3,
+            &Device::flex().autodiff(),
+        )
+        .unwrap();
+    // Trainable parameters, as PyTorch counts them (BatchNorm's running statistics are not).
+    let params = |k: usize| pgl_models::trainable_params(&net.stages[k].head);
+    // Module 0 (the stem, 16 channels at 32×32): copies of units 5 (16→16), 10 (16→32,
+    // stride 2, 1×1 shortcut) and 15 (32→64, stride 2, shortcut), then linear 64→10.
+    let basic = |i: usize, o: usize| 9 * (i * o + o * o) + 4 * o;
+    let shortcut = |i: usize, o: usize| i * o + 2 * o;
+    let linear = 64 * 10 + 10;
+    assert_eq!(
+        params(0),
+        basic(16, 16)
+            + basic(16, 32)
+            + shortcut(16, 32)
+            + basic(32, 64)
+            + shortcut(32, 64)
+            + linear
+    );
+    assert_eq!(params(0), 77_578);
+    // Module 7 (unit 7, 32 channels at 16×16; depth 2 by the pyramid): units 11 (32→64,
+    // stride 2, shortcut) and 15.
+    assert_eq!(
+        params(7),
+        basic(32, 64) + shortcut(32, 64) + basic(64, 64) + linear
+    );
+    // Module 14: depth 2 by the pyramid, one unit left to copy, so no BN before the linear.
+    assert_eq!(params(14), basic(64, 64) + linear);
+}
+
+#[test]
+fn vgg_heads_halve_once_per_copy() {
+    let input = ModelInput::new(3, 32, 32, 10);
+    let net = build("vgg11", input, &with_head(4, AUG3));
+    assert!(count(&net.stages[0].head, |l| matches!(l, Layer::Conv(_))) >= 2);
+    assert_heads_run(&net, input);
+}
+
 #[test]
 fn mlp_heads_copy_flat_blocks() {
     let input = ModelInput::new(1, 8, 8, 10);

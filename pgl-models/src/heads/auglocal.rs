@@ -11,8 +11,11 @@
 //! network has one, `conv3×3 → BN → ReLU` for a plain convolutional block, `linear → BN →
 //! ReLU` for a flat one. A copy halves the feature map (stride 2) while it is larger than the
 //! sampled block's output, one halving per copy, as AugLocal carries its pending poolings.
-//! Away from the network (a local objective's projection head) there is nothing to copy:
-//! the head is then pooling, batch norm and the linear layer.
+//! A local objective's projection head (`proj=aux`) copies the same blocks as its module's
+//! head (each stage keeps its site); where those are residual blocks it is refused — a
+//! projection head holds plain layers only — and `proj=mlp` is the way out. Built away from any
+//! network (`AuxHead::build`, no later blocks) the head is pooling, batch norm and the
+//! linear layer.
 
 use pgl_burn::burn::nn::pool::AdaptiveAvgPool2dConfig;
 use pgl_burn::burn::nn::{BatchNormConfig, LinearConfig};
@@ -60,7 +63,10 @@ pub fn sampled_blocks(site: &HeadSite<'_>, depth: usize) -> Vec<usize> {
     let first = site.last_block as f64;
     let step = later as f64 / depth as f64;
     (1..=depth)
-        .map(|i| (first + step * i as f64).round_ties_even() as usize - site.last_block - 1)
+        .map(|i| {
+            let global = (first + step * i as f64).round_ties_even() as usize;
+            global.saturating_sub(site.last_block + 1).min(later - 1)
+        })
         .collect()
 }
 

@@ -37,8 +37,8 @@ pub struct HeadSite<'a> {
     pub modules: usize,
     /// Index of the module's last split unit (block) in the whole network.
     pub last_block: usize,
-    /// The blocks after the module, in order (empty after the last module, and for a copy of
-    /// a head made away from the network, e.g. a local objective's projection head).
+    /// The blocks after the module, in order (empty after the last module and for a head
+    /// built away from a network, [`HeadSite::detached`]).
     pub later: &'a [LaterBlock],
 }
 
