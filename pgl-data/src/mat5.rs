@@ -27,6 +27,10 @@ pub const MAX_WIDENED_VALUES: usize = 1 << 28;
 
 /// Largest MAT-file read: 4 GiB (SVHN's `extra_32x32.mat` is 1.33 GB).
 pub const MAX_FILE_BYTES: u64 = 4 << 30;
+const _: () = assert!(
+    MAX_FILE_BYTES >= 1_400_000_000,
+    "SVHN's extra_32x32.mat (1.33 GB) must fit"
+);
 
 const HEADER: usize = 128;
 const MI_INT8: u32 = 1;

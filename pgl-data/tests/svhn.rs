@@ -248,7 +248,14 @@ fn a_hand_laid_matlab_file_reads() {
 }
 
 #[test]
-fn the_file_limit_fits_svhn_s_largest_file() {
-    // extra_32x32.mat is about 1.33 GB.
-    assert!(MAX_FILE_BYTES >= 1_400_000_000);
+fn a_file_over_the_limit_is_refused_before_it_is_read() {
+    // A sparse file: its size is checked before a byte is read.
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("huge.mat");
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(MAX_FILE_BYTES + 1)
+        .unwrap();
+    let err = pgl_data::mat5::read_file(&path).unwrap_err().to_string();
+    assert!(err.contains("huge.mat") && err.contains("limit"), "{err}");
 }

@@ -395,7 +395,7 @@ fn the_contrastive_head_is_a_copy_of_the_aux_head_design() {
         if head.name().starts_with("aug") {
             // AugLocal's heads copy ResNet's residual blocks, which a projection head cannot
             // hold: refused with the way out (the CNN case is checked below).
-            let err = heads.err().expect("no residual projection head");
+            let err = heads.expect_err("no residual projection head");
             assert!(err.to_string().contains("proj=mlp"), "{err}");
             continue;
         }
