@@ -26,3 +26,7 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
 }
 # Baselines and the default guidance (25 % global steps).
 run base --schedules end-to-end,local-only,periodic:every=4
+# The share of global steps at K = 16: 50 %.
+run share --schedules periodic:every=2
+# A larger learning rate for global steps (the only knob that helped the CNN's default heads).
+run lr2 --global-lr-scale 2 --schedules periodic:every=4
