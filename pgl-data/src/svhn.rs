@@ -173,9 +173,9 @@ fn read_split(dir: &Path, name: &str) -> Result<(Vec<u8>, Vec<u8>), DataError> {
     parse_split(&read_file(&path)?, &path)
 }
 
-fn dataset(pixels: Vec<u8>, labels: Vec<u8>) -> ImageDataset {
+fn dataset(name: &'static str, pixels: Vec<u8>, labels: Vec<u8>) -> ImageDataset {
     ImageDataset::new(
-        SVHN.name,
+        name,
         SVHN.shape,
         10,
         255.0,
@@ -195,9 +195,10 @@ pub fn load_svhn_dir(dir: &Path, extra: bool) -> Result<DatasetSplits, DataError
         labels.extend(more_labels);
     }
     let (test_pixels, test_labels) = read_split(dir, "test_32x32.mat")?;
+    let name = if extra { SVHN_EXTRA.name } else { SVHN.name };
     Ok(DatasetSplits {
-        train: dataset(pixels, labels),
-        test: dataset(test_pixels, test_labels),
+        train: dataset(name, pixels, labels),
+        test: dataset(name, test_pixels, test_labels),
     })
 }
 

@@ -49,6 +49,23 @@ fn auto_is_unchanged_for_every_dataset() {
                 padding: Padding::Zeros,
             }),
         ),
+        // Added with the datasets (InfoPro's and AugLocal's SVHN crop: pad 2, no flip).
+        (
+            "svhn",
+            Some(Augment {
+                pad: 2,
+                flip: false,
+                padding: Padding::Zeros,
+            }),
+        ),
+        (
+            "svhn-extra",
+            Some(Augment {
+                pad: 2,
+                flip: false,
+                padding: Padding::Zeros,
+            }),
+        ),
     ];
     assert_eq!(before.len(), BUILTIN_DATASETS.len());
     for (dataset, augment) in before {

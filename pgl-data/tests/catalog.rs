@@ -6,6 +6,7 @@ use std::path::Path;
 
 use pgl_data::Padding;
 use pgl_data::cifar::{self, CIFAR10_TRAIN_FILES, encode_cifar10, encode_cifar100};
+use pgl_data::svhn;
 use pgl_data::synthetic::random_splits;
 use pgl_data::{
     Augment, AugmentChoice, AugmentPolicy, BUILTIN_DATASETS, DataError, DatasetCatalog,
@@ -73,6 +74,8 @@ fn a_dataset_registered_from_another_crate_works_like_a_builtin() {
             "cifar10",
             "cifar100",
             "stl10",
+            "svhn",
+            "svhn-extra",
             "signs",
             "scans"
         ]
@@ -127,10 +130,10 @@ fn a_dataset_registered_from_another_crate_works_like_a_builtin() {
     assert!(help.contains("digits (embedded), mnist"), "{help}");
     assert!(help.contains("signs (embedded), scans"), "{help}");
     let help = catalog.augment_help();
-    assert!(help.contains("crop:pad=2 for signs"), "{help}");
+    assert!(help.contains("crop:pad=2 for svhn, svhn-extra, signs"), "{help}");
     assert!(help.contains("crop:pad=3,flip for scans"), "{help}");
     assert!(
-        help.contains("flip is refused for digits, mnist, signs"),
+        help.contains("flip is refused for digits, mnist, svhn, svhn-extra, signs"),
         "{help}"
     );
     let list = catalog.describe();
@@ -138,7 +141,7 @@ fn a_dataset_registered_from_another_crate_works_like_a_builtin() {
     assert!(list.contains("train-* and t10k-* IDX files"), "{list}");
     let e = catalog.get("sign").unwrap_err().to_string();
     assert!(e.contains("unknown dataset `sign`"), "{e}");
-    assert!(e.contains("stl10, signs, scans"), "{e}");
+    assert!(e.contains("svhn-extra, signs, scans"), "{e}");
 }
 
 #[test]
@@ -219,7 +222,9 @@ fn the_builtin_table_lists_every_dataset_once_in_order() {
             "fashion-mnist",
             "cifar10",
             "cifar100",
-            "stl10"
+            "stl10",
+            "svhn",
+            "svhn-extra"
         ]
     );
     assert_eq!(
@@ -229,7 +234,7 @@ fn the_builtin_table_lists_every_dataset_once_in_order() {
     let help = DatasetCatalog::with_builtins().dataset_help();
     assert!(
         help.starts_with(
-            "Dataset: digits (embedded), mnist, fashion-mnist, cifar10, cifar100, stl10"
+            "Dataset: digits (embedded), mnist, fashion-mnist, cifar10, cifar100, stl10, svhn, svhn-extra"
         ),
         "{help}"
     );
@@ -267,6 +272,17 @@ fn write_fixtures(root: &Path) {
     for split in ["train", "test"] {
         std::fs::write(dir.join(format!("{split}_X.bin")), &stl).unwrap();
         std::fs::write(dir.join(format!("{split}_y.bin")), [1u8, 10]).unwrap();
+    }
+    let mat = svhn::encode_split(&images(2, svhn::IMAGE_BYTES), &[0, 9], true);
+    for (name, files) in [
+        ("svhn", &["train", "test"][..]),
+        ("svhn-extra", &["train", "extra", "test"][..]),
+    ] {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for split in files {
+            std::fs::write(dir.join(format!("{split}_32x32.mat")), &mat).unwrap();
+        }
     }
 }
 
