@@ -130,7 +130,10 @@ fn a_dataset_registered_from_another_crate_works_like_a_builtin() {
     assert!(help.contains("digits (embedded), mnist"), "{help}");
     assert!(help.contains("signs (embedded), scans"), "{help}");
     let help = catalog.augment_help();
-    assert!(help.contains("crop:pad=2 for svhn, svhn-extra, signs"), "{help}");
+    assert!(
+        help.contains("crop:pad=2 for svhn, svhn-extra, signs"),
+        "{help}"
+    );
     assert!(help.contains("crop:pad=3,flip for scans"), "{help}");
     assert!(
         help.contains("flip is refused for digits, mnist, svhn, svhn-extra, signs"),

@@ -69,6 +69,23 @@ pub struct ModelInfo {
 /// [`with_builtins`](Self::with_builtins) is the zoo the CLI uses; a crate adds its own
 /// models and heads with [`register`](Self::register) and
 /// [`register_head`](Self::register_head).
+///
+/// ```
+/// use pgl_burn::burn::prelude::Device;
+/// use pgl_burn::DecoupledModel;
+/// use pgl_models::{AuxHead, ModelCatalog, ModelInput, ModelOptions};
+///
+/// // The small CNN on the 8×8 digits, cut into 4 modules, with AugLocal's heads.
+/// let options = ModelOptions {
+///     aux_head: Some(AuxHead::parse("aug3")?),
+///     ..ModelOptions::even(4)
+/// };
+/// let net = ModelCatalog::with_builtins().build("cnn", ModelInput::DIGITS, &options, 42, &Device::flex())?;
+/// assert_eq!(net.num_modules(), 4);
+/// // Module 0's head copies blocks of the network after it: it has convolutions of its own.
+/// assert!(net.stages[0].head.len() > 3);
+/// # Ok::<(), pgl_models::ModelError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ModelCatalog {
     models: Vec<ModelEntry>,
