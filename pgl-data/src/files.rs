@@ -1,6 +1,7 @@
 //! Finding and checking dataset files, shared by the parsers: the data root, the archive's
-//! inner folder, required files, and files made of fixed-size records. A leaf module: it
-//! imports only the error type.
+//! inner folder, required files, files made of fixed-size records, and the transposition of
+//! MATLAB's column-major image planes (STL-10, SVHN). A leaf module: it imports only the error
+//! type.
 
 use std::path::{Path, PathBuf};
 
@@ -97,5 +98,18 @@ impl RecordFormat<'_> {
             });
         }
         Ok(whole)
+    }
+}
+
+/// Transposes every `side × side` plane of `pixels` in place: column-major planes (as MATLAB
+/// writes STL-10 and SVHN) become row-major, and row-major ones column-major (the transpose
+/// of a square is its own inverse). A trailing partial plane is left as it is.
+pub fn transpose_square_planes(pixels: &mut [u8], side: usize) {
+    for plane in pixels.chunks_exact_mut(side * side) {
+        for row in 0..side {
+            for col in row + 1..side {
+                plane.swap(row * side + col, col * side + row);
+            }
+        }
     }
 }

@@ -14,7 +14,9 @@
 //! dimensions' count times its type's width before any value is converted (arrays widened to `f64` are
 //! limited to [`MAX_WIDENED_VALUES`]). Version 7.3 files (HDF5) are refused with the way out.
 
+use std::borrow::Cow;
 use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
 
 use crate::error::DataError;
@@ -112,11 +114,11 @@ pub fn read_arrays(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Vec<Mat
         pos = element.next;
         let array = match element.kind {
             MI_MATRIX => matrix(element.data, path, wanted)?.map(|m| {
-                let data = values(m.kind, &element.data[m.values.clone()]);
+                let data = values(m.kind, Cow::Borrowed(element.data), m.values.clone());
                 m.into_array(data)
             }),
             MI_COMPRESSED => {
-                let mut inflated = inflate(element.data, path)?;
+                let inflated = inflate(element.data, path)?;
                 let inner = Element::at(&inflated, 0, path)?;
                 if inner.kind != MI_MATRIX {
                     continue;
@@ -125,14 +127,8 @@ pub fn read_arrays(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Vec<Mat
                 let Some(m) = matrix(inner.data, path, wanted)? else {
                     continue;
                 };
-                let values = start + m.values.start..start + m.values.end;
-                let data = if m.kind == MI_UINT8 {
-                    inflated.truncate(values.end);
-                    inflated.drain(..values.start);
-                    MatData::U8(inflated)
-                } else {
-                    values_of(m.kind, &inflated[values])
-                };
+                let range = start + m.values.start..start + m.values.end;
+                let data = values(m.kind, Cow::Owned(inflated), range);
                 Some(m.into_array(data))
             }
             _ => None,
@@ -284,7 +280,7 @@ struct Found {
     name: String,
     dims: Vec<usize>,
     kind: u32,
-    values: std::ops::Range<usize>,
+    values: Range<usize>,
 }
 
 impl Found {
@@ -368,17 +364,10 @@ fn matrix(bytes: &[u8], path: &Path, wanted: &[&str]) -> Result<Option<Found>, D
     }))
 }
 
-/// The values of a numeric element of MAT type `kind` (checked by [`matrix`]).
-fn values(kind: u32, bytes: &[u8]) -> MatData {
-    if kind == MI_UINT8 {
-        MatData::U8(bytes.to_vec())
-    } else {
-        values_of(kind, bytes)
-    }
-}
-
-/// The values of a numeric element other than `uint8`, widened to `f64`.
-fn values_of(kind: u32, bytes: &[u8]) -> MatData {
+/// The values at `range` of `buffer`, of numeric MAT type `kind` (checked by [`matrix`]):
+/// `uint8` values as they are — moved out of an owned buffer (an inflated variable) without a
+/// second copy —, any other type widened to `f64`.
+fn values(kind: u32, buffer: Cow<'_, [u8]>, range: Range<usize>) -> MatData {
     fn widen<const N: usize>(bytes: &[u8], f: fn([u8; N]) -> f64) -> MatData {
         MatData::F64(
             bytes
@@ -387,14 +376,23 @@ fn values_of(kind: u32, bytes: &[u8]) -> MatData {
                 .collect(),
         )
     }
+    let bytes = &buffer[range.clone()];
     match kind {
-        MI_UINT8 => widen::<1>(bytes, |b| f64::from(b[0])),
+        MI_UINT8 => MatData::U8(match buffer {
+            Cow::Borrowed(all) => all[range].to_vec(),
+            Cow::Owned(mut all) => {
+                all.truncate(range.end);
+                all.drain(..range.start);
+                all
+            }
+        }),
         MI_INT8 => widen::<1>(bytes, |b| f64::from(i8::from_le_bytes(b))),
         MI_INT16 => widen::<2>(bytes, |b| f64::from(i16::from_le_bytes(b))),
         MI_UINT16 => widen::<2>(bytes, |b| f64::from(u16::from_le_bytes(b))),
         MI_INT32 => widen::<4>(bytes, |b| f64::from(i32::from_le_bytes(b))),
         MI_UINT32 => widen::<4>(bytes, |b| f64::from(u32::from_le_bytes(b))),
         MI_SINGLE => widen::<4>(bytes, |b| f64::from(f32::from_le_bytes(b))),
+        // MI_DOUBLE: `matrix` admits no other type (see `width`).
         _ => widen::<8>(bytes, f64::from_le_bytes),
     }
 }

@@ -10,7 +10,7 @@ use crate::augment::Augment;
 use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
 use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
-use crate::files::{RecordFormat, nested_folder, required_file};
+use crate::files::{RecordFormat, nested_folder, required_file, transpose_square_planes};
 use crate::idx::read_maybe_gz;
 
 /// STL-10's labelled splits, `--dataset stl10`. `--augment auto` applies pad 12 (an eighth of
@@ -49,16 +49,8 @@ pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
         bytes: IMAGE_BYTES,
     }
     .count(bytes, path)?;
-    let mut out = vec![0u8; bytes.len()];
-    let plane = SIDE * SIDE;
-    for (src, dst) in bytes.chunks_exact(plane).zip(out.chunks_exact_mut(plane)) {
-        // Column-major source: src[col * SIDE + row] is pixel (row, col).
-        for row in 0..SIDE {
-            for col in 0..SIDE {
-                dst[row * SIDE + col] = src[col * SIDE + row];
-            }
-        }
-    }
+    let mut out = bytes.to_vec();
+    transpose_square_planes(&mut out, SIDE);
     Ok(out)
 }
 
@@ -134,17 +126,7 @@ pub fn encode_images(row_major: &[u8]) -> Vec<u8> {
         row_major.len().is_multiple_of(IMAGE_BYTES),
         "whole images only"
     );
-    let plane = SIDE * SIDE;
-    let mut out = vec![0u8; row_major.len()];
-    for (src, dst) in row_major
-        .chunks_exact(plane)
-        .zip(out.chunks_exact_mut(plane))
-    {
-        for row in 0..SIDE {
-            for col in 0..SIDE {
-                dst[col * SIDE + row] = src[row * SIDE + col];
-            }
-        }
-    }
+    let mut out = row_major.to_vec();
+    transpose_square_planes(&mut out, SIDE);
     out
 }

@@ -14,7 +14,7 @@ use crate::augment::Augment;
 use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
 use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
-use crate::files::required_file;
+use crate::files::{required_file, transpose_square_planes};
 use crate::mat5::{MatArray, MatData, read_arrays, read_file};
 
 /// SVHN's training and test splits, `--dataset svhn`.
@@ -96,17 +96,8 @@ fn images(x: MatArray, path: &Path) -> Result<Vec<u8>, DataError> {
             format!("variable `X` is {:?}; expected [32, 32, 3, N]", x.dims),
         ));
     }
-    let mut column_major = [0u8; SIDE * SIDE];
-    for plane in bytes.chunks_exact_mut(SIDE * SIDE) {
-        // Column-major source: column_major[col * SIDE + row] is pixel (row, col); planes
-        // already run channel by channel, image by image.
-        column_major.copy_from_slice(plane);
-        for row in 0..SIDE {
-            for col in 0..SIDE {
-                plane[row * SIDE + col] = column_major[col * SIDE + row];
-            }
-        }
-    }
+    // Planes already run channel by channel, image by image.
+    transpose_square_planes(&mut bytes, SIDE);
     Ok(bytes)
 }
 
@@ -140,15 +131,8 @@ pub fn encode_split(row_major: &[u8], labels: &[u8], compress: bool) -> Vec<u8> 
         row_major.len() == labels.len() * IMAGE_BYTES,
         "whole images, one label each"
     );
-    let plane = SIDE * SIDE;
-    let mut x = vec![0u8; row_major.len()];
-    for (src, dst) in row_major.chunks_exact(plane).zip(x.chunks_exact_mut(plane)) {
-        for row in 0..SIDE {
-            for col in 0..SIDE {
-                dst[col * SIDE + row] = src[row * SIDE + col];
-            }
-        }
-    }
+    let mut x = row_major.to_vec();
+    transpose_square_planes(&mut x, SIDE);
     let y = labels
         .iter()
         .map(|&l| if l == 0 { 10.0 } else { f64::from(l) })
