@@ -27,11 +27,14 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-fn cargo_in(dir: Option<&Path>, args: &[&str]) -> Result<(), String> {
+/// Runs `cargo ARGS` in `dir` (the current folder when `None`) with the environment variables
+/// `env` added.
+fn cargo_in(dir: Option<&Path>, env: &[(&str, &str)], args: &[&str]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    eprintln!("xtask: cargo {}", args.join(" "));
+    let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}=\"{v}\" ")).collect();
+    eprintln!("xtask: {}cargo {}", shown.concat(), args.join(" "));
     let mut command = Command::new(&cargo);
-    command.args(args);
+    command.args(args).envs(env.iter().copied());
     if let Some(dir) = dir {
         command.current_dir(dir);
     }
@@ -46,33 +49,22 @@ fn cargo_in(dir: Option<&Path>, args: &[&str]) -> Result<(), String> {
 }
 
 fn cargo(args: &[&str]) -> Result<(), String> {
-    cargo_in(None, args)
+    cargo_in(None, &[], args)
 }
 
 /// `cargo doc` of the whole workspace (no dependencies) with every rustdoc warning an error.
 fn docs() -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let args = [
-        "doc",
-        "--no-deps",
-        "--workspace",
-        "--features",
-        WGPU_FEATURES,
-    ];
-    eprintln!(
-        "xtask: RUSTDOCFLAGS=\"-D warnings\" cargo {}",
-        args.join(" ")
-    );
-    let status = Command::new(&cargo)
-        .args(args)
-        .env("RUSTDOCFLAGS", "-D warnings")
-        .status()
-        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
-    }
+    cargo_in(
+        None,
+        &[("RUSTDOCFLAGS", "-D warnings")],
+        &[
+            "doc",
+            "--no-deps",
+            "--workspace",
+            "--features",
+            WGPU_FEATURES,
+        ],
+    )
 }
 
 fn ci() -> Result<(), String> {
@@ -366,6 +358,7 @@ fn fuzz(args: &[String]) -> Result<(), String> {
         let len = format!("-max_len={max_len}");
         cargo_in(
             Some(&fuzz_dir),
+            &[],
             &[
                 "fuzz",
                 "run",
