@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use crate::augment::Augment;
-use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+use crate::dataset::{DatasetMeta, DatasetSplits, ImageDataset, ImageShape};
 pub use crate::entry::Cifar100Label;
 use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
@@ -142,16 +142,14 @@ fn rgb32(
     std: [f32; 3],
     parts: (Vec<u8>, Vec<u8>),
 ) -> ImageDataset {
-    ImageDataset::new(
-        name,
-        SHAPE,
-        classes,
-        255.0,
-        mean.to_vec(),
-        std.to_vec(),
-        parts.0,
-        parts.1,
-    )
+    let meta = DatasetMeta {
+        shape: SHAPE,
+        num_classes: classes,
+        pixel_max: 255.0,
+        mean: mean.to_vec(),
+        std: std.to_vec(),
+    };
+    ImageDataset::new(name, meta, parts.0, parts.1)
 }
 
 /// Loads CIFAR-10 (50 000 training and 10 000 test images in the full set) from `dir`.

@@ -1,6 +1,6 @@
-//! [`ImageDataset`]: images as `u8` pixels plus labels and normalisation constants, and
-//! [`DatasetSplits`]. A leaf module: the parsers, augmentation and batching build on it, and it
-//! imports none of them.
+//! [`ImageDataset`]: images as `u8` pixels plus labels and normalisation constants (built from
+//! pixels, labels and a [`DatasetMeta`]), and [`DatasetSplits`]. A leaf module: the parsers,
+//! augmentation and batching build on it, and it imports none of them.
 
 /// Shape of one image, channels first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -51,23 +51,36 @@ pub struct ImageDataset {
     labels: Vec<u8>,
 }
 
+/// Everything an [`ImageDataset`] says about its samples besides the samples themselves: the
+/// image shape, the class count and how pixels are scaled and normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetMeta {
+    /// Shape of every image.
+    pub shape: ImageShape,
+    /// Number of classes; every label is below it.
+    pub num_classes: usize,
+    /// Value of a full-intensity pixel (255 for IDX files, 16 for the 8×8 digits).
+    pub pixel_max: f32,
+    /// Per-channel mean of the scaled (`0..=1`) pixels, used for normalisation.
+    pub mean: Vec<f32>,
+    /// Per-channel standard deviation of the scaled pixels, used for normalisation.
+    pub std: Vec<f32>,
+}
+
 impl ImageDataset {
-    /// A dataset from raw parts.
+    /// The dataset `name` of `pixels` (image after image) and `labels`, described by `meta`.
     ///
     /// # Panics
     /// When the parts disagree (pixel count, label range, channel count): parsers validate
     /// their input before building a dataset, so this is a programming error.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        name: &str,
-        shape: ImageShape,
-        num_classes: usize,
-        pixel_max: f32,
-        mean: Vec<f32>,
-        std: Vec<f32>,
-        pixels: Vec<u8>,
-        labels: Vec<u8>,
-    ) -> Self {
+    pub fn new(name: &str, meta: DatasetMeta, pixels: Vec<u8>, labels: Vec<u8>) -> Self {
+        let DatasetMeta {
+            shape,
+            num_classes,
+            pixel_max,
+            mean,
+            std,
+        } = meta;
         assert_eq!(pixels.len(), labels.len() * shape.numel(), "pixel count");
         assert!(
             labels.iter().all(|&l| (l as usize) < num_classes),

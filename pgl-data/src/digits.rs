@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use crate::augment::Augment;
-use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+use crate::dataset::{DatasetMeta, DatasetSplits, ImageDataset, ImageShape};
 use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
 use crate::idx::decompress_if_gz;
@@ -116,16 +116,14 @@ fn split(pixels: Vec<u8>, labels: Vec<u8>) -> DatasetSplits {
     SplitMix64::new(SPLIT_SEED).shuffle(&mut order);
     let shape = DIGITS.shape;
     let (train_idx, test_idx) = order.split_at(n - test_size);
-    let all = ImageDataset::new(
-        "digits",
+    let meta = DatasetMeta {
         shape,
-        10,
-        f32::from(PIXEL_MAX),
-        vec![0.0],
-        vec![1.0],
-        pixels,
-        labels,
-    );
+        num_classes: 10,
+        pixel_max: f32::from(PIXEL_MAX),
+        mean: vec![0.0],
+        std: vec![1.0],
+    };
+    let all = ImageDataset::new("digits", meta, pixels, labels);
     // Normalise with the training split's own statistics.
     let train_pixels: Vec<f32> = train_idx
         .iter()

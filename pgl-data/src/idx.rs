@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::augment::Augment;
-use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+use crate::dataset::{DatasetMeta, DatasetSplits, ImageDataset, ImageShape};
 use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
 use crate::files::missing_file_hint;
@@ -309,16 +309,14 @@ pub fn load_mnist_split(
         height: 28,
         width: 28,
     };
-    Ok(ImageDataset::new(
-        name,
+    let meta = DatasetMeta {
         shape,
-        10,
-        255.0,
-        vec![mean],
-        vec![std],
-        images.pixels,
-        labels,
-    ))
+        num_classes: 10,
+        pixel_max: 255.0,
+        mean: vec![mean],
+        std: vec![std],
+    };
+    Ok(ImageDataset::new(name, meta, images.pixels, labels))
 }
 
 /// Loads the training (`train-*`) and test (`t10k-*`) splits of an MNIST-style directory.

@@ -12,8 +12,8 @@
 //! - [`augment`]: seeded random crop with zero padding and horizontal flip, and the
 //!   `--augment` option ([`AugmentChoice`]).
 //! - [`loader`]: seeded epoch order and a background thread that makes batches ahead.
-//! - [`dataset`]: [`ImageDataset`] (u8 pixels + labels + normalisation constants) and
-//!   [`DatasetSplits`].
+//! - [`dataset`]: [`ImageDataset`] (u8 pixels + labels + normalisation constants, built from
+//!   them and a [`DatasetMeta`]) and [`DatasetSplits`].
 //! - [`batch`]: seeded shuffling, normalisation and batching into [`Batch`].
 //! - [`files`]: the data root, required files, fixed-size record files.
 //! - [`rng`]: the small, portable, serialisable random generator used for data order.
@@ -47,7 +47,7 @@ pub mod synthetic;
 pub use augment::{Augment, AugmentChoice, Padding};
 pub use batch::{Batch, BatchOrder};
 pub use catalog::{BUILTIN_DATASETS, DatasetCatalog, dataset_names, load_dataset};
-pub use dataset::{DatasetSplits, ImageDataset, ImageShape};
+pub use dataset::{DatasetMeta, DatasetSplits, ImageDataset, ImageShape};
 pub use entry::{AugmentPolicy, Cifar100Label, DatasetEntry, DatasetSource, LoadOptions};
 pub use error::DataError;
 pub use files::{DATA_DIR_ENV, data_root_or};

@@ -15,11 +15,16 @@
 //! limited to [`MAX_WIDENED_VALUES`]). Version 7.3 files (HDF5) are refused with the way out.
 
 use std::borrow::Cow;
-use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 
 use crate::error::DataError;
+
+mod element;
+mod write;
+
+use element::{Element, inflate};
+pub use write::write_arrays;
 
 /// Largest decompressed variable accepted: 4 GiB (SVHN's `extra_32x32.mat` holds 1.6 GB).
 pub const MAX_VARIABLE_BYTES: u64 = 4 << 30;
@@ -190,90 +195,6 @@ fn check_header(bytes: &[u8], path: &Path) -> Result<(), DataError> {
     }
 }
 
-/// A data element: its type, its bytes and where the next one starts.
-struct Element<'a> {
-    kind: u32,
-    data: &'a [u8],
-    next: usize,
-}
-
-impl<'a> Element<'a> {
-    fn at(bytes: &'a [u8], pos: usize, path: &Path) -> Result<Self, DataError> {
-        let word = |at: usize| -> Result<u32, DataError> {
-            bytes
-                .get(at..at + 4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .ok_or_else(|| bad(path, format!("truncated at byte {at}")))
-        };
-        let first = word(pos)?;
-        if first >> 16 != 0 {
-            // Small element: type and size in one word, up to 4 bytes of data inline.
-            let size = (first >> 16) as usize;
-            if size > 4 {
-                return Err(bad(
-                    path,
-                    format!("small element of {size} bytes at byte {pos}"),
-                ));
-            }
-            let data = bytes
-                .get(pos + 4..pos + 4 + size)
-                .ok_or_else(|| bad(path, format!("truncated at byte {pos}")))?;
-            return Ok(Self {
-                kind: first & 0xffff,
-                data,
-                next: pos + 8,
-            });
-        }
-        let size = word(pos + 4)? as usize;
-        let start = pos + 8;
-        let left = bytes.len().saturating_sub(start);
-        if size > left {
-            return Err(DataError::WrongLength {
-                path: path.to_path_buf(),
-                reason: format!("MAT element at byte {pos} (type {first})"),
-                expected: size as u64,
-                found: left as u64,
-            });
-        }
-        let padded = if first == MI_COMPRESSED {
-            size
-        } else {
-            size.div_ceil(8) * 8
-        };
-        Ok(Self {
-            kind: first,
-            data: &bytes[start..start + size],
-            next: (start + padded).min(bytes.len()),
-        })
-    }
-}
-
-fn inflate(data: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
-    let gzip = |e: std::io::Error| DataError::Gzip {
-        path: path.to_path_buf(),
-        reason: format!("a compressed MAT variable: {e}"),
-    };
-    let mut decoder = flate2::read::ZlibDecoder::new(data);
-    // The inner element's tag says how much follows: reserve that (within the limit) at once
-    // instead of doubling up to it.
-    let mut tag = [0u8; 8];
-    decoder.read_exact(&mut tag).map_err(gzip)?;
-    let declared = u64::from(u32::from_le_bytes([tag[4], tag[5], tag[6], tag[7]]));
-    let mut out = Vec::with_capacity((8 + declared).min(MAX_VARIABLE_BYTES) as usize);
-    out.extend_from_slice(&tag);
-    decoder
-        .take(MAX_VARIABLE_BYTES + 1 - 8)
-        .read_to_end(&mut out)
-        .map_err(gzip)?;
-    if out.len() as u64 > MAX_VARIABLE_BYTES {
-        return Err(bad(
-            path,
-            format!("a compressed variable expands beyond {MAX_VARIABLE_BYTES} bytes"),
-        ));
-    }
-    Ok(out)
-}
-
 /// A wanted array found in an `miMATRIX` element: everything but its values, which are at
 /// `values` (a range of the element's bytes) stored as MAT type `kind`.
 struct Found {
@@ -395,72 +316,4 @@ fn values(kind: u32, buffer: Cow<'_, [u8]>, range: Range<usize>) -> MatData {
         // MI_DOUBLE: `matrix` admits no other type (see `width`).
         _ => widen::<8>(bytes, f64::from_le_bytes),
     }
-}
-
-/// Writes a little-endian level-5 MAT-file holding `arrays` (each compressed when
-/// `compress`): for tests and for making small SVHN-format files.
-pub fn write_arrays(arrays: &[MatArray], compress: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER);
-    let mut text = b"MATLAB 5.0 MAT-file, written by pgl-data".to_vec();
-    text.resize(116, b' ');
-    out.extend_from_slice(&text);
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&0x0100u16.to_le_bytes());
-    out.extend_from_slice(b"IM");
-    for array in arrays {
-        let matrix = matrix_element(array);
-        if compress {
-            let mut encoder =
-                flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-            std::io::Write::write_all(&mut encoder, &matrix).expect("in memory");
-            let packed = encoder.finish().expect("in memory");
-            out.extend_from_slice(&MI_COMPRESSED.to_le_bytes());
-            out.extend_from_slice(&(packed.len() as u32).to_le_bytes());
-            out.extend_from_slice(&packed);
-        } else {
-            out.extend_from_slice(&matrix);
-        }
-    }
-    out
-}
-
-fn element(kind: u32, data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + data.len() + 7);
-    out.extend_from_slice(&kind.to_le_bytes());
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(data);
-    out.resize(out.len().div_ceil(8) * 8, 0);
-    out
-}
-
-/// A name element; names of up to 4 bytes in the small format, as MATLAB writes them.
-fn name_element(name: &[u8]) -> Vec<u8> {
-    if name.len() > 4 {
-        return element(MI_INT8, name);
-    }
-    let mut out = ((name.len() as u32) << 16 | MI_INT8).to_le_bytes().to_vec();
-    out.extend_from_slice(name);
-    out.resize(8, 0);
-    out
-}
-
-fn matrix_element(array: &MatArray) -> Vec<u8> {
-    let (class, stored) = match &array.data {
-        MatData::U8(v) => (9u32, element(MI_UINT8, v)), // mxUINT8_CLASS
-        MatData::F64(v) => {
-            let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-            (6, element(MI_DOUBLE, &bytes)) // mxDOUBLE_CLASS
-        }
-    };
-    let flags: Vec<u8> = [class, 0].iter().flat_map(|w| w.to_le_bytes()).collect();
-    let dims: Vec<u8> = array
-        .dims
-        .iter()
-        .flat_map(|&d| (d as i32).to_le_bytes())
-        .collect();
-    let mut body = element(MI_UINT32, &flags);
-    body.extend(element(MI_INT32, &dims));
-    body.extend(name_element(array.name.as_bytes()));
-    body.extend(stored);
-    element(MI_MATRIX, &body)
 }

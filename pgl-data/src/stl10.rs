@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::augment::Augment;
-use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+use crate::dataset::{DatasetMeta, DatasetSplits, ImageDataset, ImageShape};
 use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
 use crate::files::{RecordFormat, nested_folder, required_file, transpose_square_planes};
@@ -95,16 +95,14 @@ fn split(dir: &Path, prefix: &str) -> Result<ImageDataset, DataError> {
             label_count: labels.len() as u64,
         });
     }
-    Ok(ImageDataset::new(
-        STL10.name,
-        STL10.shape,
-        10,
-        255.0,
-        STL10_MEAN.to_vec(),
-        STL10_STD.to_vec(),
-        pixels,
-        labels,
-    ))
+    let meta = DatasetMeta {
+        shape: STL10.shape,
+        num_classes: 10,
+        pixel_max: 255.0,
+        mean: STL10_MEAN.to_vec(),
+        std: STL10_STD.to_vec(),
+    };
+    Ok(ImageDataset::new(STL10.name, meta, pixels, labels))
 }
 
 /// Loads STL-10's labelled train (5000) and test (8000) splits from `dir`.

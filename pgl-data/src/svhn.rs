@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use crate::augment::Augment;
-use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+use crate::dataset::{DatasetMeta, DatasetSplits, ImageDataset, ImageShape};
 use crate::entry::{AugmentPolicy, DatasetEntry, DatasetSource, LoadOptions};
 use crate::error::DataError;
 use crate::files::{required_file, transpose_square_planes};
@@ -158,16 +158,14 @@ fn read_split(dir: &Path, name: &str) -> Result<(Vec<u8>, Vec<u8>), DataError> {
 }
 
 fn dataset(name: &'static str, pixels: Vec<u8>, labels: Vec<u8>) -> ImageDataset {
-    ImageDataset::new(
-        name,
-        SVHN.shape,
-        10,
-        255.0,
-        SVHN_MEAN.to_vec(),
-        SVHN_STD.to_vec(),
-        pixels,
-        labels,
-    )
+    let meta = DatasetMeta {
+        shape: SVHN.shape,
+        num_classes: 10,
+        pixel_max: 255.0,
+        mean: SVHN_MEAN.to_vec(),
+        std: SVHN_STD.to_vec(),
+    };
+    ImageDataset::new(name, meta, pixels, labels)
 }
 
 /// Loads SVHN's training (and, with `extra`, extra) and test splits from `dir`.

@@ -2,7 +2,7 @@
 //! labels cycling through the classes. Nothing in it is learnable; it exists so timings and
 //! memory can be measured on data of a given size without a real dataset on disk.
 
-use crate::dataset::{DatasetSplits, ImageDataset, ImageShape};
+use crate::dataset::{DatasetMeta, DatasetSplits, ImageDataset, ImageShape};
 use crate::rng::SplitMix64;
 
 /// Mean of a uniformly random pixel in `0..=255`, scaled to `0..=1`.
@@ -38,16 +38,14 @@ pub fn random_images(shape: ImageShape, classes: usize, len: usize, seed: u64) -
         .map(|_| rng.next_u64() as u8)
         .collect();
     let labels: Vec<u8> = (0..len).map(|i| (i % classes) as u8).collect();
-    ImageDataset::new(
-        "synthetic",
+    let meta = DatasetMeta {
         shape,
-        classes,
-        255.0,
-        vec![UNIFORM_MEAN; shape.channels],
-        vec![UNIFORM_STD; shape.channels],
-        pixels,
-        labels,
-    )
+        num_classes: classes,
+        pixel_max: 255.0,
+        mean: vec![UNIFORM_MEAN; shape.channels],
+        std: vec![UNIFORM_STD; shape.channels],
+    };
+    ImageDataset::new("synthetic", meta, pixels, labels)
 }
 
 /// Train and test splits of [`random_images`]: `train` images drawn from `seed`, `test`
