@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 
+mod validate;
+
 /// Which optimizer every module uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -292,100 +294,5 @@ impl Default for RunConfig {
             init_from: None,
             keep_optimizer: false,
         }
-    }
-}
-
-impl RunConfig {
-    /// Checks every numeric field (ranges, finiteness, `0` where at least 1 is needed).
-    ///
-    /// Names (dataset, model, split, aux head, label, augmentation, backend and whether it has
-    /// device indices) are checked by the crate that owns them, when the CLI parses them into
-    /// typed values: pgl-core knows no such list.
-    pub fn validate(&self) -> Result<(), CoreError> {
-        let bad = |field: &str, value: String, expected: &str| {
-            Err(CoreError::InvalidConfig {
-                field: field.to_string(),
-                value,
-                expected: expected.to_string(),
-            })
-        };
-        if self.modules == 0 {
-            return bad("modules", "0".into(), "an integer >= 1");
-        }
-        if self.epochs == 0 {
-            return bad("epochs", "0".into(), "an integer >= 1");
-        }
-        if self.batch_size == 0 {
-            return bad("batch-size", "0".into(), "an integer >= 1");
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad("lr", self.lr.to_string(), "a finite number > 0");
-        }
-        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
-            return bad("momentum", self.momentum.to_string(), "a number in [0, 1)");
-        }
-        if self.nesterov && self.momentum == 0.0 {
-            return bad(
-                "nesterov",
-                "true".into(),
-                "momentum > 0 (Nesterov needs momentum)",
-            );
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad(
-                "weight-decay",
-                self.weight_decay.to_string(),
-                "a finite number >= 0",
-            );
-        }
-        if !(self.aux_weight.is_finite() && self.aux_weight >= 0.0) {
-            return bad(
-                "aux-weight",
-                self.aux_weight.to_string(),
-                "a finite number >= 0",
-            );
-        }
-        if !(self.global_lr_scale.is_finite() && self.global_lr_scale > 0.0) {
-            return bad(
-                "global-lr-scale",
-                self.global_lr_scale.to_string(),
-                "a finite number > 0",
-            );
-        }
-        if !(self.global_replay.is_finite() && self.global_replay >= 0.0) {
-            return bad(
-                "global-replay",
-                self.global_replay.to_string(),
-                "a finite number >= 0 (0: no replay)",
-            );
-        }
-        if self.global_depth == Some(0) {
-            return bad("global-depth", "0".into(), "an integer >= 1 (modules)");
-        }
-        if let Some(m) = self.global_microbatch
-            && (m == 0 || m > self.batch_size)
-        {
-            return bad(
-                "global-microbatch",
-                m.to_string(),
-                "an integer in [1, batch-size] (micro-batches per global step)",
-            );
-        }
-        if self.pipeline == Some(0) {
-            return bad("pipeline", "0".into(), "an integer >= 1 (worker threads)");
-        }
-        if self.checkpoint_every == 0 {
-            return bad("checkpoint-every", "0".into(), "an integer >= 1");
-        }
-        if self.keep_checkpoints == 0 {
-            return bad("keep-checkpoints", "0".into(), "an integer >= 1");
-        }
-        if self.train_limit == Some(0) {
-            return bad("train-limit", "0".into(), "an integer >= 1");
-        }
-        if self.test_limit == Some(0) {
-            return bad("test-limit", "0".into(), "an integer >= 1");
-        }
-        Ok(())
     }
 }
