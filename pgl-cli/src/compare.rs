@@ -7,6 +7,7 @@
 //! that `pgl compare --resume DIR` finishes an interrupted comparison.
 
 mod charts;
+mod markdown;
 mod plan;
 mod table;
 
@@ -25,8 +26,9 @@ use crate::output::{write_bytes_atomic, write_json_atomic};
 use crate::progress::SweepProgress;
 use crate::runner::{RunTarget, execute_with};
 use crate::setup::{check_runnable, objective_warning};
+use markdown::markdown;
 use plan::{Plan, PlannedRun, new_compare_dir};
-use table::{Configuration, GapReference, Row, aggregate, markdown};
+use table::{Configuration, GapReference, Row, aggregate};
 
 /// Options of `pgl compare`.
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ use std::sync::Once;
 
 use anyhow::{Context, Result, anyhow};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -57,6 +58,9 @@ pub struct Chart<'a> {
     /// Whether x values are integers (epochs, module indices, K).
     pub integer_x: bool,
 }
+
+/// A chart's plotting area: f64 coordinates on both axes.
+type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 const COLORS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
@@ -110,25 +114,51 @@ fn emptiest_corner(
     positions[best].clone()
 }
 
+/// The plot's drawing error as an error of pgl.
+fn drawing_failed<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> anyhow::Error {
+    anyhow!("drawing failed: {e:?}")
+}
+
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart<'_>) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing failed: {e:?}");
-    root.fill(&WHITE).map_err(err)?;
-    let ((x0, x1), (y0, y1)) = bounds(chart.series);
+    root.fill(&WHITE).map_err(drawing_failed)?;
+    let bounds = bounds(chart.series);
+    let mut ctx = axes(&root, chart, bounds)?;
+    for (i, s) in chart.series.iter().enumerate() {
+        draw_series(&mut ctx, s, COLORS[i % COLORS.len()])?;
+    }
+    ctx.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 16))
+        .position(emptiest_corner(chart.series, bounds))
+        .draw()
+        .map_err(drawing_failed)?;
+    root.present().map_err(drawing_failed)?;
+    Ok(())
+}
+
+/// The chart's plotting area on `root` for data within `bounds`, with its caption, axes,
+/// labels and grid drawn.
+fn axes<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    chart: &Chart<'_>,
+    ((x0, x1), (y0, y1)): ((f64, f64), (f64, f64)),
+) -> Result<Plot<'a, DB>> {
     let x_pad = if chart.integer_x {
         0.25
     } else {
         (x1 - x0) * 0.03
     };
-    let mut ctx = ChartBuilder::on(&root)
+    let mut ctx = ChartBuilder::on(root)
         .caption(chart.title, ("sans-serif", 26))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
         .build_cartesian_2d(x0 - x_pad..x1 + x_pad, y0..y1)
-        .map_err(err)?;
+        .map_err(drawing_failed)?;
     let integer_x = chart.integer_x;
     let x_ticks = if integer_x {
         ((x1 - x0).round() as usize + 1).min(20)
@@ -151,45 +181,44 @@ where
         .axis_desc_style(("sans-serif", 18))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
-        .map_err(err)?;
-    for (i, s) in chart.series.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let style = ShapeStyle::from(&color).stroke_width(3);
-        ctx.draw_series(LineSeries::new(s.points.iter().copied(), style))
-            .map_err(err)?
-            .label(s.label.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + 24, y)],
-                    ShapeStyle::from(&color).stroke_width(3),
-                )
-            });
-        ctx.draw_series(s.points.iter().map(|&p| Circle::new(p, 5, color.filled())))
-            .map_err(err)?;
-        // Error bars: a vertical segment from y - e to y + e with caps whose width is in
-        // pixels, so that they look the same at every scale.
-        let bar_style = ShapeStyle::from(&color).stroke_width(2);
-        let bars: Vec<((f64, f64), f64)> = s.with_errors().filter(|&(_, e)| e > 0.0).collect();
-        ctx.draw_series(
-            bars.iter()
-                .map(|&((x, y), e)| PathElement::new(vec![(x, y - e), (x, y + e)], bar_style)),
-        )
-        .map_err(err)?;
-        ctx.draw_series(bars.iter().flat_map(|&((x, y), e)| {
-            [y - e, y + e].map(|end| {
-                EmptyElement::at((x, end)) + PathElement::new(vec![(-6, 0), (6, 0)], bar_style)
-            })
-        }))
-        .map_err(err)?;
-    }
-    ctx.configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 16))
-        .position(emptiest_corner(chart.series, ((x0, x1), (y0, y1))))
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
+        .map_err(drawing_failed)?;
+    Ok(ctx)
+}
+
+/// Draws one series in `color`: its line (with a legend entry), its points and its error
+/// bars.
+fn draw_series<DB: DrawingBackend>(
+    ctx: &mut Plot<'_, DB>,
+    s: &Series,
+    color: RGBColor,
+) -> Result<()> {
+    let style = ShapeStyle::from(&color).stroke_width(3);
+    ctx.draw_series(LineSeries::new(s.points.iter().copied(), style))
+        .map_err(drawing_failed)?
+        .label(s.label.as_str())
+        .legend(move |(x, y)| {
+            PathElement::new(
+                vec![(x, y), (x + 24, y)],
+                ShapeStyle::from(&color).stroke_width(3),
+            )
+        });
+    ctx.draw_series(s.points.iter().map(|&p| Circle::new(p, 5, color.filled())))
+        .map_err(drawing_failed)?;
+    // Error bars: a vertical segment from y - e to y + e with caps whose width is in
+    // pixels, so that they look the same at every scale.
+    let bar_style = ShapeStyle::from(&color).stroke_width(2);
+    let bars: Vec<((f64, f64), f64)> = s.with_errors().filter(|&(_, e)| e > 0.0).collect();
+    ctx.draw_series(
+        bars.iter()
+            .map(|&((x, y), e)| PathElement::new(vec![(x, y - e), (x, y + e)], bar_style)),
+    )
+    .map_err(drawing_failed)?;
+    ctx.draw_series(bars.iter().flat_map(|&((x, y), e)| {
+        [y - e, y + e].map(|end| {
+            EmptyElement::at((x, end)) + PathElement::new(vec![(-6, 0), (6, 0)], bar_style)
+        })
+    }))
+    .map_err(drawing_failed)?;
     Ok(())
 }
 

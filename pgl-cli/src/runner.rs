@@ -1,92 +1,23 @@
 //! One training run from a [`RunConfig`] to a finished run folder: shared by `train` and
 //! `compare`.
 
+mod summary;
+
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use pgl_burn::checkpoint::{self, CheckpointStore};
-use pgl_burn::{DecoupledModel, TrainError, TrainSettings, Trainer};
+use pgl_burn::memory::MemoryProbe;
+use pgl_burn::{BackendKind, DecoupledModel, TrainError, TrainSettings, Trainer};
 use pgl_core::{EpochMetrics, EventSink, GuidanceSchedule, RunConfig};
-use serde::{Deserialize, Serialize};
+use pgl_models::DecoupledNet;
 
 use crate::output::{MetricsFile, write_json_atomic};
 use crate::setup::{RunSetup, checkpoint_input, image_shape};
-
-/// Highest transient memory of a local and of a global step over a run, in bytes.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
-pub struct PeakMemory {
-    /// Local steps (`null` when none ran).
-    pub local: Option<u64>,
-    /// Global steps (`null` when none ran).
-    pub global: Option<u64>,
-}
-
-impl PeakMemory {
-    /// The highest peaks over `history`.
-    pub fn of(history: &[EpochMetrics]) -> Self {
-        Self {
-            local: history
-                .iter()
-                .filter_map(|m| m.peak_memory_bytes_local)
-                .max(),
-            global: history
-                .iter()
-                .filter_map(|m| m.peak_memory_bytes_global)
-                .max(),
-        }
-    }
-}
-
-/// What `summary.json` holds.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Summary {
-    /// Final test accuracy: the network's after the last epoch, 0..=1.
-    #[serde(with = "pgl_core::json_float")]
-    pub test_accuracy: f64,
-    /// Best test accuracy: the network's highest after any epoch, 0..=1 (what InfoPro's
-    /// `train.py` prints as "Best accuracy"; pgl's comparisons use the final one).
-    #[serde(with = "pgl_core::json_float")]
-    pub best_test_accuracy: f64,
-    /// The epoch (1-based, the first on ties) of the best test accuracy.
-    pub best_epoch: u64,
-    /// Test loss of the network after the last epoch (a diverged model's may be infinite:
-    /// written as `"inf"`).
-    #[serde(with = "pgl_core::json_float")]
-    pub test_loss: f64,
-    /// Epochs run.
-    pub epochs: u64,
-    /// Local steps taken.
-    pub steps_local: u64,
-    /// Global steps taken.
-    pub steps_global: u64,
-    /// Test accuracy of every module's head after the last epoch (the last is the network's).
-    #[serde(with = "pgl_core::json_float::vec")]
-    pub module_accuracy: Vec<f64>,
-    /// Seconds from start to finish, data loading and model building included.
-    #[serde(with = "pgl_core::json_float")]
-    pub wall_seconds: f64,
-    /// Seconds spent in training steps.
-    #[serde(with = "pgl_core::json_float")]
-    pub train_seconds: f64,
-    /// Training images per second.
-    #[serde(with = "pgl_core::json_float")]
-    pub images_per_second: f64,
-    /// Highest transient memory of local and global steps.
-    pub peak_memory_bytes: PeakMemory,
-    /// What the memory figures count.
-    pub memory_counted: String,
-    /// Canonical spec of the schedule.
-    pub schedule: String,
-    /// Training samples.
-    pub train_samples: usize,
-    /// Test samples.
-    pub test_samples: usize,
-    /// Parameters of every module with its head.
-    pub module_params: Vec<usize>,
-    /// The resolved configuration.
-    pub config: RunConfig,
-}
+use summary::RunFacts;
+pub use summary::Summary;
 
 /// A finished run.
 pub struct RunOutcome {
@@ -176,92 +107,34 @@ pub fn execute_with(
         backend,
         augment,
     } = RunSetup::prepare_with(config, schedule)?;
-    let module_params: Vec<usize> = (0..model.num_modules())
-        .map(|k| model.module_num_params(k))
-        .collect();
-    let schedule_spec = schedule.spec();
-    // The heap counter sees host tensors only; on a GPU backend it would report host
-    // bookkeeping as if it were the step's memory, so no figure is better than that one.
-    let probe = backend
-        .entry()
-        .host_memory_is_step_memory
-        .then(crate::memory::probe);
-    let memory_counted = probe.as_ref().map_or_else(
-        || format!("not measured on the {} backend", backend.name()),
-        |probe| probe.describe().to_string(),
-    );
+    let (probe, memory_counted) = memory_probe(backend);
+    let facts = RunFacts {
+        started,
+        module_params: (0..model.num_modules())
+            .map(|k| model.module_num_params(k))
+            .collect(),
+        schedule: schedule.spec(),
+        memory_counted,
+        train_samples: data.train.len(),
+        test_samples: data.test.len(),
+    };
     let settings = TrainSettings::from_config(config)?
         .with_augment(augment)
         .with_memory_probe(probe)
         .with_input_shape(image_shape(&data))
         .with_input_normalization(data.train.mean.clone(), data.train.std.clone());
     let mut trainer = Trainer::new(model, schedule, settings, &device)?;
-    let (run_dir, resumed_from) = match target {
-        RunTarget::New(make_run_dir) => {
-            if let Some(source) = &config.init_from {
-                checkpoint::init_from(Path::new(source), &mut trainer, config.keep_optimizer)
-                    .with_context(|| {
-                        format!("--init-from {source}: the checkpoint does not fit this run")
-                    })?;
-            }
-            (make_run_dir()?, None)
-        }
-        RunTarget::Resume(dir) => {
-            let store = CheckpointStore::new(&dir, config.keep_checkpoints);
-            let restored = checkpoint::restore_newest(&store, &mut trainer, |path, saved| {
-                ensure_same_run(&saved.config, config, &dir, path)
-            })?;
-            for skipped in &restored.skipped {
-                eprintln!(
-                    "warning: skipped the damaged checkpoint {} ({}){}",
-                    skipped.path.display(),
-                    skipped.error,
-                    skipped
-                        .moved_to
-                        .as_ref()
-                        .map_or(String::new(), |to| format!(
-                            "; moved it to {}",
-                            to.display()
-                        ))
-                );
-            }
-            let latest = restored.path;
-            if !restored.skipped.is_empty() {
-                eprintln!("resuming from {} instead", latest.display());
-            }
-            if trainer.epochs_done() > config.epochs {
-                bail!(
-                    "the checkpoint {} is at epoch {}, past the {} epochs asked for",
-                    latest.display(),
-                    trainer.epochs_done(),
-                    config.epochs
-                );
-            }
-            (dir, Some(latest))
-        }
-    };
+    let (run_dir, resumed_from) = open_run_dir(target, config, &mut trainer)?;
     write_json_atomic(&run_dir.join("config.json"), config)?;
     if announce {
-        println!(
-            "pgl train: {} ({} train / {} test), {} with K={} ({} params), schedule {}, {} epochs, backend {}",
-            config.dataset,
-            data.train.len(),
-            data.test.len(),
-            config.model,
-            config.modules,
-            module_params.iter().sum::<usize>(),
-            schedule_spec,
-            config.epochs,
-            backend.name(),
+        print_announcement(
+            config,
+            &facts,
+            backend,
+            &run_dir,
+            resumed_from.as_deref(),
+            &trainer,
         );
-        println!("run folder: {}", run_dir.display());
-        if let Some(from) = &resumed_from {
-            println!(
-                "resuming from {} ({} epochs done)",
-                from.display(),
-                trainer.epochs_done()
-            );
-        }
     }
     let mut sink = MetricsFile::create(&run_dir, sink, trainer.history())?;
     let store = CheckpointStore::new(&run_dir, config.keep_checkpoints);
@@ -278,47 +151,14 @@ pub fn execute_with(
         Ok(history) => history,
         Err(error @ TrainError::Interrupted { .. }) => {
             let saved = store.save(&trainer, config, input)?;
-            let resume = resume_with.map_or_else(
-                || format!("pgl train --resume {}", run_dir.display()),
-                str::to_string,
-            );
-            return Err(anyhow::Error::new(error).context(format!(
-                "stopped by {}; checkpoint {} written; continue with `{resume}`",
-                crate::interrupt::stopped_by(),
-                saved.display(),
-            )));
+            return Err(stopped(error, &saved, &run_dir, resume_with));
         }
         Err(error) => return Err(error.into()),
     };
     if let Some(error) = sink.take_error() {
         return Err(error);
     }
-    let last = history.last().context("no epoch ran")?;
-    let train_seconds: f64 = history.iter().map(|m| m.train_seconds).sum();
-    // After a resume, wall time counts this process only; the restored epochs' training time
-    // is in `train_seconds`.
-    let samples_seen = data.train.len() as f64 * history.len() as f64;
-    let best = best_epoch(&history).context("no epoch ran")?;
-    let summary = Summary {
-        test_accuracy: last.test_accuracy,
-        best_test_accuracy: best.test_accuracy,
-        best_epoch: best.epoch,
-        test_loss: last.test_loss,
-        epochs: history.len() as u64,
-        steps_local: history.iter().map(|m| m.steps_local).sum(),
-        steps_global: history.iter().map(|m| m.steps_global).sum(),
-        module_accuracy: last.module_accuracy.clone(),
-        wall_seconds: started.elapsed().as_secs_f64(),
-        train_seconds,
-        images_per_second: samples_seen / train_seconds.max(1e-9),
-        peak_memory_bytes: PeakMemory::of(&history),
-        memory_counted,
-        schedule: schedule_spec,
-        train_samples: data.train.len(),
-        test_samples: data.test.len(),
-        module_params,
-        config: config.clone(),
-    };
+    let summary = facts.summary(&history, config)?;
     write_json_atomic(&run_dir.join("summary.json"), &summary)?;
     Ok(RunOutcome {
         summary,
@@ -327,14 +167,133 @@ pub fn execute_with(
     })
 }
 
-/// The epoch of `history` with the highest test accuracy (the first on ties; a NaN accuracy
-/// loses to any number).
-pub fn best_epoch(history: &[EpochMetrics]) -> Option<&EpochMetrics> {
-    let mut best: Option<&EpochMetrics> = None;
-    for m in history {
-        if best.is_none_or(|b| m.test_accuracy > b.test_accuracy || b.test_accuracy.is_nan()) {
-            best = Some(m);
+/// The lines `pgl train` prints before training: what runs, where, and from which checkpoint
+/// it resumes (`resumed_from`, with `trainer` restored from it).
+fn print_announcement(
+    config: &RunConfig,
+    facts: &RunFacts,
+    backend: BackendKind,
+    run_dir: &Path,
+    resumed_from: Option<&Path>,
+    trainer: &Trainer<DecoupledNet>,
+) {
+    println!(
+        "pgl train: {} ({} train / {} test), {} with K={} ({} params), schedule {}, {} epochs, backend {}",
+        config.dataset,
+        facts.train_samples,
+        facts.test_samples,
+        config.model,
+        config.modules,
+        facts.module_params.iter().sum::<usize>(),
+        facts.schedule,
+        config.epochs,
+        backend.name(),
+    );
+    println!("run folder: {}", run_dir.display());
+    if let Some(from) = resumed_from {
+        println!(
+            "resuming from {} ({} epochs done)",
+            from.display(),
+            trainer.epochs_done()
+        );
+    }
+}
+
+/// The memory probe of a run on `backend`, and what its figures count. The heap counter sees
+/// host tensors only; on a GPU backend it would report host bookkeeping as if it were the
+/// step's memory, so no figure is better than that one.
+fn memory_probe(backend: BackendKind) -> (Option<Arc<dyn MemoryProbe>>, String) {
+    let probe = backend
+        .entry()
+        .host_memory_is_step_memory
+        .then(crate::memory::probe);
+    let memory_counted = probe.as_ref().map_or_else(
+        || format!("not measured on the {} backend", backend.name()),
+        |probe| probe.describe().to_string(),
+    );
+    (probe, memory_counted)
+}
+
+/// The run folder of `target` and, for a resumed run, the checkpoint it continues from: a new
+/// run's folder is made (after `--init-from` loaded its weights into `trainer`), a resumed
+/// one's newest complete checkpoint is restored into `trainer`.
+fn open_run_dir(
+    target: RunTarget<'_>,
+    config: &RunConfig,
+    trainer: &mut Trainer<DecoupledNet>,
+) -> Result<(PathBuf, Option<PathBuf>)> {
+    match target {
+        RunTarget::New(make_run_dir) => {
+            if let Some(source) = &config.init_from {
+                checkpoint::init_from(Path::new(source), trainer, config.keep_optimizer)
+                    .with_context(|| {
+                        format!("--init-from {source}: the checkpoint does not fit this run")
+                    })?;
+            }
+            Ok((make_run_dir()?, None))
+        }
+        RunTarget::Resume(dir) => {
+            let latest = restore_run(&dir, config, trainer)?;
+            Ok((dir, Some(latest)))
         }
     }
-    best
+}
+
+/// Restores `trainer` from the newest checkpoint of the run in `dir` that restores completely
+/// and is of the same run (warning about each damaged one passed over); returns its folder.
+fn restore_run(
+    dir: &Path,
+    config: &RunConfig,
+    trainer: &mut Trainer<DecoupledNet>,
+) -> Result<PathBuf> {
+    let store = CheckpointStore::new(dir, config.keep_checkpoints);
+    let restored = checkpoint::restore_newest(&store, trainer, |path, saved| {
+        ensure_same_run(&saved.config, config, dir, path)
+    })?;
+    for skipped in &restored.skipped {
+        eprintln!(
+            "warning: skipped the damaged checkpoint {} ({}){}",
+            skipped.path.display(),
+            skipped.error,
+            skipped
+                .moved_to
+                .as_ref()
+                .map_or(String::new(), |to| format!(
+                    "; moved it to {}",
+                    to.display()
+                ))
+        );
+    }
+    let latest = restored.path;
+    if !restored.skipped.is_empty() {
+        eprintln!("resuming from {} instead", latest.display());
+    }
+    if trainer.epochs_done() > config.epochs {
+        bail!(
+            "the checkpoint {} is at epoch {}, past the {} epochs asked for",
+            latest.display(),
+            trainer.epochs_done(),
+            config.epochs
+        );
+    }
+    Ok(latest)
+}
+
+/// The error of a run stopped by Ctrl-C or SIGTERM after writing the checkpoint `saved`: it
+/// says how to continue (`resume_with`, or `pgl train --resume RUN_DIR`).
+fn stopped(
+    error: TrainError,
+    saved: &Path,
+    run_dir: &Path,
+    resume_with: Option<&str>,
+) -> anyhow::Error {
+    let resume = resume_with.map_or_else(
+        || format!("pgl train --resume {}", run_dir.display()),
+        str::to_string,
+    );
+    anyhow::Error::new(error).context(format!(
+        "stopped by {}; checkpoint {} written; continue with `{resume}`",
+        crate::interrupt::stopped_by(),
+        saved.display(),
+    ))
 }

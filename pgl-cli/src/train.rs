@@ -1,9 +1,10 @@
 //! `pgl train`, fresh or resumed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Args;
+use pgl_core::RunConfig;
 
 use crate::config_file::read_config;
 use crate::options::{CommonArgs, validated};
@@ -52,29 +53,7 @@ pub struct TrainArgs {
 /// Runs `pgl train`.
 pub fn run(args: TrainArgs) -> Result<()> {
     if let Some(run_dir) = &args.resume {
-        if args.common.any_given_besides_epochs()
-            || args.modules.is_some()
-            || args.schedule.is_some()
-            || args.global_checkpointing.is_some()
-        {
-            bail!(
-                "--resume continues the run exactly as configured in {}; only --epochs may be given with it",
-                run_dir.join("config.json").display()
-            );
-        }
-        let (mut config, mut origins) = read_config(&run_dir.join("config.json"))?;
-        if let Some(epochs) = args.common.epochs {
-            config.epochs = epochs;
-            origins.flag("epochs");
-        }
-        let config = validated(config, &origins)?;
-        let modules = config.modules;
-        return finish(execute(
-            &config,
-            RunTarget::Resume(run_dir.clone()),
-            ConsoleSink::new(modules),
-            true,
-        )?);
+        return resume(&args, run_dir);
     }
     let (mut config, mut origins) = args.common.base_config()?;
     if let Some(k) = args.modules {
@@ -90,32 +69,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         origins.flag("global_checkpointing");
     }
     if let Some(source) = &args.init_from {
-        let checkpoint = if pgl_burn::export::is_safetensors(source) {
-            if args.keep_optimizer {
-                bail!(
-                    "--keep-optimizer: {} is a weights file (safetensors) with no optimizer or schedule state; use a run or checkpoint folder, or drop --keep-optimizer",
-                    source.display()
-                );
-            }
-            source.clone()
-        } else {
-            pgl_burn::checkpoint::resolve(source)?
-        };
-        if args.keep_optimizer {
-            // Burn would load another optimizer's states without a word and start fresh.
-            let saved = pgl_burn::checkpoint::read_manifest(&checkpoint)?
-                .config
-                .optimizer;
-            if saved != config.optimizer {
-                bail!(
-                    "--keep-optimizer: the checkpoint {} holds {} optimizer states, but this run's --optimizer is {}; states do not carry over between optimizers: use --optimizer {} or drop --keep-optimizer",
-                    checkpoint.display(),
-                    saved.as_str(),
-                    config.optimizer.as_str(),
-                    saved.as_str()
-                );
-            }
-        }
+        let checkpoint = init_source(source, args.keep_optimizer, &config)?;
         config.init_from = Some(checkpoint.display().to_string());
         config.keep_optimizer = args.keep_optimizer;
     }
@@ -132,6 +86,66 @@ pub fn run(args: TrainArgs) -> Result<()> {
         ConsoleSink::new(config.modules),
         true,
     )?)
+}
+
+/// `pgl train --resume RUN_DIR`: the run as configured in its `config.json`, `--epochs` aside.
+fn resume(args: &TrainArgs, run_dir: &Path) -> Result<()> {
+    if args.common.any_given_besides_epochs()
+        || args.modules.is_some()
+        || args.schedule.is_some()
+        || args.global_checkpointing.is_some()
+    {
+        bail!(
+            "--resume continues the run exactly as configured in {}; only --epochs may be given with it",
+            run_dir.join("config.json").display()
+        );
+    }
+    let (mut config, mut origins) = read_config(&run_dir.join("config.json"))?;
+    if let Some(epochs) = args.common.epochs {
+        config.epochs = epochs;
+        origins.flag("epochs");
+    }
+    let config = validated(config, &origins)?;
+    let modules = config.modules;
+    finish(execute(
+        &config,
+        RunTarget::Resume(run_dir.to_path_buf()),
+        ConsoleSink::new(modules),
+        true,
+    )?)
+}
+
+/// The weights `--init-from SOURCE` names (a safetensors file, or the checkpoint a run or
+/// checkpoint folder resolves to), refused when `--keep-optimizer` cannot keep the optimizer
+/// states of `config`'s optimizer from it.
+fn init_source(source: &Path, keep_optimizer: bool, config: &RunConfig) -> Result<PathBuf> {
+    let checkpoint = if pgl_burn::export::is_safetensors(source) {
+        if keep_optimizer {
+            bail!(
+                "--keep-optimizer: {} is a weights file (safetensors) with no optimizer or schedule state; use a run or checkpoint folder, or drop --keep-optimizer",
+                source.display()
+            );
+        }
+        source.to_path_buf()
+    } else {
+        pgl_burn::checkpoint::resolve(source)?
+    };
+    if keep_optimizer {
+        // Burn would load another optimizer's states without a word and start fresh.
+        let saved = pgl_burn::checkpoint::read_manifest(&checkpoint)?
+            .config
+            .optimizer;
+        if saved != config.optimizer {
+            bail!(
+                "--keep-optimizer: the checkpoint {} holds {} optimizer states, but this run's --optimizer is {}; states do not carry over between optimizers: use --optimizer {} or drop --keep-optimizer",
+                checkpoint.display(),
+                saved.as_str(),
+                config.optimizer.as_str(),
+                saved.as_str()
+            );
+        }
+    }
+    Ok(checkpoint)
 }
 
 fn finish(outcome: crate::runner::RunOutcome) -> Result<()> {

@@ -1,6 +1,6 @@
 //! The comparison's numbers: one [`Row`] per run (a configuration on one seed), one
 //! [`Configuration`] per configuration over its seeds (mean, sample standard deviation and
-//! the gap recovered), and the markdown table of both.
+//! the gap recovered); `markdown.rs` writes the table of both.
 
 use serde::Serialize;
 
@@ -119,7 +119,7 @@ impl Spread {
     }
 
     /// `0.9500 ± 0.0123`, or `0.9500` without a standard deviation.
-    fn cell(&self) -> String {
+    pub(super) fn cell(&self) -> String {
         match self.std {
             Some(std) => format!("{:.4} ± {std:.4}", self.mean),
             None => format!("{:.4}", self.mean),
@@ -312,122 +312,6 @@ pub fn aggregate(rows: &[Row], reference: &GapReference) -> Vec<Configuration> {
         c.gap_recovered = gap;
     }
     configurations
-}
-
-fn mib(bytes: Option<u64>) -> String {
-    bytes.map_or("-".to_string(), |b| {
-        format!("{:.1}", b as f64 / 1_048_576.0)
-    })
-}
-
-fn on_off(on: bool) -> &'static str {
-    if on { "on" } else { "off" }
-}
-
-/// The comparison as markdown: one line per configuration (mean ± standard deviation where
-/// it ran on two or more seeds) and, with several seeds, one line per run.
-pub fn markdown(configurations: &[Configuration], rows: &[Row], title: &str) -> String {
-    let several = configurations.iter().any(|c| c.n >= 2);
-    // The objective column appears when some configuration is not plain `ce`.
-    let objectives = configurations.iter().any(|c| c.objective != "ce");
-    let objective_cell = |objective: &str| {
-        if objectives {
-            format!(" `{objective}` |")
-        } else {
-            String::new()
-        }
-    };
-    let (objective_head, objective_rule) = if objectives {
-        (" objective |", "---|")
-    } else {
-        ("", "")
-    };
-    let mut out = format!("# {title}\n\n");
-    let acc = if several {
-        "final test acc (mean ± std)"
-    } else {
-        "final test acc"
-    };
-    out.push_str(&format!(
-        "|{objective_head} schedule | K | ckpt | n | {acc} | test error | gap recovered | best test acc | module 1 acc | module K acc | global steps | images/s | local step peak MiB | global step peak MiB | train s |\n"
-    ));
-    out.push_str(&format!(
-        "|{objective_rule}---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-    ));
-    for c in configurations {
-        let mean_of = |spread: Option<&Spread>| spread.map_or(0.0, |s| s.mean);
-        out.push_str(&format!(
-            "|{} `{}` | {} | {} | {} | {} | {} | {} | {} | {:.4} | {:.4} | {:.1}% | {:.0} | {} | {} | {:.1} |\n",
-            objective_cell(&c.objective),
-            c.schedule,
-            c.modules,
-            on_off(c.global_checkpointing),
-            c.n,
-            c.test_accuracy.cell(),
-            c.test_error.cell(),
-            c.gap_recovered
-                .map_or("-".to_string(), |g| format!("{:.3}", (g * 1e3).round() / 1e3 + 0.0)),
-            c.best_test_accuracy.cell(),
-            mean_of(c.module_accuracy.first()),
-            mean_of(c.module_accuracy.last()),
-            100.0 * c.global_step_share,
-            c.images_per_second,
-            mib(c.peak_memory_bytes_local),
-            mib(c.peak_memory_bytes_global),
-            c.train_seconds,
-        ));
-    }
-    out.push_str(
-        "\nn: seeds per configuration (each seed gives every configuration the same data order \
-         and initial weights). Final test acc: after the last epoch; best test acc: the highest \
-         after any epoch (what InfoPro's train.py reports). Gap recovered: (acc − local-only) / \
-         (end-to-end − local-only) from the mean final accuracies of the same K and \
-         checkpointing; `-` where one of the two is not in the comparison or they are equal. ",
-    );
-    if objectives {
-        out.push_str(
-            "Objective: what modules learn from in local steps (`pgl objectives`); the gap \
-             recovered compares runs of the same objective, and an aux head learns only where \
-             the objective gives it a cross-entropy weight (not under `supcon`). ",
-        );
-    }
-    if several {
-        out.push_str(
-            "Accuracy and error: mean ± sample standard deviation (n − 1) over the seeds; the \
-             other columns are means. ",
-        );
-    }
-    out.push_str(
-        "Module 1 acc: test accuracy of the first module's auxiliary head; module K acc: the \
-         network's classifier. Peaks: transient heap memory of one step (activations, graph, \
-         gradients, optimizer temporaries) on the CPU backend; `-` where no step of that kind ran. \
-         Auxiliary heads learn only in local steps (and in global steps with `--aux-weight`), so \
-         under `end-to-end` their accuracy stays near chance.\n",
-    );
-    if several {
-        out.push_str(&format!(
-            "\n## Per seed\n\n|{objective_head} schedule | K | ckpt | seed | final test acc | best test acc (epoch) | images/s | run folder |\n",
-        ));
-        out.push_str(&format!(
-            "|{objective_rule}---|---:|---|---:|---:|---:|---:|---|\n"
-        ));
-        for r in rows {
-            out.push_str(&format!(
-                "|{} `{}` | {} | {} | {} | {:.4} | {:.4} ({}) | {:.0} | {} |\n",
-                objective_cell(&r.objective),
-                r.schedule,
-                r.modules,
-                on_off(r.global_checkpointing),
-                r.seed,
-                r.test_accuracy,
-                r.best_test_accuracy,
-                r.best_epoch,
-                r.images_per_second,
-                r.run_dir,
-            ));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
