@@ -3,7 +3,7 @@
 //! only when the weights grew or diverged, and says so when no update had been made yet.
 
 use burn::module::Module;
-use pgl_core::StepKind;
+use pgl_core::{StepKind, setting};
 
 use crate::error::TrainError;
 use crate::inspect::{BrokenTensor, ParamValues, broken_values, describe_broken, param_values};
@@ -50,8 +50,9 @@ pub(crate) fn explain_non_finite<M: DecoupledModel>(
     let first = *iteration <= 1;
     *hint = match (broken.is_empty(), first) {
         (false, false) => format!(
-            "; {which} are no longer finite ({}): the updates diverged, try a lower --lr",
-            describe_broken(&broken)
+            "; {which} are no longer finite ({}): the updates diverged, try a lower {}",
+            describe_broken(&broken),
+            setting("lr")
         ),
         (false, true) => format!(
             "; {which} were not finite before any update ({}): the initial weights are broken",
@@ -62,8 +63,9 @@ pub(crate) fn explain_non_finite<M: DecoupledModel>(
              cause: look at the data and the objective's settings"
         ),
         (true, false) => format!(
-            "; {which} are still finite (largest magnitude {largest:e}): a lower --lr helps if \
-             that is large, otherwise look at the data and the objective's settings"
+            "; {which} are still finite (largest magnitude {largest:e}): a lower {} helps if \
+             that is large, otherwise look at the data and the objective's settings",
+            setting("lr")
         ),
     };
     error

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use pgl_core::{CoreError, StepKind};
+use pgl_core::{CoreError, StepKind, setting};
 use pgl_data::DataError;
 use thiserror::Error;
 
@@ -51,7 +51,8 @@ pub enum TrainError {
     },
     /// A compiled-in GPU backend could not start on this machine.
     #[error(
-        "backend `{backend}` could not start on this machine: {reason}. Check the GPU driver (wgpu: a Vulkan, Metal or DX12 driver; cuda: NVIDIA driver >= 580 and a CUDA 13 toolkit's NVRTC in CUDA_PATH), or use --backend cpu"
+        "backend `{backend}` could not start on this machine: {reason}. Check the GPU driver (wgpu: a Vulkan, Metal or DX12 driver; cuda: NVIDIA driver >= 580 and a CUDA 13 toolkit's NVRTC in CUDA_PATH), or use {}",
+        setting("backend").with("cpu")
     )]
     BackendUnavailable {
         /// The backend asked for.
@@ -61,7 +62,8 @@ pub enum TrainError {
     },
     /// A device index was given to a backend with a single device.
     #[error(
-        "--device {index}: the `{backend}` backend has a single device; device indices are for wgpu and cuda"
+        "{}: the `{backend}` backend has a single device; device indices are for wgpu and cuda",
+        setting("device").with(index)
     )]
     NoDeviceIndex {
         /// The backend asked for.

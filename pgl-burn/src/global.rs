@@ -15,15 +15,19 @@
 //!
 //! **Finiteness**: every loss of every micro-batch is read back and checked before any update.
 
-use burn::optim::{GradientsAccumulator, ModuleOptimizer};
+use burn::nn::loss::CrossEntropyLoss;
+use burn::optim::GradientsAccumulator;
 use burn::prelude::*;
-use pgl_core::StepKind;
+use pgl_core::objective::LocalObjective;
+use pgl_core::{RunConfig, StepKind};
 
 use crate::activation::Activation;
 use crate::error::TrainError;
+use crate::global_loss::GlobalLoss;
 use crate::model::DecoupledModel;
 use crate::recompute::recomputed_grads;
 use crate::replay::ReplayBuffer;
+use crate::state::ModelState;
 use crate::step::{GradsAndLosses, StepEnv, StepOutcome, non_finite, read_losses};
 
 /// What a global step needs besides the model, its optimizers and the batch.
@@ -45,6 +49,35 @@ pub struct GlobalStepOptions {
     /// The aux losses train the aux heads only: each head reads its module's features
     /// detached, so only the classifier's loss reaches the modules.
     pub aux_detach: bool,
+    /// Backpropagate through the top J modules only (see [`crate::partial`]; `None`: through
+    /// all of them).
+    pub depth: Option<usize>,
+}
+
+impl GlobalStepOptions {
+    /// The global-step settings of `config` (`aux_weight`, `global_lr_scale`,
+    /// `global_microbatch`, `global_checkpointing`, `global_replay`, `global_aux_detach`,
+    /// `global_depth`).
+    pub fn from_config(config: &RunConfig) -> Self {
+        Self {
+            aux_weight: config.aux_weight,
+            lr_scale: config.global_lr_scale,
+            microbatches: config.global_microbatch.unwrap_or(1),
+            recompute: config.global_checkpointing,
+            replay: config.global_replay,
+            aux_detach: config.global_aux_detach,
+            depth: config.global_depth,
+        }
+    }
+
+    /// The loss these options' global step differentiates, with `loss_fn`.
+    pub(crate) fn loss<'a>(&self, loss_fn: &'a CrossEntropyLoss) -> GlobalLoss<'a> {
+        GlobalLoss {
+            loss_fn,
+            aux_weight: self.aux_weight,
+            aux_detach: self.aux_detach,
+        }
+    }
 }
 
 /// The start and length of each of `parts` contiguous micro-batches of a batch of `batch`
@@ -63,6 +96,21 @@ pub fn microbatch_ranges(batch: usize, parts: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// What a global step needs besides the model state and the batch.
+pub(crate) struct GlobalContext<'a, M> {
+    /// The loss function and the step's place and learning rate.
+    pub env: StepEnv<'a>,
+    /// The step's options (already with `aux_weight` 0 for plain end-to-end training).
+    pub options: GlobalStepOptions,
+    /// Modules the backward pass reaches, counted from the top: K for a global step, fewer
+    /// for a partial one (see [`crate::partial`]).
+    pub depth: usize,
+    /// What the bottom modules of a partial global step learn from.
+    pub objective: &'a dyn LocalObjective,
+    /// The gradients to replay in a partial global step's local part.
+    pub replay: Option<&'a ReplayBuffer<M>>,
+}
+
 /// The losses of one end-to-end forward pass.
 pub(crate) struct ForwardLosses {
     /// What the backward pass differentiates: the classifier's loss plus the weighted aux
@@ -74,47 +122,35 @@ pub(crate) struct ForwardLosses {
 }
 
 /// The forward pass of modules `first..K` of `model` on `input` (module `first`'s input; the
-/// images when `first` is 0): the classifier's loss and, when `aux_weight > 0`, the aux
-/// losses of modules `first..K-1`; all read back in one transfer.
+/// images when `first` is 0): the terms of `loss` for those modules, read back in one
+/// transfer.
 pub(crate) fn forward_losses<M: DecoupledModel>(
     model: &M,
     first: usize,
-    input: Activation,
-    labels: Tensor<1, Int>,
-    env: StepEnv<'_>,
-    options: GlobalStepOptions,
+    (input, labels): (Activation, Tensor<1, Int>),
+    loss: GlobalLoss<'_>,
 ) -> ForwardLosses {
     let modules = model.num_modules();
-    let aux_weight = options.aux_weight;
     let mut x = input;
-    let mut aux_losses = Vec::new();
+    let mut terms = Vec::new();
     for k in first..modules {
         x = model.forward_module(k, x);
-        if aux_weight > 0.0 && k + 1 < modules {
-            let features = if options.aux_detach {
-                x.clone().detach()
-            } else {
-                x.clone()
-            };
-            aux_losses.push(env.loss_fn.forward(model.head(k, features), labels.clone()));
+        if let Some(term) = loss.head_loss(model, k, &x, &labels) {
+            terms.push((k, term));
         }
     }
-    let classifier_loss = env.loss_fn.forward(model.head(modules - 1, x), labels);
-    let mut total = classifier_loss.clone();
-    for aux in &aux_losses {
-        total = total + aux.clone() * (aux_weight as f32);
+    // The classifier's term first, then the aux terms in module order (as the sum has always
+    // been formed: the order of a float sum is part of the result).
+    let (_, classifier) = terms.last().expect("the classifier's loss").clone();
+    let mut total = classifier;
+    for (k, term) in &terms[..terms.len() - 1] {
+        total = total + term.clone() * loss.weight(*k, modules);
     }
-    // The aux losses (when used) in module order, then the classifier's: one read-back.
-    let mut reported: Vec<Tensor<1>> = aux_losses.into_iter().map(|l| l.detach()).collect();
-    reported.push(classifier_loss.detach());
-    let read = read_losses(reported);
+    let read = read_losses(terms.iter().map(|(_, t)| t.clone().detach()).collect());
     let mut values: Vec<Option<f32>> = vec![None; modules];
-    if aux_weight > 0.0 {
-        for (slot, v) in values[first..].iter_mut().zip(&read) {
-            *slot = Some(*v);
-        }
+    for ((k, _), value) in terms.iter().zip(read) {
+        values[*k] = Some(value);
     }
-    values[modules - 1] = read.last().copied();
     ForwardLosses { total, values }
 }
 
@@ -133,16 +169,14 @@ pub(crate) fn first_non_finite(values: &[Option<f32>], env: StepEnv<'_>) -> Opti
 pub(crate) type GlobalDone<M> = (StepOutcome, Option<ReplayBuffer<M>>);
 
 /// A global step (see the module documentation): every loss is checked before any update;
-/// on a non-finite one the model comes back unchanged with the error.
+/// on a non-finite one the state comes back unchanged with the error.
 pub(crate) fn global_step<M: DecoupledModel>(
-    mut model: M,
-    optimizers: &mut [ModuleOptimizer],
-    images: Activation,
-    labels: Tensor<1, Int>,
-    env: StepEnv<'_>,
-    options: GlobalStepOptions,
-) -> (M, Result<GlobalDone<M>, TrainError>) {
-    let modules = model.num_modules();
+    mut state: ModelState<M>,
+    (images, labels): (Activation, Tensor<1, Int>),
+    cx: &GlobalContext<'_, M>,
+) -> (ModelState<M>, Result<GlobalDone<M>, TrainError>) {
+    let (env, options) = (cx.env, cx.options);
+    let modules = state.num_modules();
     let batch = images.batch_size();
     let ranges = microbatch_ranges(batch, options.microbatches);
     let whole = ranges.len() == 1;
@@ -155,24 +189,24 @@ pub(crate) fn global_step<M: DecoupledModel>(
     };
     let mut sums: Vec<Option<f64>> = vec![None; modules];
     for &(start, len) in &ranges {
-        let (part_images, part_labels, scale) = if whole {
-            (images.clone(), labels.clone(), None)
+        let (part, scale) = if whole {
+            ((images.clone(), labels.clone()), None)
         } else {
             let share = len as f32 / batch as f32;
             let part_labels = labels.clone().narrow(0, start, len);
-            (images.narrow_batch(start, len), part_labels, Some(share))
+            ((images.narrow_batch(start, len), part_labels), Some(share))
         };
-        let (returned, result) = batch_grads(model, part_images, part_labels, env, options, scale);
-        model = returned;
+        let (model, result) = batch_grads(state.model, part, cx, scale);
+        state.model = model;
         let (grads, values) = match result {
             Ok(done) => done,
-            Err(error) => return (model, Err(error)),
+            Err(error) => return (state, Err(error)),
         };
         if whole {
             whole_grads = Some(grads);
         } else {
             for (accumulator, grads) in accumulators.iter_mut().zip(grads) {
-                accumulator.accumulate(&model, grads);
+                accumulator.accumulate(&state.model, grads);
             }
         }
         let share = len as f64 / batch as f64;
@@ -182,40 +216,30 @@ pub(crate) fn global_step<M: DecoupledModel>(
             }
         }
     }
-    let lr = env.at.lr * options.lr_scale;
     let module_grads: Vec<_> =
         whole_grads.unwrap_or_else(|| accumulators.iter_mut().map(|a| a.grads()).collect());
     let replay = (options.replay > 0.0)
-        .then(|| ReplayBuffer::capture(&model, &module_grads, options.replay));
-    for (optimizer, grads) in optimizers.iter_mut().zip(module_grads) {
-        model = optimizer.step(lr, model, grads);
-    }
+        .then(|| ReplayBuffer::capture(&state.model, &module_grads, options.replay));
+    let state = state.apply_global(0, env.at.lr * options.lr_scale, module_grads);
     let module_losses: Vec<Option<f32>> = sums.into_iter().map(|s| s.map(|s| s as f32)).collect();
-    let outcome = StepOutcome {
-        kind: StepKind::Global,
-        loss: module_losses[modules - 1].expect("the classifier's loss"),
-        module_losses,
-    };
-    (model, Ok((outcome, replay)))
+    (state, Ok((StepOutcome::global(module_losses), replay)))
 }
 
-/// Every module's gradients of the (micro-)batch `images` (of its losses times `scale` when
-/// given) and every module's loss: by one end-to-end backward, or with module-boundary
-/// recomputation when [`GlobalStepOptions::recompute`] is set.
+/// Every module's gradients of the (micro-)batch (of its losses times `scale` when given) and
+/// every module's loss: by one end-to-end backward, or with module-boundary recomputation
+/// when [`GlobalStepOptions::recompute`] is set.
 fn batch_grads<M: DecoupledModel>(
     model: M,
-    images: Activation,
-    labels: Tensor<1, Int>,
-    env: StepEnv<'_>,
-    options: GlobalStepOptions,
+    batch: (Activation, Tensor<1, Int>),
+    cx: &GlobalContext<'_, M>,
     scale: Option<f32>,
 ) -> (M, Result<GradsAndLosses, TrainError>) {
-    if options.recompute {
-        let aux = (options.aux_weight, options.aux_detach);
-        return recomputed_grads(model, images, labels, env, aux, scale);
+    let loss = cx.options.loss(cx.env.loss_fn);
+    if cx.options.recompute {
+        return recomputed_grads(model, batch, loss, cx.env.at, scale);
     }
-    let pass = forward_losses(&model, 0, images, labels, env, options);
-    if let Some(error) = first_non_finite(&pass.values, env) {
+    let pass = forward_losses(&model, 0, batch, loss);
+    if let Some(error) = first_non_finite(&pass.values, cx.env) {
         return (model, Err(error));
     }
     let total = match scale {

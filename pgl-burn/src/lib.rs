@@ -1,7 +1,8 @@
 //! The **pgl** training engine on [Burn](https://burn.dev) 0.22.
 //!
 //! - [`model`]: the [`DecoupledModel`] trait: K modules, an auxiliary head after each of the
-//!   first K-1 modules and the network's classifier after module K.
+//!   first K-1 modules and the network's classifier after module K; [`staged`]:
+//!   [`StagedNet`], a `DecoupledModel` of the user's own Burn modules ([`Stage`]).
 //! - [`activation`]: [`Activation`], the flat or spatial tensor that flows between modules.
 //! - [`trainer`]: [`Trainer`], which executes the local and global steps a
 //!   [`GuidanceSchedule`](pgl_core::GuidanceSchedule) chooses, one optimizer per module;
@@ -28,10 +29,12 @@ pub mod error;
 pub mod eval;
 pub mod export;
 pub mod global;
+mod global_loss;
 pub mod head;
 pub mod inspect;
 pub mod interrupt;
 pub mod kernels;
+mod local_steps;
 pub mod memory;
 pub mod model;
 pub mod objective;
@@ -40,8 +43,11 @@ pub mod partial;
 pub mod pipeline;
 pub mod progress;
 pub mod recompute;
+pub mod reference;
 pub mod replay;
 pub mod settings;
+pub mod staged;
+mod state;
 pub mod step;
 pub mod trainer;
 
@@ -57,6 +63,7 @@ pub use model::{ConvInit, DecoupledModel};
 pub use optim::OptimizerSettings;
 pub use progress::{TrainerProgress, TrainerState};
 pub use settings::TrainSettings;
+pub use staged::{Stage, StagedNet};
 pub use step::StepOutcome;
 pub use trainer::Trainer;
 

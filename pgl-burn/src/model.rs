@@ -61,6 +61,13 @@ pub trait DecoupledModel: Module + Sized {
         ConvInit::Default
     }
 
+    /// The PyTorch reference model this network is, with the names its weights have there
+    /// (what `--names pytorch` exports and an import recognises); `None` (the default) when
+    /// the reference defines no such model.
+    fn pytorch_reference(&self) -> Option<&'static crate::reference::Reference> {
+        None
+    }
+
     /// The network's logits: every module in order, then the classifier.
     fn forward(&self, input: Activation) -> Tensor<2> {
         let last = self.num_modules() - 1;

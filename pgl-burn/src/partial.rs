@@ -10,63 +10,63 @@
 //! boundaries, so it is a global step in every share and table (for J ≥ 2; J = 1 is a local
 //! step with the global step's optimizer settings).
 
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
-use pgl_core::StepKind;
 
 use crate::activation::Activation;
 use crate::error::TrainError;
-use crate::global::{GlobalDone, GlobalStepOptions, first_non_finite, forward_losses};
+use crate::global::{GlobalContext, GlobalDone, first_non_finite, forward_losses};
 use crate::model::DecoupledModel;
 use crate::replay::ReplayBuffer;
-use crate::step::{LocalObjectivePass, ModuleSpan, StepEnv, StepOutcome, local_pass};
+use crate::state::ModelState;
+use crate::step::{LocalBatch, LocalContext, ModuleSpan, StepOutcome, local_pass};
 
-/// A partial global step (see the module documentation). `optimizers` are the local
-/// optimizers of the bottom K-J modules and the global-step optimizers of the top J (the same
-/// ones with a shared optimizer). Every loss is checked before the update it drives; on a
-/// non-finite one the model comes back with the updates made before it and the error.
+/// A partial global step of the top `cx.depth` modules (see the module documentation): the
+/// bottom K-J modules learn with their local optimizers, the top J with the global step's
+/// (the same ones with a shared optimizer). Every loss is checked before the update it drives;
+/// on a non-finite one the state comes back with the updates made before it and the error.
 pub(crate) fn partial_global_step<M: DecoupledModel>(
-    model: M,
-    optimizers: (&mut [ModuleOptimizer], &mut [ModuleOptimizer]),
-    local: LocalObjectivePass<'_, M>,
-    images: Activation,
-    labels: Tensor<1, Int>,
-    env: StepEnv<'_>,
-    options: GlobalStepOptions,
-) -> (M, Result<GlobalDone<M>, TrainError>) {
-    let (bottom, top) = optimizers;
-    let modules = model.num_modules();
-    let first = bottom.len();
-    let span = ModuleSpan {
-        first: 0,
-        total: modules,
+    state: ModelState<M>,
+    (images, labels): (Activation, Tensor<1, Int>),
+    cx: &GlobalContext<'_, M>,
+) -> (ModelState<M>, Result<GlobalDone<M>, TrainError>) {
+    let (env, options) = (cx.env, cx.options);
+    let modules = state.num_modules();
+    let first = modules - cx.depth;
+    let targets = state.heads.needs_images().then(|| images.clone());
+    let batch = LocalBatch {
+        input: images,
+        labels: &labels,
+        images: targets.as_ref(),
     };
-    // `local_pass` runs one module per optimizer it is given: the bottom K-J.
-    let (mut model, pass) = local_pass(model, bottom, local, images, &labels, env, span, None);
+    let local = LocalContext {
+        objective: cx.objective,
+        replay: cx.replay,
+        env,
+        span: ModuleSpan {
+            first: 0,
+            count: first,
+            total: modules,
+        },
+    };
+    let (state, pass) = local_pass(state, batch, &local, None);
     let pass = match pass {
         Ok(pass) => pass,
-        Err(error) => return (model, Err(error)),
+        Err(error) => return (state, Err(error)),
     };
-    let forward = forward_losses(&model, first, pass.output, labels, env, options);
+    let loss = options.loss(env.loss_fn);
+    let forward = forward_losses(&state.model, first, (pass.output, labels), loss);
     if let Some(error) = first_non_finite(&forward.values, env) {
-        return (model, Err(error));
+        return (state, Err(error));
     }
     let mut grads = forward.total.backward();
     let top_grads: Vec<GradientsParams> = (first..modules)
-        .map(|k| model.module_grads(k, &mut grads))
+        .map(|k| state.model.module_grads(k, &mut grads))
         .collect();
-    let replay =
-        (options.replay > 0.0).then(|| ReplayBuffer::capture(&model, &top_grads, options.replay));
-    let lr = env.at.lr * options.lr_scale;
-    for (optimizer, grads) in top.iter_mut().zip(top_grads) {
-        model = optimizer.step(lr, model, grads);
-    }
+    let replay = (options.replay > 0.0)
+        .then(|| ReplayBuffer::capture(&state.model, &top_grads, options.replay));
+    let state = state.apply_global(first, env.at.lr * options.lr_scale, top_grads);
     let mut module_losses: Vec<Option<f32>> = pass.losses.into_iter().map(Some).collect();
     module_losses.extend_from_slice(&forward.values[first..]);
-    let outcome = StepOutcome {
-        kind: StepKind::Global,
-        loss: module_losses[modules - 1].expect("the classifier's loss"),
-        module_losses,
-    };
-    (model, Ok((outcome, replay)))
+    (state, Ok((StepOutcome::global(module_losses), replay)))
 }

@@ -86,9 +86,10 @@ impl RunRecord {
 
     /// The step that batch `batch_index` (0-based) of `epoch` (0-based, `batches_in_epoch`
     /// batches) gets: the guidance `schedule` decides its kind from the run's clock and recent
-    /// losses, the settings' learning-rate schedule scales the base rate.
+    /// losses, the settings' learning-rate schedule scales the base rate. Advances the run's
+    /// clock (the one place it moves): the step is then iteration `at.iteration`.
     pub fn next_step(
-        &self,
+        &mut self,
         schedule: &mut dyn GuidanceSchedule,
         settings: &TrainSettings,
         (epoch, batch_index, batches_in_epoch): (u64, u64, u64),
@@ -118,6 +119,7 @@ impl RunRecord {
             batch: batch_index + 1,
             lr: settings.lr * factor,
         };
+        self.iteration += 1;
         (kind, at)
     }
 
@@ -219,10 +221,16 @@ mod tests {
         let (mut locals, mut globals) = (0, 0);
         for epoch in 0..2 {
             for batch in 0..5 {
+                let iteration = record.iteration;
                 let (kind, at) = record.next_step(&mut *schedule, &settings, (epoch, batch, 5));
+                assert_eq!(
+                    record.iteration,
+                    iteration + 1,
+                    "next_step advances the clock"
+                );
                 let clock = LrContext {
                     epoch,
-                    iteration: record.iteration,
+                    iteration,
                     iteration_in_epoch: batch,
                     iterations_per_epoch: 5,
                     total_epochs: 2,
@@ -235,10 +243,9 @@ mod tests {
                     StepKind::Local => {
                         locals += 1;
                         assert_eq!(at.lr, 0.1 * cosine.factor(&clock));
-                        assert!(record.iteration == 0 || at.lr < 0.1);
+                        assert!(iteration == 0 || at.lr < 0.1);
                     }
                 }
-                record.iteration += 1;
             }
         }
         assert_eq!((locals, globals), (5, 5));

@@ -24,8 +24,9 @@ use burn::tensor::Shape;
 
 use crate::activation::Activation;
 use crate::error::TrainError;
+use crate::global_loss::GlobalLoss;
 use crate::model::DecoupledModel;
-use crate::step::{GradsAndLosses, StepEnv, non_finite};
+use crate::step::{GradsAndLosses, StepAt, non_finite};
 use pgl_core::StepKind;
 
 /// Every module's gradients of a global step and every module's loss (`None` for aux heads
@@ -34,10 +35,9 @@ use pgl_core::StepKind;
 /// The model's buffers (running statistics) end as one plain forward pass leaves them.
 pub(crate) fn recomputed_grads<M: DecoupledModel>(
     model: M,
-    images: Activation,
-    labels: Tensor<1, Int>,
-    env: StepEnv<'_>,
-    (aux_weight, aux_detach): (f64, bool),
+    (images, labels): (Activation, Tensor<1, Int>),
+    global_loss: GlobalLoss<'_>,
+    at: StepAt,
     scale: Option<f32>,
 ) -> (M, Result<GradsAndLosses, TrainError>) {
     let modules = model.num_modules();
@@ -63,20 +63,11 @@ pub(crate) fn recomputed_grads<M: DecoupledModel>(
         let input = inputs.pop().expect("one input per module");
         let input = if k > 0 { input.require_grad() } else { input };
         let features = model.forward_module(k, input.clone());
-        let last = k + 1 == modules;
-        let head_loss = (last || aux_weight > 0.0).then(|| {
-            let head_input = if aux_detach && !last {
-                features.clone().detach()
-            } else {
-                features.clone()
-            };
-            env.loss_fn
-                .forward(model.head(k, head_input), labels.clone())
-        });
+        let head_loss = global_loss.head_loss(&model, k, &features, &labels);
         if let Some(loss) = &head_loss {
             let value = loss.clone().into_scalar::<f32>();
             if !value.is_finite() {
-                let error = non_finite(value, StepKind::Global, k, modules, env.at);
+                let error = non_finite(value, StepKind::Global, k, modules, at);
                 return (buffers.restore(model), Err(error));
             }
             losses[k] = Some(value);
@@ -88,7 +79,9 @@ pub(crate) fn recomputed_grads<M: DecoupledModel>(
         let objective = match (upstream.take(), head_loss) {
             (None, Some(loss)) => loss,
             (Some(gradient), None) => features.dot(gradient),
-            (Some(gradient), Some(aux)) => features.dot(gradient) + aux * (aux_weight as f32),
+            (Some(gradient), Some(aux)) => {
+                features.dot(gradient) + aux * global_loss.weight(k, modules)
+            }
             (None, None) => unreachable!("the last module always has the classifier's loss"),
         };
         let mut grads = objective.backward();

@@ -30,23 +30,11 @@ pub struct TrainSettings {
     pub lr_schedule: Box<dyn LrSchedule>,
     /// The optimizer every module gets.
     pub optimizer: OptimizerSettings,
-    /// Weight of the auxiliary losses added to a global step's loss (0: none).
-    pub aux_weight: f64,
-    /// Global steps use the learning rate times this factor.
-    pub global_lr_scale: f64,
-    /// β of global-gradient replay (see [`crate::replay`]; 0: off).
-    pub global_replay: f64,
-    /// Global steps backpropagate through the top J modules only (see [`crate::partial`];
-    /// `None`: through all of them).
-    pub global_depth: Option<usize>,
-    /// Global steps' aux losses train the aux heads only (features detached before the heads).
-    pub global_aux_detach: bool,
+    /// How global steps run: aux weight, learning-rate scale, micro-batches, recomputation,
+    /// replay, depth (held once, handed to every global step as it is).
+    pub global: GlobalStepOptions,
     /// An extra factor of local steps' learning rate (`None`: none).
     pub local_lr_schedule: Option<Box<dyn LrSchedule>>,
-    /// Micro-batches per global step (`None`: the whole batch in one pass).
-    pub global_microbatch: Option<usize>,
-    /// Global steps recompute activations at module boundaries (see [`crate::recompute`]).
-    pub global_checkpointing: bool,
     /// Mini-batch size.
     pub batch_size: usize,
     /// Batch size of evaluation.
@@ -85,25 +73,31 @@ impl TrainSettings {
     /// binary cross-entropy reconstruction
     /// [`with_input_normalization`](Self::with_input_normalization).
     pub fn from_config(config: &RunConfig) -> Result<Self, CoreError> {
+        let lr_schedules = LrScheduleRegistry::with_builtins();
+        Self::from_config_with(config, &lr_schedules, &ObjectiveRegistry::with_builtins())
+    }
+
+    /// [`from_config`](Self::from_config) with the learning-rate schedules and local
+    /// objectives of `lr_schedules` and `objectives` (the built-ins and a program's own): each
+    /// spec of `config` is built once, here.
+    pub fn from_config_with(
+        config: &RunConfig,
+        lr_schedules: &LrScheduleRegistry,
+        objectives: &ObjectiveRegistry,
+    ) -> Result<Self, CoreError> {
         Ok(Self {
             lr: config.lr,
-            lr_schedule: LrScheduleRegistry::with_builtins().build(&config.lr_schedule)?,
-            local_objective: ObjectiveRegistry::with_builtins().build(&config.local_objective)?,
+            lr_schedule: lr_schedules.build(&config.lr_schedule)?,
+            local_objective: objectives.build(&config.local_objective)?,
             input_shape: None,
             input_normalization: None,
             optimizer: OptimizerSettings::from_config(config),
-            aux_weight: config.aux_weight,
-            global_lr_scale: config.global_lr_scale,
-            global_replay: config.global_replay,
-            global_depth: config.global_depth,
-            global_aux_detach: config.global_aux_detach,
+            global: GlobalStepOptions::from_config(config),
             local_lr_schedule: config
                 .local_lr_schedule
                 .as_deref()
-                .map(|spec| LrScheduleRegistry::with_builtins().build(spec))
+                .map(|spec| lr_schedules.build(spec))
                 .transpose()?,
-            global_microbatch: config.global_microbatch,
-            global_checkpointing: config.global_checkpointing,
             batch_size: config.batch_size,
             eval_batch_size: config.batch_size.max(256),
             epochs: config.epochs,
@@ -155,7 +149,7 @@ impl TrainSettings {
 
     /// `global_depth` is at most K and runs whole-batch, uncheckpointed global steps.
     fn check_global_depth(&self, modules: usize) -> Result<(), TrainError> {
-        let Some(depth) = self.global_depth else {
+        let Some(depth) = self.global.depth else {
             return Ok(());
         };
         let value = depth.to_string();
@@ -163,24 +157,12 @@ impl TrainSettings {
             let expected = format!("an integer in [1, {modules}] (the model's K)");
             return Err(invalid("global_depth", value, &expected));
         }
-        if self.global_microbatch.is_some_and(|m| m > 1) || self.global_checkpointing {
+        if self.global.microbatches > 1 || self.global.recompute {
             let expected = "no global_microbatch or global_checkpointing: partial global \
                             steps run whole-batch, plain backward passes";
             return Err(invalid("global_depth", value, expected));
         }
         Ok(())
-    }
-
-    /// What a global step needs to know beyond the model, its optimizers and the batch.
-    pub(crate) fn global_step_options(&self) -> GlobalStepOptions {
-        GlobalStepOptions {
-            aux_weight: self.aux_weight,
-            lr_scale: self.global_lr_scale,
-            microbatches: self.global_microbatch.unwrap_or(1),
-            recompute: self.global_checkpointing,
-            replay: self.global_replay,
-            aux_detach: self.global_aux_detach,
-        }
     }
 
     /// The same settings with the local objective `local_objective`.
@@ -252,17 +234,11 @@ impl fmt::Debug for TrainSettings {
             .field("input_shape", &self.input_shape)
             .field("input_normalization", &self.input_normalization)
             .field("optimizer", &self.optimizer)
-            .field("aux_weight", &self.aux_weight)
-            .field("global_lr_scale", &self.global_lr_scale)
-            .field("global_replay", &self.global_replay)
-            .field("global_depth", &self.global_depth)
-            .field("global_aux_detach", &self.global_aux_detach)
+            .field("global", &self.global)
             .field(
                 "local_lr_schedule",
                 &self.local_lr_schedule.as_ref().map(|s| s.spec()),
             )
-            .field("global_microbatch", &self.global_microbatch)
-            .field("global_checkpointing", &self.global_checkpointing)
             .field("batch_size", &self.batch_size)
             .field("eval_batch_size", &self.eval_batch_size)
             .field("epochs", &self.epochs)

@@ -19,7 +19,6 @@
 use std::time::Instant;
 
 use burn::nn::loss::CrossEntropyLoss;
-use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use burn::tensor::Gradients;
 use pgl_core::StepKind;
@@ -28,8 +27,9 @@ use pgl_core::objective::{LocalObjective, ObjectiveWeights};
 use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
-use crate::objective::{LocalTargets, ObjectiveHeads, module_loss};
+use crate::objective::{LocalTargets, ModuleLoss, ObjectiveHeads, module_loss};
 use crate::replay::ReplayBuffer;
+use crate::state::ModelState;
 
 /// What one training step did.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +41,31 @@ pub struct StepOutcome {
     /// Loss of each module's head on the batch; `None` for aux heads a global step did not
     /// evaluate (when `aux_weight` is 0). The last entry is the classifier's.
     pub module_losses: Vec<Option<f32>>,
+}
+
+impl StepOutcome {
+    /// A local step's outcome from every module's loss, in module order.
+    pub(crate) fn local(losses: Vec<f32>) -> Self {
+        Self {
+            kind: StepKind::Local,
+            loss: *losses.last().expect("at least one module"),
+            module_losses: losses.into_iter().map(Some).collect(),
+        }
+    }
+
+    /// A global step's outcome from every module's loss (`None` for aux heads it did not
+    /// evaluate), in module order; the last is the classifier's.
+    pub(crate) fn global(module_losses: Vec<Option<f32>>) -> Self {
+        Self {
+            kind: StepKind::Global,
+            loss: module_losses
+                .last()
+                .copied()
+                .flatten()
+                .expect("the classifier's loss"),
+            module_losses,
+        }
+    }
 }
 
 /// Where a step stands in the run (every count starts at 1, as error messages say it) and
@@ -57,7 +82,7 @@ pub(crate) struct StepAt {
     pub lr: f64,
 }
 
-/// What a step needs besides the model, its optimizers and the batch.
+/// What every step needs besides the model state and the batch.
 #[derive(Clone, Copy)]
 pub(crate) struct StepEnv<'a> {
     /// The loss of every head.
@@ -66,14 +91,29 @@ pub(crate) struct StepEnv<'a> {
     pub at: StepAt,
 }
 
-/// The modules a local pass covers: `count` modules starting at `first` (0-based) of a network
-/// of `total` modules. A pipeline worker covers a contiguous part; a sequential step all.
+/// The modules a local pass trains: the first `count` modules of the model it is given, which
+/// are modules `first..first + count` (0-based) of a network of `total` modules. A pipeline
+/// worker covers its group, a sequential step all modules, a partial global step the bottom
+/// ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ModuleSpan {
     /// Index of the first module in the whole network.
     pub first: usize,
+    /// Number of modules the pass trains.
+    pub count: usize,
     /// Number of modules of the whole network.
     pub total: usize,
+}
+
+impl ModuleSpan {
+    /// Every module of a network of `modules` modules.
+    pub fn whole(modules: usize) -> Self {
+        Self {
+            first: 0,
+            count: modules,
+            total: modules,
+        }
+    }
 }
 
 /// The [`TrainError::NonFiniteLoss`] of `value`, the loss of module `module` (0-based, in a
@@ -132,8 +172,9 @@ pub fn local_module_backward<M: DecoupledModel>(
         weights: ObjectiveWeights::CE,
         temperature: 0.0,
         heads: &ObjectiveHeads::none(),
+        loss_fn,
     };
-    module_backward(model, k, input, targets, objective, loss_fn)
+    module_backward(model, k, input, targets, objective)
 }
 
 /// [`local_module_backward`] with a local objective: module `k` (of the whole network `model`)
@@ -153,17 +194,19 @@ pub fn local_module_backward_with<M: DecoupledModel>(
         weights: objective.weights(k, model.num_modules()),
         temperature: objective.temperature(),
         heads,
+        loss_fn,
     };
-    module_backward(model, k, input, targets, module, loss_fn)
+    module_backward(model, k, input, targets, module)
 }
 
-/// Module k's weights, contrastive temperature, and the heads it is computed with.
+/// Module k's weights and contrastive temperature, the heads and loss it is computed with.
 #[derive(Clone, Copy)]
 struct ModuleObjective<'a> {
     weights: ObjectiveWeights,
     temperature: f64,
     /// The extra heads of every module of the model (or group) `k` indexes.
     heads: &'a ObjectiveHeads,
+    loss_fn: &'a CrossEntropyLoss,
 }
 
 fn module_backward<M: DecoupledModel>(
@@ -172,21 +215,16 @@ fn module_backward<M: DecoupledModel>(
     input: Activation,
     targets: LocalTargets<'_>,
     objective: ModuleObjective<'_>,
-    loss_fn: &CrossEntropyLoss,
 ) -> ModuleBackward {
     let features = model.forward_module(k, input);
     let output = features.clone().detach();
-    let heads = objective.heads.module(k);
-    let loss = module_loss(
-        model,
-        heads,
-        k,
-        objective.weights,
-        objective.temperature,
-        features,
-        targets,
-        loss_fn,
-    );
+    let terms = ModuleLoss {
+        weights: objective.weights,
+        temperature: objective.temperature,
+        heads: objective.heads.module(k),
+        loss_fn: objective.loss_fn,
+    };
+    let loss = module_loss(model, k, features, targets, &terms);
     // Reading the value waits for the module's forward work to finish.
     let value = loss.clone().into_scalar::<f32>();
     let grads = value.is_finite().then(|| loss.backward());
@@ -205,66 +243,72 @@ pub(crate) struct LocalPass {
     pub losses: Vec<f32>,
 }
 
-/// What every module of a local pass learns from: the run's local objective, the extra heads
-/// of the pass's modules, the network's input images when a decoder needs them (a pipeline
-/// group after the first gets activations as its input, not the images), and the gradients
-/// the latest global step left to replay.
-pub(crate) struct LocalObjectivePass<'a, M> {
+/// A batch as a local pass sees it.
+pub(crate) struct LocalBatch<'a> {
+    /// The input of the pass's first module: the images, or (in a pipeline group after the
+    /// first, or above a partial global step's local part) a detached activation.
+    pub input: Activation,
+    /// Class labels `[batch]`.
+    pub labels: &'a Tensor<1, Int>,
+    /// The network's input images, when a module's decoder reconstructs them.
+    pub images: Option<&'a Activation>,
+}
+
+/// What every module of a local pass learns from besides its batch: the run's local
+/// objective, the gradients the latest global step left to replay, where the step stands, and
+/// which modules the pass trains.
+pub(crate) struct LocalContext<'a, M> {
     /// The run's local objective.
     pub objective: &'a dyn LocalObjective,
-    /// The extra heads of the pass's modules (stepped by their modules' optimizers).
-    pub heads: &'a mut ObjectiveHeads,
-    /// The input images of the batch (`None` when no module of the pass has a decoder).
-    pub images: Option<&'a Activation>,
     /// Global gradients added to every module's local gradients (shaped like the pass's
     /// model; `None`: replay off or no global step yet). See [`crate::replay`].
     pub replay: Option<&'a ReplayBuffer<M>>,
+    /// The loss function and the step's place and learning rate.
+    pub env: StepEnv<'a>,
+    /// The modules the pass trains.
+    pub span: ModuleSpan,
 }
 
-/// The local-step work of every module of `model`, in order: forward on the detached output
-/// of the previous module, its local objective's loss, a finiteness check, `backward()` at
-/// once, a step of that module's optimizer (over the module, its head and its extra heads).
-/// Records each module's wall-clock seconds into `timings` when given (the loss read-back
-/// makes them cover the module's work). Always hands the model back; on a non-finite loss it
-/// holds every update made before that module's.
-#[allow(clippy::too_many_arguments)]
+/// The local-step work of the first `cx.span.count` modules of `state`, in order: forward on
+/// the detached output of the previous module, its local objective's loss, a finiteness check,
+/// `backward()` at once, a step of that module's optimizer (over the module, its head and its
+/// extra heads). Records each module's wall-clock seconds into `timings` when given (the loss
+/// read-back makes them cover the module's work). Always hands the state back; on a
+/// non-finite loss it holds every update made before that module's.
 pub(crate) fn local_pass<M: DecoupledModel>(
-    mut model: M,
-    optimizers: &mut [ModuleOptimizer],
-    local: LocalObjectivePass<'_, M>,
-    images: Activation,
-    labels: &Tensor<1, Int>,
-    env: StepEnv<'_>,
-    span: ModuleSpan,
+    mut state: ModelState<M>,
+    batch: LocalBatch<'_>,
+    cx: &LocalContext<'_, M>,
     mut timings: Option<&mut Vec<f64>>,
-) -> (M, Result<LocalPass, TrainError>) {
-    let modules = model.num_modules();
-    let mut losses = Vec::with_capacity(modules);
-    let mut input = images;
+) -> (ModelState<M>, Result<LocalPass, TrainError>) {
+    let (span, at) = (cx.span, cx.env.at);
+    let mut losses = Vec::with_capacity(span.count);
+    let mut input = batch.input;
     let targets = LocalTargets {
-        labels,
-        images: local.images,
+        labels: batch.labels,
+        images: batch.images,
     };
-    let temperature = local.objective.temperature();
-    for (k, optimizer) in optimizers.iter_mut().enumerate().take(modules) {
+    for k in 0..span.count {
         let started = Instant::now();
         let objective = ModuleObjective {
-            weights: local.objective.weights(span.first + k, span.total),
-            temperature,
-            heads: &*local.heads,
+            weights: cx.objective.weights(span.first + k, span.total),
+            temperature: cx.objective.temperature(),
+            heads: &state.heads,
+            loss_fn: cx.env.loss_fn,
         };
-        let backward = module_backward(&model, k, input, targets, objective, env.loss_fn);
+        let backward = module_backward(&state.model, k, input, targets, objective);
         let Some(mut grads) = backward.grads else {
             let module = span.first + k;
-            let error = non_finite(backward.loss, StepKind::Local, module, span.total, env.at);
-            return (model, Err(error));
+            let error = non_finite(backward.loss, StepKind::Local, module, span.total, at);
+            return (state, Err(error));
         };
-        let mut module_grads = model.module_grads(k, &mut grads);
-        if let Some(replay) = local.replay {
+        let mut module_grads = state.model.module_grads(k, &mut grads);
+        if let Some(replay) = cx.replay {
             replay.add_to(&mut module_grads);
         }
-        model = optimizer.step(env.at.lr, model, module_grads);
-        local.heads.step(k, optimizer, env.at.lr, &mut grads);
+        let optimizer = &mut state.optimizers[k];
+        state.model = optimizer.step(at.lr, state.model, module_grads);
+        state.heads.step(k, optimizer, at.lr, &mut grads);
         if let Some(timings) = timings.as_deref_mut() {
             timings.push(started.elapsed().as_secs_f64());
         }
@@ -275,42 +319,25 @@ pub(crate) fn local_pass<M: DecoupledModel>(
         output: input,
         losses,
     };
-    (model, Ok(pass))
+    (state, Ok(pass))
 }
 
-/// A local step over the whole network: [`local_pass`] over every module, adding `replay`'s
-/// gradients to the local ones when given.
-#[allow(clippy::too_many_arguments)]
+/// A local step over the whole network on `images` and `labels`: [`local_pass`] over every
+/// module (`cx.span` covers them all), timing every module into `timings`.
 pub(crate) fn local_step<M: DecoupledModel>(
-    model: M,
-    optimizers: &mut [ModuleOptimizer],
-    objective: &dyn LocalObjective,
-    heads: &mut ObjectiveHeads,
-    replay: Option<&ReplayBuffer<M>>,
-    images: Activation,
-    labels: &Tensor<1, Int>,
-    env: StepEnv<'_>,
+    state: ModelState<M>,
+    (images, labels): (Activation, Tensor<1, Int>),
+    cx: &LocalContext<'_, M>,
     timings: &mut Vec<f64>,
-) -> (M, Result<StepOutcome, TrainError>) {
-    let span = ModuleSpan {
-        first: 0,
-        total: model.num_modules(),
-    };
-    let targets = heads.needs_images().then(|| images.clone());
-    let local = LocalObjectivePass {
-        objective,
-        heads,
+) -> (ModelState<M>, Result<StepOutcome, TrainError>) {
+    let targets = state.heads.needs_images().then(|| images.clone());
+    let batch = LocalBatch {
+        input: images,
+        labels: &labels,
         images: targets.as_ref(),
-        replay,
     };
-    let timings = Some(timings);
-    let (model, pass) = local_pass(model, optimizers, local, images, labels, env, span, timings);
-    let outcome = pass.map(|pass| StepOutcome {
-        kind: StepKind::Local,
-        loss: *pass.losses.last().expect("at least one module"),
-        module_losses: pass.losses.into_iter().map(Some).collect(),
-    });
-    (model, outcome)
+    let (state, pass) = local_pass(state, batch, cx, Some(timings));
+    (state, pass.map(|pass| StepOutcome::local(pass.losses)))
 }
 
 /// Every module's gradients and every module's loss (`None` for aux heads not evaluated; the

@@ -3,43 +3,43 @@
 //! delegates the rest: the steps themselves to [`step`], pipelined local steps
 //! to [`pipeline`](crate::pipeline), epoch bookkeeping and metrics to [`epoch`](crate::epoch).
 
-use std::thread::Scope;
 use std::time::Instant;
 
 use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use pgl_core::{EpochMetrics, EventSink, GuidanceSchedule, StepKind, TrainEvent};
-use pgl_data::loader::{receive, spawn_batches};
-use pgl_data::{Batch, DatasetSplits, EpochPlan, ImageDataset, LoaderStats};
 
-use crate::activation::{Activation, batch_tensors};
+mod epoch_loop;
+use pgl_data::{DatasetSplits, ImageDataset};
+
+use crate::activation::Activation;
 use crate::diagnose::explain_non_finite;
 use crate::epoch::EpochPosition;
 use crate::error::TrainError;
 use crate::eval::{Evaluation, evaluate};
-use crate::global;
 use crate::interrupt::StopHandle;
+use crate::local_steps::LocalSteps;
 use crate::model::DecoupledModel;
 use crate::objective::ObjectiveHeads;
-use crate::partial::partial_global_step;
-use crate::pipeline::{PipelinePlan, Segment, Work};
 use crate::progress::{RunRecord, TrainerProgress, TrainerState};
 use crate::replay::ReplayBuffer;
 use crate::settings::TrainSettings;
-use crate::step::{self, LocalObjectivePass, StepAt, StepEnv, StepOutcome};
+use crate::state::ModelState;
+use crate::step::{StepAt, StepOutcome};
+
+/// Why [`Trainer::state`] is always there outside [`Trainer::train_epoch`] and
+/// [`Trainer::step`], the only two places that lend it out (to a step, or to the epoch's
+/// pipeline segments) and always put it back.
+const HELD: &str = "the trainer holds its model state between steps";
+
+/// The batch's input images and labels, as tensors on the training device.
+type BatchTensors = (Activation, Tensor<1, Int>);
 
 /// Trains a [`DecoupledModel`] with one optimizer per module, following a guidance schedule.
 pub struct Trainer<M: DecoupledModel> {
-    /// The model; `None` only while a pipeline segment holds it.
-    model: Option<M>,
-    /// The local objective's extra heads (empty with `ce`; taken by a running pipeline
-    /// segment).
-    heads: ObjectiveHeads,
-    /// One optimizer per module for local steps (and global steps with a shared optimizer),
-    /// then, with [`GlobalOptimizer::Separate`](pgl_core::GlobalOptimizer::Separate), one
-    /// more per module for global steps. While a pipeline segment runs, only the global ones.
-    optimizers: Vec<ModuleOptimizer>,
+    /// The model, the local objective's extra heads and every optimizer (see [`HELD`]).
+    state: Option<ModelState<M>>,
     /// The gradients the latest global step left for local steps to replay (`None`: replay
     /// off, or no global step yet).
     replay: Option<ReplayBuffer<M>>,
@@ -49,8 +49,8 @@ pub struct Trainer<M: DecoupledModel> {
     loss_fn: CrossEntropyLoss,
     /// Counters, recent losses, metrics.
     record: RunRecord,
-    /// How local steps are pipelined (`None`: sequentially).
-    pipeline: Option<PipelinePlan>,
+    /// Sequential or pipelined local steps.
+    local_steps: LocalSteps,
     /// Stops this trainer at the next batch boundary when requested.
     stop: StopHandle,
 }
@@ -68,25 +68,32 @@ impl<M: DecoupledModel> Trainer<M> {
         device: &Device,
     ) -> Result<Self, TrainError> {
         let modules = model.num_modules();
-        let pipeline = settings
-            .pipeline
-            .map(|workers| PipelinePlan::new(workers, modules, &*schedule))
-            .transpose()?;
+        let local_steps = LocalSteps::new(settings.pipeline, modules, &*schedule)?;
         let optimizers = settings.optimizer.build_per_module(&model, modules);
         let heads = settings.objective_heads(&model, device)?;
         Ok(Self {
-            model: Some(model),
-            heads,
-            optimizers,
+            state: Some(ModelState {
+                model,
+                heads,
+                optimizers,
+            }),
             replay: None,
             schedule,
             settings,
             device: device.clone(),
             loss_fn: CrossEntropyLoss::new(None, device),
             record: RunRecord::default(),
-            pipeline,
+            local_steps,
             stop: StopHandle::default(),
         })
+    }
+
+    fn held(&self) -> &ModelState<M> {
+        self.state.as_ref().expect(HELD)
+    }
+
+    fn held_mut(&mut self) -> &mut ModelState<M> {
+        self.state.as_mut().expect(HELD)
     }
 
     /// A handle that stops this trainer (and no other) at the next batch boundary, with
@@ -97,12 +104,12 @@ impl<M: DecoupledModel> Trainer<M> {
 
     /// The model being trained.
     pub fn model(&self) -> &M {
-        self.model.as_ref().expect("a segment holds the model")
+        &self.held().model
     }
 
     /// Consumes the trainer, returning the model.
     pub fn into_model(self) -> M {
-        self.model.expect("a segment holds the model")
+        self.state.expect(HELD).model
     }
 
     /// The schedule in use.
@@ -118,7 +125,7 @@ impl<M: DecoupledModel> Trainer<M> {
     /// Module counts of the pipeline's groups, once the first local steps have measured each
     /// module's cost (`None` before, or without a pipeline).
     pub fn pipeline_groups(&self) -> Option<&[usize]> {
-        self.pipeline.as_ref().and_then(PipelinePlan::groups)
+        self.local_steps.groups()
     }
 
     /// The training device.
@@ -143,17 +150,17 @@ impl<M: DecoupledModel> Trainer<M> {
 
     /// The per-module optimizers, module order.
     pub fn optimizers(&self) -> &[ModuleOptimizer] {
-        &self.optimizers
+        &self.held().optimizers
     }
 
     /// The local objective's extra heads (empty when it has none).
     pub fn objective_heads(&self) -> &ObjectiveHeads {
-        &self.heads
+        &self.held().heads
     }
 
     /// Replaces the extra heads with `heads` loaded from a checkpoint of this run.
     pub(crate) fn restore_objective_heads(&mut self, heads: ObjectiveHeads) {
-        self.heads = heads;
+        self.held_mut().heads = heads;
     }
 
     /// The gradients the latest global step left for local steps to replay (`None` with
@@ -176,19 +183,20 @@ impl<M: DecoupledModel> Trainer<M> {
     /// Continues from `state` (saved from a trainer of the same configuration and schedule):
     /// weights, optimizer states, counters, schedule state and metrics.
     pub fn restore(&mut self, state: TrainerState<M>) -> Result<(), TrainError> {
-        if state.optimizers.len() != self.optimizers.len() {
+        let expected = self.optimizers().len();
+        if state.optimizers.len() != expected {
             return Err(TrainError::Pipeline {
                 reason: format!(
-                    "{} optimizers restored for {} modules",
+                    "{} optimizers restored for {expected} modules",
                     state.optimizers.len(),
-                    self.optimizers.len()
                 ),
             });
         }
         let lr_schedule = &mut *self.settings.lr_schedule;
         self.record = RunRecord::load(state.progress, &mut *self.schedule, lr_schedule)?;
-        self.model = Some(state.model);
-        self.optimizers = state.optimizers;
+        let held = self.held_mut();
+        held.model = state.model;
+        held.optimizers = state.optimizers;
         Ok(())
     }
 
@@ -207,75 +215,10 @@ impl<M: DecoupledModel> Trainer<M> {
             batch: 1,
             lr: self.settings.lr,
         };
-        self.run_step(kind, images, labels, at, &mut Vec::new())
-            .map_err(|e| explain_non_finite(e, self.model(), &self.heads))
-    }
-
-    /// Runs a step here (not in a pipeline); a local step times every module into `timings`.
-    fn run_step(
-        &mut self,
-        kind: StepKind,
-        images: Activation,
-        labels: Tensor<1, Int>,
-        at: StepAt,
-        timings: &mut Vec<f64>,
-    ) -> Result<StepOutcome, TrainError> {
-        let model = self.model.take().expect("a segment holds the model");
-        let env = StepEnv {
-            loss_fn: &self.loss_fn,
-            at,
-        };
-        let modules = model.num_modules();
-        let (local, separate) = self.optimizers.split_at_mut(modules);
-        let (model, outcome) = match kind {
-            StepKind::Local => {
-                let objective = &*self.settings.local_objective;
-                let heads = &mut self.heads;
-                let replay = self.replay.as_ref();
-                step::local_step(
-                    model, local, objective, heads, replay, images, &labels, env, timings,
-                )
-            }
-            StepKind::Global => {
-                let plain = self.schedule.is_plain_end_to_end();
-                let mut options = self.settings.global_step_options();
-                let depth = self.settings.global_depth.filter(|_| !plain);
-                let depth = depth.unwrap_or(modules).min(modules);
-                if plain {
-                    options.aux_weight = 0.0; // the baseline is plain backprop
-                }
-                let (model, done) = if depth < modules {
-                    // Bottom modules: local optimizers; top: the global steps' ones.
-                    let (bottom, shared_top) = local.split_at_mut(modules - depth);
-                    let top = if separate.is_empty() {
-                        shared_top
-                    } else {
-                        &mut separate[modules - depth..]
-                    };
-                    let targets = self.heads.needs_images().then(|| images.clone());
-                    let pass = LocalObjectivePass {
-                        objective: &*self.settings.local_objective,
-                        heads: &mut self.heads,
-                        images: targets.as_ref(),
-                        replay: self.replay.as_ref(),
-                    };
-                    let optimizers = (bottom, top);
-                    partial_global_step(model, optimizers, pass, images, labels, env, options)
-                } else {
-                    let global = if separate.is_empty() { local } else { separate };
-                    global::global_step(model, global, images, labels, env, options)
-                };
-                let outcome = done.map(|(outcome, replay)| {
-                    if replay.is_some() {
-                        self.replay = replay;
-                    }
-                    outcome
-                });
-                (model, outcome)
-            }
-        };
-        self.model = Some(model);
-        outcome
+        let state = self.state.take().expect(HELD);
+        let (state, outcome) = self.run_here(state, kind, (images, labels), at, &mut Vec::new());
+        self.state = Some(state);
+        outcome.map_err(|e| explain_non_finite(e, self.model(), self.objective_heads()))
     }
 
     /// Evaluates the current model on `data`.
@@ -288,151 +231,8 @@ impl<M: DecoupledModel> Trainer<M> {
         )
     }
 
-    /// Trains one epoch over `train` (seeded order, batches made ahead on a background
-    /// thread), asking the schedule before every batch, then evaluates on `test`. Reports
-    /// every step and the epoch's metrics to `sink`. With a pipeline, consecutive local steps
-    /// run through it and global steps run here between drained pipelines.
-    ///
-    /// Continues an epoch interrupted in the middle (see [`EpochPosition`]); stops with
-    /// [`TrainError::Interrupted`] at the next batch boundary when this trainer's
-    /// [`stop_handle`](Self::stop_handle) or the process-wide
-    /// [`interrupt::request`](crate::interrupt::request) asked for it.
-    pub fn train_epoch(
-        &mut self,
-        data: &DatasetSplits,
-        sink: &mut dyn EventSink,
-    ) -> Result<EpochMetrics, TrainError> {
-        let epoch = self.record.epochs_done;
-        let s = &self.settings;
-        let plan = EpochPlan::new(&data.train, s.batch_size, s.seed, epoch, s.augment);
-        let batches_in_epoch = plan.order.num_batches() as u64;
-        let modules = self.model().num_modules();
-        let position = self.record.position.take();
-        let mut position = position.unwrap_or_else(|| EpochPosition::new(modules));
-        let (started, mut loader) = (Instant::now(), LoaderStats::default());
-        let result = std::thread::scope(|scope| {
-            let first = position.batches_done;
-            let prefetch = self.settings.prefetch;
-            let batches = spawn_batches(scope, &data.train, &plan, prefetch, first as usize);
-            let mut segment = None;
-            let outcome = (first..batches_in_epoch).try_for_each(|batch_index| {
-                self.stop.check(epoch + 1, batch_index)?;
-                let Some(batch) = receive(&batches, &mut loader) else {
-                    return Ok(()); // the loader stopped: nothing left to train on
-                };
-                let (kind, at) = self.record.next_step(
-                    &mut *self.schedule,
-                    &self.settings,
-                    (epoch, batch_index, batches_in_epoch),
-                );
-                self.take_step(scope, &mut segment, kind, at, &batch, &mut position, sink)
-            });
-            let drained = self.drain(segment, &mut position, sink);
-            outcome.and(drained)
-        });
-        position.train_seconds += started.elapsed().as_secs_f64();
-        position.data_wait_seconds += loader.wait.as_secs_f64();
-        if let Err(error) = result {
-            if matches!(error, TrainError::Interrupted { .. }) {
-                self.record.position = Some(position);
-            }
-            return Err(explain_non_finite(error, self.model(), &self.heads));
-        }
-        Ok(self.finish_epoch(position, data, sink))
-    }
-
-    /// Runs one step of `kind` on `batch`: into the pipeline `segment` when it is a local step
-    /// of a calibrated pipeline (its result is recorded when the segment drains), otherwise
-    /// here, after draining any segment, with its memory measured and its result recorded.
-    #[allow(clippy::too_many_arguments)]
-    fn take_step<'scope>(
-        &mut self,
-        scope: &'scope Scope<'scope, '_>,
-        segment: &mut Option<Segment<'scope, M>>,
-        kind: StepKind,
-        at: StepAt,
-        batch: &Batch,
-        position: &mut EpochPosition,
-        sink: &mut dyn EventSink,
-    ) -> Result<(), TrainError>
-    where
-        M: 'scope,
-    {
-        let (images, labels) = batch_tensors(batch, &self.device);
-        let groups = self.pipeline.as_ref().and_then(PipelinePlan::groups);
-        if let (StepKind::Local, Some(groups)) = (kind, groups) {
-            let groups = groups.to_vec();
-            let running = segment.get_or_insert_with(|| {
-                let model = self.model.take().expect("a segment holds the model");
-                // The segment takes the local optimizers; separate global ones stay here.
-                let modules = model.num_modules();
-                let optimizers = self.optimizers.drain(..modules).collect();
-                let heads = std::mem::replace(&mut self.heads, ObjectiveHeads::none());
-                let objective = &*self.settings.local_objective;
-                let parts = (model, heads, optimizers, self.replay.clone());
-                Segment::start(scope, parts, objective, &groups, 2, &self.device)
-            });
-            self.record.iteration += 1;
-            let samples = batch.len();
-            // A failed worker closes its queue; its error comes out when the segment drains.
-            running.send(Work {
-                at,
-                samples,
-                images: running.needs_images().then(|| images.clone()),
-                input: images,
-                labels,
-            });
-            return Ok(());
-        }
-        self.drain(segment.take(), position, sink)?;
-        let probe = self.settings.memory_probe.clone();
-        if let Some(probe) = &probe {
-            probe.begin();
-        }
-        let mut timings = Vec::new();
-        let outcome = self.run_step(kind, images, labels, at, &mut timings)?;
-        if let (StepKind::Local, Some(plan)) = (kind, self.pipeline.as_mut()) {
-            plan.add_timings(&timings); // calibration: the pipeline's groups follow the costs
-        }
-        if let Some(probe) = &probe {
-            position.record_peak(kind, probe.peak());
-        }
-        self.record.iteration += 1;
-        self.record
-            .record_step(at, batch.len(), &outcome, position, sink);
-        Ok(())
-    }
-
-    /// Drains a pipeline segment (if one runs): takes the model and optimizers back and
-    /// records every finished batch in order, then reports a worker's error.
-    fn drain(
-        &mut self,
-        segment: Option<Segment<'_, M>>,
-        position: &mut EpochPosition,
-        sink: &mut dyn EventSink,
-    ) -> Result<(), TrainError> {
-        let Some(segment) = segment else {
-            return Ok(());
-        };
-        let finished = segment.finish();
-        self.model = Some(finished.model);
-        self.heads = finished.heads;
-        let global = std::mem::replace(&mut self.optimizers, finished.optimizers);
-        self.optimizers.extend(global);
-        for done in finished.losses {
-            let outcome = StepOutcome {
-                kind: StepKind::Local,
-                loss: *done.losses.last().expect("at least one module"),
-                module_losses: done.losses.into_iter().map(Some).collect(),
-            };
-            self.record
-                .record_step(done.at, done.samples, &outcome, position, sink);
-        }
-        finished.error.map_or(Ok(()), Err)
-    }
-
     /// Evaluates the finished epoch, appends its metrics to the history and reports them.
-    fn finish_epoch(
+    pub(super) fn finish_epoch(
         &mut self,
         position: EpochPosition,
         data: &DatasetSplits,

@@ -14,7 +14,7 @@ use pgl_burn::objective::infopro::{
     Decoder, ReconstructionTarget, bce_with_logits, reconstruction_loss, reconstruction_term,
 };
 use pgl_burn::objective::supcon::supcon_loss;
-use pgl_burn::objective::{LocalTargets, ModuleHeads, module_loss};
+use pgl_burn::objective::{LocalTargets, ModuleHeads, ModuleLoss, module_loss};
 use pgl_core::objective::ObjectiveWeights;
 
 fn device() -> Device {
@@ -341,16 +341,13 @@ fn weighted_sum(target: ReconstructionTarget) {
         (values(loss)[0], values(h.grad(&grads).unwrap()))
     };
     let (total, total_grad) = run(&|h| {
-        module_loss(
-            &Passthrough,
-            Some(&heads),
-            0,
+        let terms = ModuleLoss {
             weights,
-            0.07,
-            h,
-            targets,
-            &loss_fn,
-        )
+            temperature: 0.07,
+            heads: Some(&heads),
+            loss_fn: &loss_fn,
+        };
+        module_loss(&Passthrough, 0, h, targets, &terms)
     });
     let (rec, rec_grad) = run(&|h| reconstruction_term(decoder, &target, h, &images));
     let (ce, ce_grad) = run(&|h| classification_term(&Passthrough, 0, h, &y, &loss_fn));
@@ -366,16 +363,13 @@ fn weighted_sum(target: ReconstructionTarget) {
     assert_all_close("gradient", &total_grad, &expected, 1e-5);
     // Cross-entropy alone is the classification term itself, bit for bit.
     let (only_ce, _) = run(&|h| {
-        module_loss(
-            &Passthrough,
-            None,
-            0,
-            ObjectiveWeights::CE,
-            0.07,
-            h,
-            targets,
-            &loss_fn,
-        )
+        let terms = ModuleLoss {
+            weights: ObjectiveWeights::CE,
+            temperature: 0.07,
+            heads: None,
+            loss_fn: &loss_fn,
+        };
+        module_loss(&Passthrough, 0, h, targets, &terms)
     });
     assert_eq!(only_ce.to_bits(), ce.to_bits());
 }

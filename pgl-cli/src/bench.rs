@@ -6,11 +6,12 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::Args;
 use pgl_burn::{TrainSettings, Trainer};
-use pgl_core::{NullSink, RunConfig, ScheduleRegistry};
+use pgl_core::{NullSink, RunConfig};
 use pgl_data::DatasetSplits;
 use serde::Serialize;
 
 use crate::options::{CommonArgs, validated};
+use crate::plugins::plugins;
 use crate::setup::{RunSetup, load_data};
 
 /// Options of `pgl bench` (data and model options as for `pgl train`).
@@ -86,11 +87,12 @@ fn time_run(
     warmup_steps: usize,
 ) -> Result<f64> {
     let setup = RunSetup::prepare(config)?;
-    let settings = TrainSettings::from_config(config)?
-        .with_augment(setup.augment)
-        .with_pipeline(pipeline)
-        .with_input_shape(crate::setup::image_shape(&setup.data))
-        .with_input_normalization(setup.data.train.mean.clone(), setup.data.train.std.clone());
+    let settings =
+        TrainSettings::from_config_with(config, &plugins().lr_schedules, &plugins().objectives)?
+            .with_augment(setup.augment)
+            .with_pipeline(pipeline)
+            .with_input_shape(crate::setup::image_shape(&setup.data))
+            .with_input_normalization(setup.data.train.mean.clone(), setup.data.train.std.clone());
     let mut trainer = Trainer::new(setup.model, setup.schedule, settings, &setup.device)?;
     let warmup = DatasetSplits {
         train: data
@@ -114,7 +116,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     base.train_limit = Some(args.steps * base.batch_size);
     base.test_limit = Some(1);
     let base = validated(base, &origins)?;
-    ScheduleRegistry::with_builtins().build(&args.schedule)?;
+    plugins().schedules.build(&args.schedule)?;
     let data = load_data(&base)?;
     let with = |schedule: &str| RunConfig {
         schedule: schedule.to_string(),

@@ -18,11 +18,12 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use pgl_core::schedule::spec::split_spec_list;
 use pgl_core::schedule::{EndToEnd, LocalOnly};
-use pgl_core::{GuidanceSchedule, ObjectiveRegistry, RunConfig, ScheduleRegistry};
+use pgl_core::{GuidanceSchedule, RunConfig};
 use serde::Serialize;
 
 use crate::options::{CommonArgs, Origins, validated};
 use crate::output::{write_bytes_atomic, write_json_atomic};
+use crate::plugins::plugins;
 use crate::progress::SweepProgress;
 use crate::runner::{RunTarget, execute_with};
 use crate::setup::{check_runnable, objective_warning};
@@ -124,7 +125,8 @@ fn objectives(lists: &[String], default: &str) -> Result<Vec<String>> {
     };
     let mut canonical: Vec<String> = Vec::new();
     for spec in specs {
-        let objective = ObjectiveRegistry::with_builtins()
+        let objective = plugins()
+            .objectives
             .build(&spec)
             .with_context(|| format!("invalid objective `{spec}` in --objectives"))?;
         let spec = objective.spec();
@@ -169,7 +171,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
 
 /// Every run of the comparison `args` asks for, validated, with the comparison's label.
 fn make_plan(args: &CompareArgs) -> Result<(Plan, String)> {
-    let registry = ScheduleRegistry::with_builtins();
+    let registry = &plugins().schedules;
     let mut schedules: Vec<String> = Vec::new();
     for list in &args.schedules {
         for spec in split_spec_list(list)? {
@@ -284,7 +286,7 @@ fn check_all(plan: &Plan) -> Result<()> {
         if checked.contains(&config) {
             continue;
         }
-        let schedule = ScheduleRegistry::with_builtins().build(&config.schedule)?;
+        let schedule = plugins().schedules.build(&config.schedule)?;
         check_runnable(&config, &*schedule).with_context(|| {
             format!(
                 "cannot run {} (K={}, schedule {}, local objective {}), nothing was run",
@@ -307,7 +309,7 @@ fn check_all(plan: &Plan) -> Result<()> {
 /// ones resume from their checkpoints. Otherwise `dir` is made (with the plan) when the first
 /// run's data and model are ready, so that a bad input leaves no folder behind.
 fn execute_plan(plan: &Plan, dir: &Path, resume: bool) -> Result<()> {
-    let registry = ScheduleRegistry::with_builtins();
+    let registry = &plugins().schedules;
     let resume_with = format!("pgl compare --resume {}", dir.display());
     let mut created = resume;
     let started = Instant::now();

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::plugins::plugins;
 use anyhow::{Context, Result};
 use pgl_core::{LEGACY_DEFAULTS, RunConfig};
 
@@ -55,7 +56,7 @@ pub fn parse_config(text: &str, json: bool, path: &Path) -> Result<(RunConfig, O
     // a record (`pgl_core::objective::legacy_spec`). A spec that does not build is refused
     // here, as written, naming the file and the key.
     if let Some(toml::Value::String(spec)) = table.get("local_objective") {
-        let built = pgl_core::ObjectiveRegistry::with_builtins().build(spec);
+        let built = plugins().objectives.build(spec);
         let objective = origins.check("local_objective", spec, built)?;
         table.insert(
             "local_objective".to_string(),

@@ -8,8 +8,9 @@ use clap::Args;
 use pgl_burn::burn::prelude::Device;
 use pgl_burn::checkpoint::{self, load_model, read_manifest};
 use pgl_burn::export::{Names, Naming, export_safetensors, reference};
-use pgl_models::{ModelCatalog, ModelInput};
+use pgl_models::ModelInput;
 
+use crate::plugins::plugins;
 use crate::setup::build_configured_model;
 
 /// Options of `pgl export`.
@@ -51,7 +52,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let dir = checkpoint::resolve(&args.source)?;
     let manifest = read_manifest(&dir)?;
     let config = &manifest.config;
-    let catalog = ModelCatalog::with_builtins();
+    let catalog = &plugins().models;
     let aux_head = match &config.aux_head {
         Some(head) => head.clone(),
         None => catalog
@@ -62,7 +63,12 @@ pub fn run(args: ExportArgs) -> Result<()> {
     };
     let naming = match Names::parse(&args.names)? {
         Names::Pgl => Naming::Pgl,
-        Names::Pytorch => Naming::Pytorch(reference(&config.model, &aux_head, config.modules)?),
+        Names::Pytorch => Naming::Pytorch(reference(
+            &catalog.references(),
+            &config.model,
+            &aux_head,
+            config.modules,
+        )?),
     };
     let [channels, height, width, classes] = manifest.input;
     let input = ModelInput::new(channels, height, width, classes);

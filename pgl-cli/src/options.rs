@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use pgl_core::{GlobalOptimizer, LrScheduleRegistry, OptimizerKind, RunConfig, ScheduleRegistry};
+use pgl_core::{GlobalOptimizer, OptimizerKind, RunConfig};
 
 pub use crate::config_file::Origins;
 use crate::config_file::read_config;
+use crate::plugins::plugins;
 
 /// `--backend` help from pgl-burn's backend table: every name, and which are compiled in.
 fn backend_help() -> String {
@@ -24,9 +25,7 @@ fn backend_help() -> String {
 
 /// `--local-objective` help from pgl-core's objective table.
 fn objective_help() -> String {
-    let names = pgl_core::ObjectiveRegistry::with_builtins()
-        .names()
-        .join(", ");
+    let names = plugins().objectives.names().join(", ");
     format!(
         "Local objective of every module in local steps: {names}, with parameters (e.g. infopro, supcon:temperature=0.07; see `pgl objectives`) [default: ce]."
     )
@@ -35,7 +34,7 @@ fn objective_help() -> String {
 /// Builds the local objective `spec` (a bad spec is an error naming the objective and the
 /// parameter).
 pub fn local_objective(spec: &str) -> Result<Box<dyn pgl_core::LocalObjective>> {
-    Ok(pgl_core::ObjectiveRegistry::with_builtins().build(spec)?)
+    Ok(plugins().objectives.build(spec)?)
 }
 
 /// Data, model and optimisation options (everything but K, the schedule and the run folder).
@@ -48,7 +47,7 @@ pub struct CommonArgs {
     /// Dataset [default: digits]; the help lists pgl-data's dataset table.
     #[arg(long, help = format!(
         "{} [default: digits].",
-        pgl_data::DatasetCatalog::with_builtins().dataset_help()
+        plugins().datasets.dataset_help()
     ))]
     pub dataset: Option<String>,
     /// Folder with the dataset's files [default: $PGL_DATA_DIR/<dataset>].
@@ -61,25 +60,25 @@ pub struct CommonArgs {
     /// each dataset's table entry makes of them.
     #[arg(long, value_name = "auto|on|off|RECIPE", help = format!(
         "{} [default: auto].",
-        pgl_data::DatasetCatalog::with_builtins().augment_help()
+        plugins().datasets.augment_help()
     ))]
     pub augment: Option<String>,
     /// Model (see `pgl models`) [default: cnn]; the help lists the model table's names.
     #[arg(long, help = format!(
         "Model: {} (see `pgl models`) [default: cnn].",
-        pgl_models::ModelCatalog::with_builtins().model_names().join(", ")
+        plugins().models.model_names().join(", ")
     ))]
     pub model: Option<String>,
     /// Module boundaries: even or infopro [default: even]; the help names the models with tables.
     #[arg(long, help = format!(
         "Module boundaries: even, or infopro (InfoPro's tables: {}; K values in `pgl models`) [default: even].",
-        pgl_models::ModelCatalog::with_builtins().infopro_models().join(", ")
+        plugins().models.infopro_models().join(", ")
     ))]
     pub split: Option<String>,
     /// Auxiliary head [default: the model's own]; the help lists the head table's names.
     #[arg(long, help = format!(
         "Auxiliary head: {} [default: the model's own, see `pgl models`].",
-        pgl_models::ModelCatalog::with_builtins().head_names().join(", ")
+        plugins().models.head_names().join(", ")
     ))]
     pub aux_head: Option<String>,
     /// Shortcut of residual blocks that change shape: option-a (zero-padded identity, He et al.) or option-b (1x1 conv + BN, InfoPro) [default: option-a].
@@ -347,12 +346,12 @@ pub fn validated(config: RunConfig, origins: &Origins) -> Result<RunConfig> {
     origins.check(
         "schedule",
         &c.schedule,
-        ScheduleRegistry::with_builtins().build(&c.schedule),
+        plugins().schedules.build(&c.schedule),
     )?;
     origins.check(
         "lr_schedule",
         &c.lr_schedule,
-        LrScheduleRegistry::with_builtins().build(&c.lr_schedule),
+        plugins().lr_schedules.build(&c.lr_schedule),
     )?;
     origins.check(
         "local_objective",
@@ -369,7 +368,7 @@ pub fn validated(config: RunConfig, origins: &Origins) -> Result<RunConfig> {
         origins.check(
             "local_lr_schedule",
             spec,
-            LrScheduleRegistry::with_builtins().build(spec),
+            plugins().lr_schedules.build(spec),
         )?;
     }
     Ok(config)

@@ -15,6 +15,7 @@ use pgl_core::{EpochMetrics, EventSink, GuidanceSchedule, RunConfig};
 use pgl_models::DecoupledNet;
 
 use crate::output::{MetricsFile, write_json_atomic};
+use crate::plugins::plugins;
 use crate::setup::{RunSetup, checkpoint_input, image_shape};
 use summary::RunFacts;
 pub use summary::Summary;
@@ -118,11 +119,12 @@ pub fn execute_with(
         train_samples: data.train.len(),
         test_samples: data.test.len(),
     };
-    let settings = TrainSettings::from_config(config)?
-        .with_augment(augment)
-        .with_memory_probe(probe)
-        .with_input_shape(image_shape(&data))
-        .with_input_normalization(data.train.mean.clone(), data.train.std.clone());
+    let settings =
+        TrainSettings::from_config_with(config, &plugins().lr_schedules, &plugins().objectives)?
+            .with_augment(augment)
+            .with_memory_probe(probe)
+            .with_input_shape(image_shape(&data))
+            .with_input_normalization(data.train.mean.clone(), data.train.std.clone());
     let mut trainer = Trainer::new(model, schedule, settings, &device)?;
     let (run_dir, resumed_from) = open_run_dir(target, config, &mut trainer)?;
     write_json_atomic(&run_dir.join("config.json"), config)?;

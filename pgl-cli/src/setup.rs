@@ -1,15 +1,14 @@
 //! From a validated [`RunConfig`] to everything a run needs: data, model, schedule, device.
 //! Shared by every command that trains or evaluates.
 
+use crate::plugins::plugins;
 use anyhow::{Context, Result};
 use pgl_burn::BackendKind;
 use pgl_burn::burn::prelude::Device;
-use pgl_core::{GuidanceSchedule, RunConfig, ScheduleRegistry};
-use pgl_data::{
-    Augment, AugmentChoice, Cifar100Label, DatasetCatalog, DatasetEntry, DatasetSplits, LoadOptions,
-};
+use pgl_core::{GuidanceSchedule, RunConfig};
+use pgl_data::{Augment, AugmentChoice, Cifar100Label, DatasetEntry, DatasetSplits, LoadOptions};
 use pgl_models::options::{Shortcut, parse_conv_init};
-use pgl_models::{DecoupledNet, ModelCatalog, ModelInput, ModelOptions, SplitKind};
+use pgl_models::{DecoupledNet, ModelInput, ModelOptions, SplitKind};
 
 /// Everything a training run is made of.
 pub struct RunSetup {
@@ -29,7 +28,7 @@ pub struct RunSetup {
 
 /// The entry of pgl-data's dataset table that a config names.
 pub fn dataset_entry(config: &RunConfig) -> Result<DatasetEntry> {
-    Ok(*DatasetCatalog::with_builtins().get(&config.dataset)?)
+    Ok(*plugins().datasets.get(&config.dataset)?)
 }
 
 /// The training augmentation a config asks for (`augment`), resolved for its dataset.
@@ -80,7 +79,7 @@ pub fn checkpoint_input(data: &DatasetSplits) -> [usize; 4] {
 /// The model options a config asks for: K, split, aux head, shortcut and convolution
 /// initialisation, each name checked by pgl-models (an error names the option).
 pub fn model_options(config: &RunConfig) -> Result<ModelOptions> {
-    let catalog = ModelCatalog::with_builtins();
+    let catalog = &plugins().models;
     let aux_head = match config.aux_head.as_deref() {
         Some(name) => Some(catalog.head(name)?),
         None => None,
@@ -103,7 +102,7 @@ pub fn build_configured_model(
     input: ModelInput,
     device: &Device,
 ) -> Result<DecoupledNet> {
-    let catalog = ModelCatalog::with_builtins();
+    let catalog = &plugins().models;
     let options = model_options(config)?;
     device.seed(config.seed);
     Ok(catalog.build(&config.model, input, &options, config.seed, device)?)
@@ -123,7 +122,7 @@ pub fn check_runnable(config: &RunConfig, schedule: &dyn GuidanceSchedule) -> Re
         width: entry.shape.width,
         classes: entry.classes,
     };
-    let catalog = ModelCatalog::with_builtins();
+    let catalog = &plugins().models;
     let options = model_options(config)?;
     let device = Device::flex().autodiff();
     let model = catalog.build(&config.model, input, &options, config.seed, &device)?;
@@ -131,9 +130,13 @@ pub fn check_runnable(config: &RunConfig, schedule: &dyn GuidanceSchedule) -> Re
     // normalisation is a stand-in (the data's own statistics come with the data): only its
     // presence is checked here.
     let channels = input.channels;
-    let settings = pgl_burn::TrainSettings::from_config(config)?
-        .with_input_shape([channels, input.height, input.width])
-        .with_input_normalization(vec![0.0; channels], vec![1.0; channels]);
+    let settings = pgl_burn::TrainSettings::from_config_with(
+        config,
+        &plugins().lr_schedules,
+        &plugins().objectives,
+    )?
+    .with_input_shape([channels, input.height, input.width])
+    .with_input_normalization(vec![0.0; channels], vec![1.0; channels]);
     pgl_burn::Trainer::new(model, schedule.clone_box(), settings, &device)?;
     Ok(())
 }
@@ -142,9 +145,7 @@ pub fn check_runnable(config: &RunConfig, schedule: &dyn GuidanceSchedule) -> Re
 /// other than `ce` with one module (the one module learns from the classifier, so nothing is
 /// local and the objective changes nothing).
 pub fn objective_warning(config: &RunConfig) -> Option<String> {
-    let objective = pgl_core::ObjectiveRegistry::with_builtins()
-        .build(&config.local_objective)
-        .ok()?;
+    let objective = plugins().objectives.build(&config.local_objective).ok()?;
     (config.modules == 1 && !objective.is_plain_ce()).then(|| {
         format!(
             "warning: --local-objective {} with --modules 1 trains exactly like `ce`: a local objective applies to modules 1..K-1, and with K = 1 the only module learns from the classifier",
@@ -171,7 +172,8 @@ impl RunSetup {
         let device = backend.training_device(config.device, false)?;
         let schedule = match schedule {
             Some(schedule) => schedule,
-            None => ScheduleRegistry::with_builtins()
+            None => plugins()
+                .schedules
                 .build(&config.schedule)
                 .context("invalid --schedule")?,
         };

@@ -263,7 +263,7 @@ fn bad_input_is_a_clear_error_without_a_panic() {
         (vec!["--batch-size", "0"], "batch-size"),
         (
             vec!["--device", "1"],
-            "the `cpu` backend has a single device",
+            "--device `1`: the `cpu` backend has a single device",
         ),
         (
             vec!["--backend", "tpu"],

@@ -13,10 +13,21 @@ use pgl_burn::burn::prelude::*;
 use pgl_burn::burn::tensor::Distribution;
 use pgl_burn::checkpoint::{CheckpointStore, load_model, read_manifest};
 use pgl_burn::export::{
-    ExportError, Names, Naming, export_safetensors, import_safetensors, read_index, reference,
+    ExportError, Names, Naming, Reference, export_safetensors, import_safetensors, read_index,
+    reference,
 };
 use pgl_burn::inspect::param_values;
 use pgl_models::{AuxHead, DecoupledNet, ModelCatalog, ModelInput, ModelOptions, SplitKind};
+
+/// The zoo's PyTorch reference models.
+fn refs() -> Vec<&'static Reference> {
+    ModelCatalog::with_builtins().references()
+}
+
+/// The zoo's PyTorch reference model of `model`.
+fn reference_of(model: &str) -> &'static Reference {
+    refs().into_iter().find(|r| r.model == model).unwrap()
+}
 
 fn failed(output: Output) -> String {
     assert!(
@@ -123,7 +134,7 @@ fn pytorch_names_and_shapes_match_the_reference_lists() {
             .unwrap()
             .default_head
             .name();
-        let naming = Naming::Pytorch(reference(name, head, k).unwrap());
+        let naming = Naming::Pytorch(reference(&refs(), name, head, k).unwrap());
         let out = tmp.path().join(format!("{list}.safetensors"));
         let exported = export_safetensors(&model, &out, naming, &[]).unwrap();
         let expected = torch_list(list);
@@ -154,21 +165,21 @@ fn export_then_import_is_bit_identical_for_every_naming() {
             "pool2-1f",
             ModelInput::DIGITS,
             cnn,
-            Naming::Pytorch(&pgl_burn::export::REFERENCES[0]),
+            Naming::Pytorch(reference_of("cnn")),
         ),
         (
             "resnet32",
             "1c2f",
             ModelInput::CIFAR10,
             resnet32_k16(),
-            Naming::Pytorch(&pgl_burn::export::REFERENCES[1]),
+            Naming::Pytorch(reference_of("resnet32")),
         ),
         (
             "resnet32",
             "1c2f",
             ModelInput::CIFAR10,
             resnet32_k16_option_b(),
-            Naming::Pytorch(&pgl_burn::export::REFERENCES[1]),
+            Naming::Pytorch(reference_of("resnet32")),
         ),
         (
             "resnet32",
@@ -188,7 +199,7 @@ fn export_then_import_is_bit_identical_for_every_naming() {
     ];
     for (i, (name, head, input, options, naming)) in cases.into_iter().enumerate() {
         if let Naming::Pytorch(r) = naming {
-            assert_eq!(reference(name, head, options.modules).unwrap(), r);
+            assert_eq!(reference(&refs(), name, head, options.modules).unwrap(), r);
         }
         let source = build(name, input, options.clone(), 3).map(&mut Scramble);
         let target = build(name, input, options, 4);
@@ -200,7 +211,7 @@ fn export_then_import_is_bit_identical_for_every_naming() {
         );
         let out = tmp.path().join(format!("{i}-{name}.safetensors"));
         export_safetensors(&source, &out, naming, &[]).unwrap();
-        let (loaded, imported) = import_safetensors(target, &out).unwrap();
+        let (loaded, imported) = import_safetensors(target, &out, &refs()).unwrap();
         assert_eq!(imported.names, naming.names(), "{name}");
         assert_eq!(imported.tensors, want.len(), "{name}");
         assert_eq!(bits(&loaded), want, "{name} {:?}", naming.names());
@@ -210,27 +221,27 @@ fn export_then_import_is_bit_identical_for_every_naming() {
 #[test]
 fn pytorch_names_are_refused_for_what_the_reference_does_not_define() {
     let message = |e: ExportError| e.to_string();
-    let vgg = message(reference("vgg11_bn", "1c2f", 4).unwrap_err());
+    let vgg = message(reference(&refs(), "vgg11_bn", "1c2f", 4).unwrap_err());
     assert!(
-        vgg.contains("`vgg11_bn`") && vgg.contains("--names pgl"),
+        vgg.contains("`vgg11_bn`") && vgg.contains("`names` = `pgl`"),
         "{vgg}"
     );
-    let head = message(reference("cnn", "0c1f", 4).unwrap_err());
+    let head = message(reference(&refs(), "cnn", "0c1f", 4).unwrap_err());
     assert!(
         head.contains("`0c1f`") && head.contains("`pool2-1f`"),
         "{head}"
     );
-    let k = message(reference("resnet32", "1c2f", 8).unwrap_err());
+    let k = message(reference(&refs(), "resnet32", "1c2f", 8).unwrap_err());
     assert!(k.contains("K = 8") && k.contains("16"), "{k}");
     // K = 1 has no auxiliary head, so any head name is fine.
-    assert!(reference("cnn", "0c1f", 1).is_ok());
+    assert!(reference(&refs(), "cnn", "0c1f", 1).is_ok());
     assert!(Names::parse("torch").is_err());
 }
 
 #[test]
 fn importing_a_file_of_another_model_names_what_does_not_fit() {
     let tmp = tempfile::tempdir().unwrap();
-    let naming = Naming::Pytorch(reference("cnn", "pool2-1f", 4).unwrap());
+    let naming = Naming::Pytorch(reference(&refs(), "cnn", "pool2-1f", 4).unwrap());
     let ten = build("cnn", ModelInput::DIGITS, ModelOptions::even(4), 1);
     let out = tmp.path().join("cnn10.safetensors");
     export_safetensors(&ten, &out, naming, &[]).unwrap();
@@ -241,14 +252,18 @@ fn importing_a_file_of_another_model_names_what_does_not_fit() {
         ModelOptions::even(4),
         1,
     );
-    let error = import_safetensors(three, &out).unwrap_err().to_string();
+    let error = import_safetensors(three, &out, &refs())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("layer `stages.3.head.2.Linear.weight` (`heads.3.2.weight` in the file): the file has shape [10, 256], this model needs [3, 256]"),
         "{error}"
     );
     // Another model altogether.
     let resnet = build("resnet32", ModelInput::CIFAR10, resnet32_k16(), 1);
-    let error = import_safetensors(resnet, &out).unwrap_err().to_string();
+    let error = import_safetensors(resnet, &out, &refs())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("does not hold this model's weights"),
         "{error}"
@@ -357,7 +372,7 @@ fn pgl_export_writes_a_run_and_train_init_from_starts_from_the_file() {
     ok(train(cwd, &mlp, &["--model", "mlp", "--modules", "2"]));
     let refused = failed(pgl(&["export", "mlp", "--names", "pytorch"], cwd));
     assert!(
-        refused.contains("`mlp`") && refused.contains("--names pgl"),
+        refused.contains("`mlp`") && refused.contains("--names `pgl`"),
         "{refused}"
     );
     let out = cwd.join("mlp.safetensors");

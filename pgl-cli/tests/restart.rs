@@ -275,7 +275,11 @@ fn pipelined_runs_match_sequential_runs_from_the_cli() {
         text(&out.stderr)
     );
     let out = pgl(&["train", "--pipeline", "9", "--epochs", "1"], tmp.path());
-    assert!(!out.status.success() && text(&out.stderr).contains("at least 9 modules"));
+    let stderr = text(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("--pipeline `9` needs at least 9 modules"),
+        "{stderr}"
+    );
 }
 
 #[cfg(unix)]

@@ -38,6 +38,7 @@ pub mod json_float;
 pub mod lr;
 pub mod objective;
 pub mod schedule;
+pub mod setting;
 pub mod split;
 pub mod step;
 
@@ -47,5 +48,6 @@ pub use events::{EpochMetrics, EventSink, NullSink, TrainEvent};
 pub use lr::{LrContext, LrSchedule, LrScheduleRegistry, LrState};
 pub use objective::{LocalObjective, ObjectiveRegistry};
 pub use schedule::{GuidanceSchedule, ScheduleRegistry, ScheduleState};
+pub use setting::{Setting, setting};
 pub use split::SplitPlan;
 pub use step::{StepContext, StepKind};

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use pgl_core::setting;
 use thiserror::Error;
 
 /// Everything that can be wrong with a dataset file (every such variant names the file), a
@@ -133,7 +134,7 @@ pub enum DataError {
         reason: String,
     },
     /// The `--augment` option (config field `augment`) is malformed.
-    #[error("--augment `{value}`: {reason}; expected {expected}")]
+    #[error("{}: {reason}; expected {expected}", setting("augment").with(value))]
     BadAugment {
         /// The value given.
         value: String,
@@ -144,7 +145,7 @@ pub enum DataError {
     },
     /// A well-formed `--augment` recipe does not suit the dataset (a flip where flips change
     /// labels, a crop padding as large as the image).
-    #[error("--augment `{value}` does not suit dataset `{dataset}`: {reason}")]
+    #[error("{} does not suit dataset `{dataset}`: {reason}", setting("augment").with(value))]
     AugmentForDataset {
         /// The dataset.
         dataset: String,
@@ -170,7 +171,8 @@ pub enum DataError {
     },
     /// A dataset needs a directory and none was given.
     #[error(
-        "dataset `{name}` needs --data-dir DIR (a folder with {files}), or ${env} set to a folder holding `{name}/`"
+        "dataset `{name}` needs {} (a folder with {files}), or ${env} set to a folder holding `{name}/`",
+        setting("data_dir")
     )]
     NoDataDir {
         /// The dataset.

@@ -146,7 +146,7 @@ fn an_explicit_flip_is_refused_where_flips_change_labels() {
         for recipe in ["crop:pad=2,flip", "flip"] {
             let e = resolve(dataset, recipe).unwrap_err().to_string();
             assert!(
-                e.contains(&format!("--augment `{recipe}`"))
+                e.contains(&format!("`augment` = `{recipe}`"))
                     && e.contains(&format!("dataset `{dataset}`"))
                     && e.contains("changes the labels"),
                 "{e}"
@@ -257,7 +257,7 @@ fn bad_recipes_are_errors_naming_the_option() {
         assert!(matches!(e, DataError::BadAugment { .. }), "{text}: {e}");
         let message = e.to_string();
         assert!(
-            message.starts_with(&format!("--augment `{text}`: {reason}")),
+            message.starts_with(&format!("`augment` = `{text}`: {reason}")),
             "{text}: {message}"
         );
         assert!(

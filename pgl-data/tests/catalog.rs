@@ -111,7 +111,7 @@ fn a_dataset_registered_from_another_crate_works_like_a_builtin() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("--augment `crop:pad=2,flip`") && e.contains("`signs`"),
+        e.contains("`augment` = `crop:pad=2,flip`") && e.contains("`signs`"),
         "{e}"
     );
     let scans = catalog.get("scans").unwrap();
@@ -160,7 +160,7 @@ fn a_folder_dataset_without_a_folder_names_its_files() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("dataset `scans` needs --data-dir DIR") && e.contains("train-* and t10k-*"),
+        e.contains("dataset `scans` needs `data_dir`") && e.contains("train-* and t10k-*"),
         "{e}"
     );
 }

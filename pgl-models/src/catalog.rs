@@ -279,7 +279,14 @@ impl ModelCatalog {
         }
         net.aux_head = Some(head);
         net.conv_init = init;
+        net.pytorch = entry.pytorch;
         Ok(net)
+    }
+
+    /// The PyTorch reference models of the catalog's entries (those that have one), in
+    /// table order: what `--names pytorch` can write.
+    pub fn references(&self) -> Vec<&'static pgl_burn::export::Reference> {
+        self.models.iter().filter_map(|m| m.pytorch).collect()
     }
 
     /// Every model with its parameter count (built once on `device`), valid K and default

@@ -11,6 +11,7 @@
 //! - every head's output: `[batch, classes]`
 
 use pgl_burn::burn::prelude::Device;
+use pgl_burn::export::{BodyLayout, Reference};
 
 use crate::entry::{Backbone, ModelEntry, no_split_tables};
 use crate::error::ModelError;
@@ -41,7 +42,20 @@ pub const CNN: ModelEntry = ModelEntry {
     infopro: no_split_tables,
     reference_input: [1, 28, 28],
     build: backbone,
+    pytorch: Some(&PYTORCH),
 };
+
+/// The PyTorch reference's CNN (`bench/gpu/torch_reference.py`): K = 1, 2, 4 or 8 modules,
+/// each an `nn.Sequential` of conv-BN-ReLU blocks, with `pool2-1f` heads.
+pub const PYTORCH: Reference = Reference {
+    model: "cnn",
+    aux_head: "pool2-1f",
+    modules: &[1, 2, 4, 8],
+    body: BodyLayout::Blocks(CONV_BN_RELU),
+};
+
+/// The layer kinds of a conv-BN-ReLU block, as the reference's names follow them.
+pub(crate) const CONV_BN_RELU: &[&str] = &["Conv", "Norm", "Relu"];
 
 /// The CNN's blocks and classifier for `input` (at least 4×4).
 pub fn backbone(input: ModelInput, device: &Device) -> Result<Backbone, ModelError> {

@@ -2,6 +2,7 @@
 //! preset (name, default head, split units, builder, what `pgl models` prints).
 
 use pgl_burn::burn::prelude::Device;
+use pgl_burn::export::Reference;
 
 use crate::error::ModelError;
 use crate::heads::AuxHead;
@@ -47,6 +48,9 @@ pub struct ModelEntry {
     pub reference_input: [usize; 3],
     /// Builds the network's blocks and classifier.
     pub build: ModelBuilder,
+    /// The PyTorch reference's version of this model and its parameter names (`None`: the
+    /// reference defines none): what `pgl export --names pytorch` writes.
+    pub pytorch: Option<&'static Reference>,
 }
 
 impl ModelEntry {

@@ -1,5 +1,7 @@
 //! [`ModelError`]: everything that can go wrong when a zoo model is looked up, cut or built.
 
+use pgl_core::setting;
+
 /// Errors of the model zoo.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -63,7 +65,8 @@ pub enum ModelError {
     },
     /// Option-B shortcuts were asked for on a model without residual blocks.
     #[error(
-        "model `{model}` has no residual blocks whose shape changes: --shortcut option-b applies to the ResNets"
+        "model `{model}` has no residual blocks whose shape changes: {} applies to the ResNets",
+        setting("shortcut").with("option-b")
     )]
     NoShortcuts {
         /// The model.
@@ -71,7 +74,8 @@ pub enum ModelError {
     },
     /// InfoPro published no table for this model and K.
     #[error(
-        "InfoPro's split tables have no entry for {model} with K={modules}; tables exist for K = {available}; use --split even"
+        "InfoPro's split tables have no entry for {model} with K={modules}; tables exist for K = {available}; use {}",
+        setting("split").with("even")
     )]
     NoInfoProTable {
         /// The model.

@@ -30,6 +30,7 @@ pub const MLP: ModelEntry = ModelEntry {
     infopro: no_split_tables,
     reference_input: [1, 28, 28],
     build: backbone,
+    pytorch: None,
 };
 
 /// The MLP's blocks and classifier for `input`.

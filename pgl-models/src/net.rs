@@ -4,6 +4,7 @@ use pgl_burn::burn::module::Module;
 use pgl_burn::burn::optim::GradientsParams;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::burn::tensor::Gradients;
+use pgl_burn::export::Reference;
 use pgl_burn::{Activation, ConvInit, DecoupledModel, HeadStack};
 use pgl_core::SplitPlan;
 
@@ -64,6 +65,10 @@ pub struct DecoupledNet {
     /// How the convolutions were initialised ([`DecoupledModel::conv_init`]). Not saved.
     #[module(skip)]
     pub conv_init: ConvInit,
+    /// The PyTorch reference's version of this network, from its zoo entry
+    /// ([`DecoupledModel::pytorch_reference`]). Not saved.
+    #[module(skip)]
+    pub pytorch: Option<&'static Reference>,
 }
 
 /// One block of a network before splitting: its layers and its output shape.
@@ -170,6 +175,7 @@ impl DecoupledNet {
             stages,
             aux_head: None,
             conv_init: ConvInit::Default,
+            pytorch: None,
         })
     }
 }
@@ -237,6 +243,10 @@ impl DecoupledModel for DecoupledNet {
         self.conv_init
     }
 
+    fn pytorch_reference(&self) -> Option<&'static Reference> {
+        self.pytorch
+    }
+
     fn into_groups(self, sizes: &[usize]) -> Vec<Self> {
         assert_eq!(
             sizes.iter().sum::<usize>(),
@@ -250,18 +260,21 @@ impl DecoupledModel for DecoupledNet {
                 stages: stages.by_ref().take(n).collect(),
                 aux_head: self.aux_head,
                 conv_init: self.conv_init,
+                pytorch: self.pytorch,
             })
             .collect()
     }
 
     fn from_groups(groups: Vec<Self>) -> Self {
-        let (aux_head, conv_init) = groups
-            .first()
-            .map_or((None, ConvInit::Default), |g| (g.aux_head, g.conv_init));
+        let (aux_head, conv_init, pytorch) =
+            groups.first().map_or((None, ConvInit::Default, None), |g| {
+                (g.aux_head, g.conv_init, g.pytorch)
+            });
         Self {
             stages: groups.into_iter().flat_map(|g| g.stages).collect(),
             aux_head,
             conv_init,
+            pytorch,
         }
     }
 }

@@ -17,6 +17,7 @@
 //! - heads: `[batch, classes]`
 
 use pgl_burn::burn::prelude::Device;
+use pgl_burn::export::{BodyLayout, Reference};
 
 use crate::entry::{Backbone, ModelEntry};
 use crate::error::ModelError;
@@ -27,7 +28,21 @@ use crate::net::Block;
 pub use crate::residual::BasicBlock;
 
 /// The `resnet32` entry of the model table.
-pub const RESNET32: ModelEntry = entry::<32>("resnet32", "CIFAR ResNet-32 (He et al. 2016), n=5");
+pub const RESNET32: ModelEntry = ModelEntry {
+    pytorch: Some(&PYTORCH32),
+    ..entry::<32>("resnet32", "CIFAR ResNet-32 (He et al. 2016), n=5")
+};
+
+/// The PyTorch reference's ResNet-32 (`bench/gpu/torch_reference.py`): K = 16 (InfoPro's
+/// split), one unit per module (the stem, then one residual block each), `1c2f` heads.
+pub const PYTORCH32: Reference = Reference {
+    model: "resnet32",
+    aux_head: "1c2f",
+    modules: &[16],
+    body: BodyLayout::Unit {
+        stem: crate::cnn::CONV_BN_RELU,
+    },
+};
 /// The `resnet56` entry of the model table.
 pub const RESNET56: ModelEntry = entry::<56>("resnet56", "CIFAR ResNet-56, n=9");
 /// The `resnet110` entry of the model table.
@@ -43,6 +58,7 @@ const fn entry<const DEPTH: usize>(name: &'static str, description: &'static str
         infopro: |modules| infopro_split(DEPTH, modules),
         reference_input: [3, 32, 32],
         build: |input, device| backbone(DEPTH, input, device),
+        pytorch: None,
     }
 }
 

@@ -53,6 +53,7 @@ const fn entry(
         infopro: no_split_tables,
         reference_input: [3, 32, 32],
         build,
+        pytorch: None,
     }
 }
 

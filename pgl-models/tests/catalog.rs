@@ -39,6 +39,7 @@ const TINY: ModelEntry = ModelEntry {
     infopro: |modules| (modules == 3).then(|| vec![1, 2]),
     reference_input: [1, 8, 8],
     build: tiny_backbone,
+    pytorch: None,
 };
 
 /// A head of this crate: linear 32 → ReLU → linear, on any features.

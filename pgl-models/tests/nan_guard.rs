@@ -191,7 +191,7 @@ fn the_message_blames_the_learning_rate_only_when_updates_made_the_weights_non_f
         message.contains("initial weights are broken") && message.contains("stages.2"),
         "{message}"
     );
-    assert!(!message.contains("--lr"), "{message}");
+    assert!(!message.contains("lower `lr`"), "{message}");
     // An exploding learning rate: step 1 is finite, and its update leaves weights so large
     // (or infinite) that the next loss is not.
     let config = RunConfig {
@@ -214,7 +214,7 @@ fn the_message_blames_the_learning_rate_only_when_updates_made_the_weights_non_f
         .unwrap_err()
         .to_string();
     assert!(
-        message.contains("module 1's weights") && message.contains("a lower --lr"),
+        message.contains("module 1's weights") && message.contains("a lower `lr`"),
         "{message}"
     );
 }

@@ -168,7 +168,7 @@ fn infopro_splits_outside_the_tables_are_clear_errors() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("K=3") && e.contains("2, 4, 8, 16") && e.contains("--split even"),
+        e.contains("K=3") && e.contains("2, 4, 8, 16") && e.contains("use `split` = `even`"),
         "{e}"
     );
     let e = build("resnet56", CIFAR, 4, SplitKind::InfoPro, None)

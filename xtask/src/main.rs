@@ -11,7 +11,8 @@
 //!   `.ci/run`) makes that an error.
 //! - `cargo xtask tidy`: the architecture rules of [`tidy`] (no tensor library below
 //!   pgl-burn, no circular module imports, documented public items, files of at most 500
-//!   lines, a true ARCHITECTURE.md); the same checks run as tests in `cargo test --workspace`.
+//!   lines — 400 in `src/` —, functions in `src/` of at most 80, no `too_many_arguments`
+//!   allowance, a true ARCHITECTURE.md); the same checks run as tests in `cargo test --workspace`.
 //! - `cargo xtask imports CRATE`: the true `imports CRATE` block of ARCHITECTURE.md (which
 //!   top-level module imports which), to paste there when the code changes.
 //! - `cargo xtask bench [ARGS..]`: every criterion benchmark (extra arguments go to criterion,
@@ -84,12 +85,19 @@ fn ci() -> Result<(), String> {
     docs()?;
     // The library crates and the CLI can be packaged: metadata, versioned path dependencies,
     // every file a build needs inside its crate (verified builds of the packages take as long
-    // as the test build; run `cargo package --workspace --exclude xtask` for them).
+    // as the test build; run `cargo package --workspace --exclude xtask` for them). The
+    // examples are not published.
     cargo(&[
         "package",
         "--workspace",
         "--exclude",
         "xtask",
+        "--exclude",
+        "pgl-example-custom-schedule",
+        "--exclude",
+        "pgl-example-custom-dataset",
+        "--exclude",
+        "pgl-example-custom-model",
         "--no-verify",
         "--allow-dirty",
     ])?;
@@ -141,10 +149,11 @@ fn vulkan_drivers() -> Vec<String> {
 }
 
 /// Every criterion benchmark of the workspace: `(package, bench target)`.
-const BENCHES: [(&str, &str); 3] = [
+const BENCHES: [(&str, &str); 4] = [
     ("pgl-data", "pipeline"),
     ("pgl-burn", "conv"),
     ("pgl-models", "steps"),
+    ("pgl-example-custom-schedule", "decide"),
 ];
 
 fn bench(extra: &[String]) -> Result<(), String> {

@@ -212,7 +212,8 @@ mod tests {
     fn the_cpu_backend_is_always_there_and_has_one_device() {
         assert!(BackendKind::CPU.device(None).is_ok());
         let e = BackendKind::CPU.device(Some(1)).unwrap_err().to_string();
-        assert!(e.contains("--device") && e.contains("cpu"), "{e}");
+        let named = pgl_core::setting("device").with(1).to_string();
+        assert!(e.contains(&named) && e.contains("cpu"), "{e}");
     }
 
     #[test]

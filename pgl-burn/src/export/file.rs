@@ -1,21 +1,21 @@
 //! Writing and reading the files: Burn's [`SafetensorsStore`], an adapter that renames (and
 //! adds PyTorch's `num_batches_tracked`), and the checks that name what does not fit.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::module::{Module, ModuleDisplay, Param};
 use burn::prelude::*;
 use burn::store::{
-    BurnToPyTorchAdapter, FloatCastAdapter, ModuleAdapter, ModuleContext, ModuleSnapshot,
-    ModuleStore, PyTorchToBurnAdapter, SafetensorsStore, bridge, burn_pack,
+    BurnToPyTorchAdapter, ModuleAdapter, ModuleContext, ModuleSnapshot, ModuleStore,
+    SafetensorsStore, bridge, burn_pack,
 };
 use burn::tensor::{DType, Shape, TensorData};
+use pgl_core::setting;
 
-use super::names::{COUNTER, counter_of, plan};
-use super::{ExportError, NAMES_KEY, Names, Naming, REFERENCES};
-use crate::inspect::{BrokenTensor, broken_tensors, describe_broken};
+use super::names::{counter_of, plan};
+use super::{ExportError, NAMES_KEY, Names, Naming};
 
 /// Field of [`WithCounters`] holding the counters.
 const COUNTERS_FIELD: &str = "counters";
@@ -102,9 +102,10 @@ pub fn export_safetensors<M: Module + ModuleDisplay>(
         reason,
     };
     if std::fs::symlink_metadata(out).is_ok() {
-        return Err(file_error(
-            "already exists; choose another --out or remove it".to_string(),
-        ));
+        return Err(file_error(format!(
+            "already exists; choose another {} or remove it",
+            setting("out")
+        )));
     }
     let entries = plan(model, naming)?;
     let counters: Vec<String> = match naming {
@@ -176,7 +177,10 @@ fn write_new_file(out: &Path, bytes: &[u8]) -> Result<(), String> {
     match written {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err("already exists; choose another --out or remove it".to_string());
+            return Err(format!(
+                "already exists; choose another {} or remove it",
+                setting("out")
+            ));
         }
         Err(e) => return Err(format!("cannot write: {e}")),
     }
@@ -200,7 +204,7 @@ pub struct IndexEntry {
     pub dtype: String,
 }
 
-fn dtype_name(dtype: DType) -> String {
+pub(super) fn dtype_name(dtype: DType) -> String {
     match dtype {
         DType::F64 => "float64".to_string(),
         DType::F32 => "float32".to_string(),
@@ -216,7 +220,7 @@ fn dtype_name(dtype: DType) -> String {
     }
 }
 
-fn open(
+pub(super) fn open(
     path: &Path,
 ) -> Result<(SafetensorsStore, BTreeMap<String, burn_pack::Tensor>), ExportError> {
     if !path.is_file() {
@@ -248,182 +252,4 @@ pub fn read_index(path: &Path) -> Result<Vec<IndexEntry>, ExportError> {
             dtype: dtype_name(t.dtype),
         })
         .collect())
-}
-
-/// How [`import_safetensors`] read a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Imported {
-    /// The naming it recognised.
-    pub names: Names,
-    /// Number of tensors loaded into the model.
-    pub tensors: usize,
-}
-
-fn first_few(names: &BTreeSet<&str>) -> String {
-    let mut shown: Vec<String> = names.iter().take(5).map(|n| format!("`{n}`")).collect();
-    if names.len() > 5 {
-        shown.push(format!("and {} more", names.len() - 5));
-    }
-    shown.join(", ")
-}
-
-/// Loads the weights and BatchNorm statistics in the safetensors file `path` into `model`
-/// (same architecture), recognising pgl's names or the PyTorch reference's (any
-/// `num_batches_tracked` is ignored). A file of another model, or a layer of another shape, is
-/// an error naming the tensors.
-pub fn import_safetensors<M: Module>(model: M, path: &Path) -> Result<(M, Imported), ExportError> {
-    let file_error = |reason: String| ExportError::File {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let (_, tensors) = open(path)?;
-    let in_file: BTreeSet<&str> = tensors
-        .keys()
-        .map(String::as_str)
-        .filter(|name| !name.ends_with(COUNTER))
-        .collect();
-    let mut candidates = vec![Naming::Pgl];
-    candidates.extend(REFERENCES.iter().map(Naming::Pytorch));
-    let mut closest: Option<(usize, BTreeSet<&str>, BTreeSet<String>)> = None;
-    let mut chosen = None;
-    for naming in candidates {
-        let Ok(entries) = plan(&model, naming) else {
-            continue;
-        };
-        let expected: BTreeSet<String> = entries.iter().map(|e| e.name.clone()).collect();
-        if expected
-            .iter()
-            .map(String::as_str)
-            .eq(in_file.iter().copied())
-        {
-            chosen = Some((naming, entries));
-            break;
-        }
-        let common = in_file.iter().filter(|n| expected.contains(**n)).count();
-        if closest.as_ref().is_none_or(|(best, _, _)| common > *best) {
-            let unexpected = in_file
-                .iter()
-                .copied()
-                .filter(|n| !expected.contains(*n))
-                .collect();
-            closest = Some((common, unexpected, expected));
-        }
-    }
-    let Some((naming, entries)) = chosen else {
-        let (_, unexpected, expected) = closest.unwrap_or_default();
-        let missing: BTreeSet<&str> = expected
-            .iter()
-            .map(String::as_str)
-            .filter(|n| !in_file.contains(n))
-            .collect();
-        return Err(file_error(format!(
-            "does not hold this model's weights under pgl's names or the PyTorch reference's: missing {}; not in the model {}",
-            if missing.is_empty() {
-                "nothing".to_string()
-            } else {
-                first_few(&missing)
-            },
-            if unexpected.is_empty() {
-                "nothing".to_string()
-            } else {
-                first_few(&unexpected)
-            },
-        )));
-    };
-    let mut mismatches = Vec::new();
-    let mut renamed = Vec::with_capacity(entries.len());
-    for entry in &entries {
-        let tensor = &tensors[&entry.name];
-        let found = tensor.shape.as_slice();
-        if found != entry.shape.as_slice() {
-            mismatches.push(format!(
-                "layer `{}` (`{}` in the file): the file has shape {found:?}, this model needs {:?}",
-                entry.path, entry.name, entry.shape
-            ));
-        }
-        if !tensor.dtype.is_float() {
-            mismatches.push(format!(
-                "`{}` is {}, not a float tensor",
-                entry.name,
-                dtype_name(tensor.dtype)
-            ));
-        }
-        let mut tensor = tensor.clone();
-        tensor.name = entry.path.clone();
-        renamed.push(tensor);
-    }
-    if !mismatches.is_empty() {
-        return Err(file_error(format!(
-            "does not fit this model: {}",
-            mismatches.join("; ")
-        )));
-    }
-    let adapter: Box<dyn ModuleAdapter> = match naming {
-        Naming::Pgl => Box::new(FloatCastAdapter::to(DType::F32)),
-        Naming::Pytorch(_) => {
-            Box::new(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)))
-        }
-    };
-    let mut model = model;
-    let result = model.apply(renamed, None, Some(adapter), false);
-    if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
-        let mut problems: Vec<String> = result.errors.iter().map(|e| e.to_string()).collect();
-        problems.extend(
-            result
-                .missing
-                .iter()
-                .map(|(p, _)| format!("`{p}` is missing")),
-        );
-        problems.extend(result.unused.iter().map(|p| format!("`{p}` was not used")));
-        return Err(file_error(format!(
-            "could not load every tensor: {}",
-            problems.join("; ")
-        )));
-    }
-    refuse_broken(&model, &entries).map_err(file_error)?;
-    Ok((
-        model,
-        Imported {
-            names: naming.names(),
-            tensors: result.applied.len(),
-        },
-    ))
-}
-
-/// Refuses a model loaded from a file when a tensor holds values no trained model has
-/// ([`broken_tensors`]), naming each tensor as the file does (`entries`).
-fn refuse_broken<M: Module>(model: &M, entries: &[super::FileEntry]) -> Result<(), String> {
-    let broken = broken_tensors(model);
-    if broken.is_empty() {
-        return Ok(());
-    }
-    let in_file: HashMap<&str, &str> = entries
-        .iter()
-        .map(|e| (e.path.as_str(), e.name.as_str()))
-        .collect();
-    let named: Vec<BrokenTensor> = broken
-        .into_iter()
-        .map(|b| {
-            // PyTorch names BatchNorm's γ and β `weight` and `bias`.
-            let pytorch = b
-                .path
-                .strip_suffix(".gamma")
-                .map(|p| format!("{p}.weight"))
-                .or_else(|| b.path.strip_suffix(".beta").map(|p| format!("{p}.bias")));
-            let name = in_file
-                .get(b.path.as_str())
-                .or_else(|| pytorch.as_deref().and_then(|p| in_file.get(p)));
-            match name {
-                Some(name) if *name != b.path => BrokenTensor {
-                    reason: format!("(pgl's `{}`) {}", b.path, b.reason),
-                    path: name.to_string(),
-                },
-                _ => b,
-            }
-        })
-        .collect();
-    Err(format!(
-        "holds values no trained model has: {}",
-        describe_broken(&named)
-    ))
 }

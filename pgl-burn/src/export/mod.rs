@@ -10,7 +10,8 @@
 //!   `running_var` and `num_batches_tracked` (written as 0: Burn does not count batches, and
 //!   PyTorch only reads it when a BatchNorm has `momentum=None`), so
 //!   `load_state_dict(strict=True)` accepts the file. Only for the models the reference
-//!   defines ([`REFERENCES`]); anything else is an error naming the model.
+//!   defines: a model that has one carries its [`Reference`] (its zoo entry's, through
+//!   [`DecoupledModel::pytorch_reference`]); anything else is an error naming the model.
 //! - **`pgl`**: pgl's own module paths (`stages.1.body.0.Conv.weight`, as
 //!   [`param_values`](crate::inspect::param_values) prints them) with Burn's layouts (Linear
 //!   weights `[in, out]`, BatchNorm `gamma`/`beta`): exactly what a checkpoint's `model.bpk`
@@ -39,19 +40,22 @@
 //! files in `file.rs`.
 
 mod file;
+mod import;
 mod names;
 
 use std::path::{Path, PathBuf};
+
+use pgl_core::setting;
 
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
 use crate::progress::TrainerState;
 use crate::trainer::Trainer;
 
-pub use file::{
-    Exported, Imported, IndexEntry, export_safetensors, import_safetensors, read_index,
-};
-pub use names::{BodyLayout, FileEntry, REFERENCES, Reference, reference, torch_name};
+pub use crate::reference::{BodyLayout, Reference};
+pub use file::{Exported, IndexEntry, export_safetensors, read_index};
+pub use import::{Imported, import_safetensors};
+pub use names::{FileEntry, reference, torch_name};
 
 /// File extension of the files this module reads and writes.
 pub const EXTENSION: &str = "safetensors";
@@ -69,7 +73,8 @@ pub enum ExportError {
     },
     /// The PyTorch reference does not define this model.
     #[error(
-        "the PyTorch reference (bench/gpu/torch_reference.py) defines no `{model}` model (it defines {known}); export it with `--names pgl` for pgl's own names"
+        "the PyTorch reference (bench/gpu/torch_reference.py) defines no `{model}` model (it defines {known}); export it with {} for pgl's own names",
+        setting("names").with("pgl")
     )]
     NoReference {
         /// The model asked for.
@@ -79,7 +84,8 @@ pub enum ExportError {
     },
     /// The reference defines the model with other auxiliary heads.
     #[error(
-        "the PyTorch reference's `{model}` has `{expected}` auxiliary heads, this network has `{head}`; export it with `--names pgl` for pgl's own names"
+        "the PyTorch reference's `{model}` has `{expected}` auxiliary heads, this network has `{head}`; export it with {} for pgl's own names",
+        setting("names").with("pgl")
     )]
     ReferenceHead {
         /// The model.
@@ -91,7 +97,8 @@ pub enum ExportError {
     },
     /// The reference defines the model for other numbers of modules.
     #[error(
-        "the PyTorch reference defines `{model}` with K = {supported} modules, this network has K = {modules}; export it with `--names pgl` for pgl's own names"
+        "the PyTorch reference defines `{model}` with K = {supported} modules, this network has K = {modules}; export it with {} for pgl's own names",
+        setting("names").with("pgl")
     )]
     ReferenceModules {
         /// The model.
@@ -189,13 +196,15 @@ pub fn init_from_file<M: DecoupledModel>(
         reason,
     };
     if keep_optimizer {
-        return Err(error(
-            "--keep-optimizer needs a pgl checkpoint (a run or checkpoint folder): a safetensors file holds weights only, no optimizer or schedule state"
-                .to_string(),
-        ));
+        return Err(error(format!(
+            "{} needs a pgl checkpoint (a run or checkpoint folder): a safetensors file holds weights only, no optimizer or schedule state",
+            setting("keep_optimizer")
+        )));
     }
-    let (model, imported) =
-        import_safetensors(trainer.model().clone(), path).map_err(|e| match e {
+    let references: Vec<&'static Reference> =
+        trainer.model().pytorch_reference().into_iter().collect();
+    let (model, imported) = import_safetensors(trainer.model().clone(), path, &references)
+        .map_err(|e| match e {
             ExportError::File { reason, .. } => error(reason),
             other => error(other.to_string()),
         })?;

@@ -1,76 +1,33 @@
-//! The PyTorch reference table ([`REFERENCES`]) and the mapping from pgl's parameter paths
-//! to the reference's `state_dict` names.
+//! The description of a PyTorch reference model ([`Reference`]; each zoo model that has one
+//! carries its own) and the mapping from pgl's parameter paths to the reference's
+//! `state_dict` names.
 
 use burn::module::Module;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot};
 
 use super::{ExportError, Naming};
+use crate::reference::{BodyLayout, Reference};
 
 /// PyTorch's BatchNorm counter, written next to every BatchNorm's running statistics.
 pub(super) const COUNTER: &str = "num_batches_tracked";
 
-/// How a reference model names the layers of one module's body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyLayout {
-    /// Blocks of layers, one `nn.Sequential` per block inside the module's `nn.Sequential`:
-    /// body layer `i` is `stages.k.{i / n}.{i % n}`, and its layer kind must be
-    /// `pattern[i % n]` (`n` = the pattern's length).
-    Blocks(&'static [&'static str]),
-    /// One split unit per module, not wrapped: a stem `nn.Sequential` with the layers of
-    /// `stem` (`stages.k.{i}`) or a residual block whose fields are the module's
-    /// (`stages.k.conv1`).
-    Unit {
-        /// Layer kinds of the stem, in order.
-        stem: &'static [&'static str],
-    },
-}
-
-/// A model the PyTorch reference (`bench/gpu/torch_reference.py`) defines: one row of
-/// [`REFERENCES`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reference {
-    /// pgl's model name (`--model`).
-    pub model: &'static str,
-    /// The auxiliary head the reference gives it (pgl's head name).
-    pub aux_head: &'static str,
-    /// The numbers of modules K the reference builds it with.
-    pub modules: &'static [usize],
-    /// How module bodies are named.
-    pub body: BodyLayout,
-}
-
-const CONV_BN_RELU: &[&str] = &["Conv", "Norm", "Relu"];
-
-/// The models the PyTorch reference defines, with their heads and K: the table `--names
-/// pytorch` accepts.
-pub const REFERENCES: &[Reference] = &[
-    Reference {
-        model: "cnn",
-        aux_head: "pool2-1f",
-        modules: &[1, 2, 4, 8],
-        body: BodyLayout::Blocks(CONV_BN_RELU),
-    },
-    Reference {
-        model: "resnet32",
-        aux_head: "1c2f",
-        modules: &[16],
-        body: BodyLayout::Unit { stem: CONV_BN_RELU },
-    },
-];
-
 /// The reference model for pgl's `model` with auxiliary head `aux_head` cut into `modules`
-/// modules, or an error naming what the reference does not define.
+/// modules, among the models the reference defines (`references`: each a model entry's own
+/// naming, as pgl-models' catalog lists them), or an error naming what the reference does
+/// not define.
 pub fn reference(
+    references: &[&'static Reference],
     model: &str,
     aux_head: &str,
     modules: usize,
 ) -> Result<&'static Reference, ExportError> {
-    let found = REFERENCES
+    let found = references
         .iter()
+        .copied()
         .find(|r| r.model == model)
         .ok_or_else(|| ExportError::NoReference {
             model: model.to_string(),
-            known: REFERENCES
+            known: references
                 .iter()
                 .map(|r| format!("`{}`", r.model))
                 .collect::<Vec<_>>()

@@ -299,23 +299,39 @@ pub struct LocalTargets<'a> {
     pub images: Option<&'a Activation>,
 }
 
+/// How one module's local loss is made: the weights of its terms, the contrastive term's
+/// temperature, the module's extra heads and the cross-entropy loss.
+#[derive(Clone, Copy)]
+pub struct ModuleLoss<'a> {
+    /// The weight of every term (a term of weight 0 is not computed).
+    pub weights: ObjectiveWeights,
+    /// The contrastive term's temperature.
+    pub temperature: f64,
+    /// The module's extra heads (`None` when it has none).
+    pub heads: Option<&'a ModuleHeads>,
+    /// The cross-entropy of the classification term.
+    pub loss_fn: &'a CrossEntropyLoss,
+}
+
 /// The local loss of module `k` (0-based within `model`, which may be a pipeline group) on its
-/// output `features`: the terms `weights` asks for, with module k's extra heads `heads`.
+/// output `features`: the terms `terms.weights` asks for, with module k's extra heads.
 ///
 /// # Panics
-/// When the weights use a head that `heads` lacks, or reconstruction without `targets.images`
-/// (the trainer builds the heads from the same weights).
-#[allow(clippy::too_many_arguments)]
+/// When the weights use a head that `terms.heads` lacks, or reconstruction without
+/// `targets.images` (the trainer builds the heads from the same weights).
 pub fn module_loss<M: DecoupledModel>(
     model: &M,
-    heads: Option<&ModuleHeads>,
     k: usize,
-    weights: ObjectiveWeights,
-    temperature: f64,
     features: Activation,
     targets: LocalTargets<'_>,
-    loss_fn: &CrossEntropyLoss,
+    terms: &ModuleLoss<'_>,
 ) -> Tensor<1> {
+    let ModuleLoss {
+        weights,
+        temperature,
+        heads,
+        loss_fn,
+    } = *terms;
     if weights.is_ce() {
         return ce::classification_term(model, k, features, targets.labels, loss_fn);
     }

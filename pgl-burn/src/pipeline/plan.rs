@@ -1,7 +1,7 @@
 //! Planning a pipeline: how many workers, the module costs measured by the first local
 //! steps, and the contiguous module groups that balance them.
 
-use pgl_core::GuidanceSchedule;
+use pgl_core::{GuidanceSchedule, setting};
 
 use crate::error::TrainError;
 
@@ -29,10 +29,11 @@ impl PipelinePlan {
         schedule: &dyn GuidanceSchedule,
     ) -> Result<Self, TrainError> {
         let reason = if workers == 0 {
-            Some("--pipeline needs at least 1 worker".to_string())
+            Some(format!("{} needs at least 1 worker", setting("pipeline")))
         } else if workers > modules {
             Some(format!(
-                "--pipeline {workers} needs at least {workers} modules, the model has K={modules}"
+                "{} needs at least {workers} modules, the model has K={modules}",
+                setting("pipeline").with(workers)
             ))
         } else if schedule.uses_losses() {
             Some(format!(

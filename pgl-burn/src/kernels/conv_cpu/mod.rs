@@ -12,6 +12,12 @@
 
 use rayon::prelude::*;
 
+mod lowering;
+mod matmul;
+
+use lowering::{col2im_add, im2col};
+use matmul::{MatrixView, gemm_into};
+
 /// Samples whose weight-gradient contributions are accumulated together before the groups are
 /// summed in order (fixed, so that the sum does not depend on the thread count).
 pub const WEIGHT_GRAD_GROUP: usize = 8;
@@ -120,180 +126,6 @@ impl ConvGeometry {
     /// Offset of kernel tap `k` along `axis` relative to `o·stride`.
     fn tap_offset(&self, axis: usize, tap: usize) -> isize {
         (tap * self.dilation[axis]) as isize - self.padding_begin[axis] as isize
-    }
-}
-
-/// Writes the im2col matrix `[C·KH·KW, OH·OW]` of one sample `x_n` (`[C, H, W]`) into `cols`.
-fn im2col(geometry: &ConvGeometry, x_n: &[f32], cols: &mut [f32]) {
-    let [oh, ow] = geometry.out_size().expect("valid convolution geometry");
-    let [h, w] = geometry.in_size;
-    let [kh, kw] = geometry.kernel;
-    let [sh, sw] = geometry.stride;
-    let mut rows = cols.chunks_exact_mut(oh * ow);
-    for channel in x_n.chunks_exact(h * w) {
-        for tap_h in 0..kh {
-            let offset_h = geometry.tap_offset(0, tap_h);
-            let (oh_low, oh_high) = geometry.valid_outputs(0, offset_h, oh);
-            for tap_w in 0..kw {
-                let offset_w = geometry.tap_offset(1, tap_w);
-                let (ow_low, ow_high) = geometry.valid_outputs(1, offset_w, ow);
-                let row = rows.next().expect("cols holds C·KH·KW rows");
-                for (out_y, out_row) in row.chunks_exact_mut(ow).enumerate() {
-                    if out_y < oh_low || out_y >= oh_high {
-                        out_row.fill(0.0);
-                        continue;
-                    }
-                    let in_y = (out_y * sh) as isize + offset_h;
-                    let in_row = &channel[in_y as usize * w..][..w];
-                    out_row[..ow_low].fill(0.0);
-                    out_row[ow_high..].fill(0.0);
-                    if ow_low == ow_high {
-                        // No tap of this kernel column lands inside the row.
-                    } else if sw == 1 {
-                        let start = (ow_low as isize + offset_w) as usize;
-                        out_row[ow_low..ow_high]
-                            .copy_from_slice(&in_row[start..start + (ow_high - ow_low)]);
-                    } else {
-                        for (out_x, value) in out_row[ow_low..ow_high].iter_mut().enumerate() {
-                            let in_x = ((ow_low + out_x) * sw) as isize + offset_w;
-                            *value = in_row[in_x as usize];
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Adds the im2col-shaped gradient `cols` (`[C·KH·KW, OH·OW]`) back onto the input positions
-/// it was read from, into `dx_n` (`[C, H, W]`, which the caller zeroes).
-fn col2im_add(geometry: &ConvGeometry, cols: &[f32], dx_n: &mut [f32]) {
-    let [oh, ow] = geometry.out_size().expect("valid convolution geometry");
-    let [h, w] = geometry.in_size;
-    let [kh, kw] = geometry.kernel;
-    let [sh, sw] = geometry.stride;
-    let mut rows = cols.chunks_exact(oh * ow);
-    for channel in dx_n.chunks_exact_mut(h * w) {
-        for tap_h in 0..kh {
-            let offset_h = geometry.tap_offset(0, tap_h);
-            let (oh_low, oh_high) = geometry.valid_outputs(0, offset_h, oh);
-            for tap_w in 0..kw {
-                let offset_w = geometry.tap_offset(1, tap_w);
-                let (ow_low, ow_high) = geometry.valid_outputs(1, offset_w, ow);
-                let row = rows.next().expect("cols holds C·KH·KW rows");
-                for out_y in oh_low..oh_high {
-                    let in_y = (out_y * sh) as isize + offset_h;
-                    let in_row = &mut channel[in_y as usize * w..][..w];
-                    let out_row = &row[out_y * ow..][..ow];
-                    if ow_low == ow_high {
-                        // No tap of this kernel column lands inside the row.
-                    } else if sw == 1 {
-                        let start = (ow_low as isize + offset_w) as usize;
-                        for (target, value) in in_row[start..start + (ow_high - ow_low)]
-                            .iter_mut()
-                            .zip(&out_row[ow_low..ow_high])
-                        {
-                            *target += value;
-                        }
-                    } else {
-                        for (out_x, value) in out_row.iter().enumerate().take(ow_high).skip(ow_low)
-                        {
-                            let in_x = (out_x * sw) as isize + offset_w;
-                            in_row[in_x as usize] += value;
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// A row-major matrix view for [`gemm_into`]: element `(i, j)` is at `i·row_stride + j·col_stride`.
-#[derive(Clone, Copy)]
-struct MatrixView<'a> {
-    data: &'a [f32],
-    row_stride: isize,
-    col_stride: isize,
-}
-
-impl<'a> MatrixView<'a> {
-    fn row_major(data: &'a [f32], cols: usize) -> Self {
-        Self {
-            data,
-            row_stride: cols as isize,
-            col_stride: 1,
-        }
-    }
-
-    fn transposed(data: &'a [f32], rows_of_original: usize, cols_of_original: usize) -> Self {
-        debug_assert_eq!(data.len(), rows_of_original * cols_of_original);
-        Self {
-            data,
-            row_stride: 1,
-            col_stride: cols_of_original as isize,
-        }
-    }
-}
-
-/// `dst[m×n] (+)= lhs[m×k] · rhs[k×n]`, single-threaded; `dst` is row-major. With `accumulate`
-/// the product is added to `dst`, otherwise it replaces it.
-fn gemm_into(
-    dst: &mut [f32],
-    lhs: MatrixView<'_>,
-    rhs: MatrixView<'_>,
-    [m, n, k]: [usize; 3],
-    accumulate: bool,
-) {
-    assert_eq!(dst.len(), m * n, "matmul: destination size");
-    let reach = |view: &MatrixView<'_>, rows: usize, cols: usize| {
-        if rows == 0 || cols == 0 {
-            0
-        } else {
-            (rows - 1) as isize * view.row_stride + (cols - 1) as isize * view.col_stride + 1
-        }
-    };
-    assert!(
-        reach(&lhs, m, k) as usize <= lhs.data.len(),
-        "matmul: lhs size"
-    );
-    assert!(
-        reach(&rhs, k, n) as usize <= rhs.data.len(),
-        "matmul: rhs size"
-    );
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            dst.fill(0.0);
-        }
-        return;
-    }
-    // SAFETY: the asserts above bound every element gemm reads (lhs, rhs) or writes (dst, a
-    // row-major m×n matrix of exactly dst.len() elements); the three slices do not overlap
-    // because dst is borrowed mutably.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.data.as_ptr(),
-            lhs.col_stride,
-            lhs.row_stride,
-            rhs.data.as_ptr(),
-            rhs.col_stride,
-            rhs.row_stride,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
     }
 }
 
