@@ -16,13 +16,15 @@ shift 2 || true
 stages=("$@")
 data=${PGL_DATA_DIR:-../shared/data}/fashion-mnist
 common=(--dataset fashion-mnist --data-dir "$data" --train-limit 1000 --test-limit 1000
-  --epochs 8 --model resnet32 --modules 16 --split infopro --aux-head 1c2f
+  --epochs 8 --model resnet32 --modules 16 --split infopro
   --batch-size 64 --lr 1e-3 --lr-schedule cosine --optimizer adam --seeds 3)
 run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already there
   local name=$1; shift
   if [[ ${#stages[@]} -gt 0 && ! " ${stages[*]} " == *" $name "* ]]; then return; fi
   [[ -f $out/$name/compare.json ]] && return
-  "$pgl" compare "${common[@]}" --out "$out/$name" "$@"
+  local head=(--aux-head 1c2f) # InfoPro's heads unless the stage names its own
+  [[ " $* " == *" --aux-head "* ]] && head=()
+  "$pgl" compare "${common[@]}" "${head[@]}" --out "$out/$name" "$@"
 }
 # Baselines and the default guidance (25 % global steps).
 run base --schedules end-to-end,local-only,periodic:every=4
@@ -30,3 +32,6 @@ run base --schedules end-to-end,local-only,periodic:every=4
 run share --schedules periodic:every=2
 # A larger learning rate for global steps (the only knob that helped the CNN's default heads).
 run lr2 --global-lr-scale 2 --schedules periodic:every=4
+# AugLocal's heads (a copy of up to 3 later blocks per module, pyramidal depth): local-only,
+# the default guidance and 50 % global steps, against the same end-to-end baseline.
+run aug3 --aux-head aug3 --schedules local-only,periodic:every=4,periodic:every=2
