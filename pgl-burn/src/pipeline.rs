@@ -16,7 +16,7 @@
 //! before the next global step: the pipeline drains, every worker hands its modules and
 //! optimizers back, the global step runs on the whole model, and a new segment starts after it.
 //!
-//! Backpressure: every queue holds at most [`QUEUE_CAPACITY`] batches; the coordinator blocks when the
+//! Backpressure: every queue holds at most `QUEUE_CAPACITY` batches; the coordinator blocks when the
 //! first queue is full. The last worker never blocks on sending, so the pipeline always
 //! drains. A worker that fails (a non-finite loss) stops; its queues close, which stops the
 //! workers before it, and the error is reported with its module.

@@ -1,6 +1,6 @@
 //! [`Trainer`]: runs the local and global steps a guidance schedule chooses, epoch after
 //! epoch. The loop reads like the algorithm — ask the schedule, run a step, record it — and
-//! delegates the rest: the steps themselves to [`step`], pipelined local steps
+//! delegates the rest: the steps themselves to [`step`](crate::step), pipelined local steps
 //! to [`pipeline`](crate::pipeline), epoch bookkeeping and metrics to [`epoch`](crate::epoch).
 
 use std::time::Instant;
