@@ -87,6 +87,17 @@ impl burn::module::ModuleVisitor for Initializer {
     }
 }
 
+/// `items` cut into consecutive groups of `sizes[i]` items, in order: how a model's modules,
+/// their objective heads and their optimizers are split into pipeline groups (see
+/// [`DecoupledModel::into_groups`]). A group gets fewer items when `items` runs out.
+pub fn split_into_groups<T>(items: Vec<T>, sizes: &[usize]) -> Vec<Vec<T>> {
+    let mut items = items.into_iter();
+    sizes
+        .iter()
+        .map(|&n| items.by_ref().take(n).collect())
+        .collect()
+}
+
 /// Initialises every parameter of `module` now.
 ///
 /// Burn initialises parameters lazily, at first use, from a process-wide generator; pgl calls

@@ -45,7 +45,7 @@ use burn::prelude::*;
 use burn::tensor::Gradients;
 
 use crate::activation::Activation;
-use crate::model::DecoupledModel;
+use crate::model::{DecoupledModel, split_into_groups};
 
 /// One module of a [`StagedNet`]: any Burn module with a body and a head. The head of the
 /// last stage is the network's classifier; the others' are the auxiliary heads of local
@@ -103,12 +103,9 @@ impl<S: Stage> DecoupledModel for StagedNet<S> {
             self.stages.len(),
             "group sizes must cover every module"
         );
-        let mut stages = self.stages.into_iter();
-        sizes
-            .iter()
-            .map(|&n| Self {
-                stages: stages.by_ref().take(n).collect(),
-            })
+        split_into_groups(self.stages, sizes)
+            .into_iter()
+            .map(|stages| Self { stages })
             .collect()
     }
 

@@ -4,7 +4,7 @@
 
 use burn::optim::{GradientsParams, ModuleOptimizer};
 
-use crate::model::{DecoupledModel, settle_running_stats};
+use crate::model::{DecoupledModel, settle_running_stats, split_into_groups};
 use crate::objective::ObjectiveHeads;
 
 /// The model, its objective heads and its optimizers (see the module documentation).
@@ -50,18 +50,17 @@ impl<M: DecoupledModel> ModelState<M> {
         settle_running_stats(&self.heads);
         let mut optimizers = self.optimizers;
         let global = optimizers.split_off(self.model.num_modules());
-        let mut optimizers = optimizers.into_iter();
         let heads = self.heads.into_groups(sizes);
         let groups = self
             .model
             .into_groups(sizes)
             .into_iter()
             .zip(heads)
-            .zip(sizes)
-            .map(|((model, heads), &size)| Self {
+            .zip(split_into_groups(optimizers, sizes))
+            .map(|((model, heads), optimizers)| Self {
                 model,
                 heads,
-                optimizers: optimizers.by_ref().take(size).collect(),
+                optimizers,
             })
             .collect();
         (groups, global)

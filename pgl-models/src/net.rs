@@ -5,6 +5,7 @@ use pgl_burn::burn::optim::GradientsParams;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::burn::tensor::Gradients;
 use pgl_burn::export::Reference;
+use pgl_burn::model::split_into_groups;
 use pgl_burn::{Activation, ConvInit, DecoupledModel, HeadStack};
 use pgl_core::SplitPlan;
 
@@ -253,11 +254,10 @@ impl DecoupledModel for DecoupledNet {
             self.stages.len(),
             "group sizes must cover every module"
         );
-        let mut stages = self.stages.into_iter();
-        sizes
-            .iter()
-            .map(|&n| Self {
-                stages: stages.by_ref().take(n).collect(),
+        split_into_groups(self.stages, sizes)
+            .into_iter()
+            .map(|stages| Self {
+                stages,
                 aux_head: self.aux_head,
                 conv_init: self.conv_init,
                 pytorch: self.pytorch,

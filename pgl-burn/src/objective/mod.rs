@@ -37,7 +37,7 @@ use pgl_core::objective::{LocalObjective, ObjectiveWeights, ProjectionHead, Reco
 
 use crate::activation::Activation;
 use crate::head::HeadStack;
-use crate::model::{DecoupledModel, derive_seed, initialize_seeded_with};
+use crate::model::{DecoupledModel, derive_seed, initialize_seeded_with, split_into_groups};
 
 pub use infopro::{Decoder, ReconstructionTarget};
 pub use supcon::Projection;
@@ -233,12 +233,9 @@ impl ObjectiveHeads {
         if self.modules.is_empty() {
             return sizes.iter().map(|_| Self::none()).collect();
         }
-        let mut modules = self.modules.into_iter();
-        sizes
-            .iter()
-            .map(|&n| Self {
-                modules: modules.by_ref().take(n).collect(),
-            })
+        split_into_groups(self.modules, sizes)
+            .into_iter()
+            .map(|modules| Self { modules })
             .collect()
     }
 
