@@ -8,7 +8,9 @@
 //! - [`layer`]: [`Layer`], the building blocks (linear, conv, batch norm, ReLU, pooling,
 //!   residual blocks from [`residual`]); [`shape`]: [`FeatureShape`].
 //! - [`net`]: [`DecoupledNet`], the [`DecoupledModel`](pgl_burn::DecoupledModel) every zoo
-//!   model is; stages are a `Vec`, so K is a config value, not a new type.
+//!   model is; stages are a `Vec`, so K is a config value, not a new type. It is generic over
+//!   its layers ([`net_layer`]: [`NetLayer`]), so a user's own Burn layers can stand beside
+//!   the zoo's ([`DecoupledNet::map_layers`]).
 //! - [`heads`]: the auxiliary head designs, one file each.
 //! - Families, one file each: [`mlp`], [`cnn`], [`resnet`] (ResNet-32/56/110 with InfoPro's
 //!   split tables), [`vgg`] (VGG-11/13 with BN).
@@ -30,6 +32,7 @@ pub mod input;
 pub mod layer;
 pub mod mlp;
 pub mod net;
+pub mod net_layer;
 pub mod options;
 pub mod residual;
 pub mod resnet;
@@ -46,5 +49,6 @@ pub use heads::AuxHead;
 pub use input::ModelInput;
 pub use layer::Layer;
 pub use net::{Block, DecoupledNet, Stage, StageSite};
+pub use net_layer::NetLayer;
 pub use options::{ConvInit, ModelOptions, Shortcut, SplitKind};
 pub use shape::FeatureShape;

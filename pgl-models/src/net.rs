@@ -1,4 +1,10 @@
 //! [`DecoupledNet`]: a list of blocks cut into K [`Stage`]s, each with its head.
+//!
+//! The network is generic over its layer type: the zoo's [`Layer`] by default, or any Burn
+//! module implementing [`NetLayer`] — e.g. a user's enum of the zoo's layers and their own.
+//! [`DecoupledNet::map_layers`] turns a zoo network (built, seeded and headed by the
+//! [`ModelCatalog`](crate::ModelCatalog)) into one of the user's layer type, where they can
+//! then replace or insert layers of their own.
 
 use pgl_burn::burn::module::Module;
 use pgl_burn::burn::optim::GradientsParams;
@@ -11,16 +17,17 @@ use pgl_core::SplitPlan;
 
 use crate::heads::{AuxHead, HeadSite, LaterBlock};
 use crate::layer::Layer;
+use crate::net_layer::NetLayer;
 use crate::shape::FeatureShape;
 
 /// One decoupled module: its body and its head (an auxiliary head, or the network's
 /// classifier for the last stage).
 #[derive(Module, Debug)]
-pub struct Stage {
+pub struct Stage<L: NetLayer = Layer> {
     /// The module's layers, in order.
-    pub body: Vec<Layer>,
+    pub body: Vec<L>,
     /// The head's layers: features → logits.
-    pub head: Vec<Layer>,
+    pub head: Vec<L>,
     /// Where the module stands in the network: what a copy of the aux head's design
     /// ([`DecoupledModel::aux_head_like`]) is built at. Not saved with the weights.
     #[module(skip)]
@@ -54,11 +61,12 @@ impl StageSite {
     }
 }
 
-/// A network of K stages; the zoo's implementation of [`DecoupledModel`].
+/// A network of K stages of layers `L` (the zoo's [`Layer`] unless said otherwise); the zoo's
+/// implementation of [`DecoupledModel`].
 #[derive(Module, Debug)]
-pub struct DecoupledNet {
+pub struct DecoupledNet<L: NetLayer = Layer> {
     /// The K stages, in order.
-    pub stages: Vec<Stage>,
+    pub stages: Vec<Stage<L>>,
     /// The design of the auxiliary heads (`None` when the net was cut with a head builder of
     /// its own): what [`DecoupledModel::aux_head_like`] copies. Not saved with the weights.
     #[module(skip)]
@@ -74,21 +82,21 @@ pub struct DecoupledNet {
 
 /// One block of a network before splitting: its layers and its output shape.
 #[derive(Debug)]
-pub struct Block {
+pub struct Block<L = Layer> {
     /// The layers.
-    pub layers: Vec<Layer>,
+    pub layers: Vec<L>,
     /// Output shape of the block.
     pub output: FeatureShape,
 }
 
-impl Block {
+impl<L> Block<L> {
     /// `count` blocks in a chain: block `i` is made by `block(i, shape)` on the output shape
     /// of block `i − 1` (`input` for the first), which returns its layers and output shape.
     pub fn chain(
         input: FeatureShape,
         count: usize,
-        mut block: impl FnMut(usize, FeatureShape) -> (Vec<Layer>, FeatureShape),
-    ) -> Vec<Block> {
+        mut block: impl FnMut(usize, FeatureShape) -> (Vec<L>, FeatureShape),
+    ) -> Vec<Self> {
         let mut shape = input;
         (0..count)
             .map(|i| {
@@ -100,16 +108,16 @@ impl Block {
     }
 }
 
-impl DecoupledNet {
+impl<L: NetLayer> DecoupledNet<L> {
     /// Cuts `blocks` into modules as `plan` says and gives every module a head built by
     /// `head(output_shape_of_the_module, is_last_module)`.
     ///
     /// # Panics
     /// When `plan` does not split exactly `blocks.len()` blocks (a programming error).
     pub fn from_blocks(
-        blocks: Vec<Block>,
+        blocks: Vec<Block<L>>,
         plan: &SplitPlan,
-        mut head: impl FnMut(FeatureShape, bool) -> Vec<Layer>,
+        mut head: impl FnMut(FeatureShape, bool) -> Vec<L>,
     ) -> Self {
         Self::try_from_blocks(blocks, plan, |features, last| {
             Ok::<_, std::convert::Infallible>(head(features, last))
@@ -119,9 +127,9 @@ impl DecoupledNet {
 
     /// Like [`from_blocks`](Self::from_blocks) with a head builder that can fail.
     pub fn try_from_blocks<E>(
-        blocks: Vec<Block>,
+        blocks: Vec<Block<L>>,
         plan: &SplitPlan,
-        mut head: impl FnMut(FeatureShape, bool) -> Result<Vec<Layer>, E>,
+        mut head: impl FnMut(FeatureShape, bool) -> Result<Vec<L>, E>,
     ) -> Result<Self, E> {
         Self::try_from_blocks_at(blocks, plan, |site| head(site.features, site.is_last()))
     }
@@ -130,9 +138,9 @@ impl DecoupledNet {
     /// head's [`HeadSite`]: the module's place and the blocks after it (what AugLocal's heads
     /// copy).
     pub fn try_from_blocks_at<E>(
-        blocks: Vec<Block>,
+        blocks: Vec<Block<L>>,
         plan: &SplitPlan,
-        mut head: impl FnMut(&HeadSite<'_>) -> Result<Vec<Layer>, E>,
+        mut head: impl FnMut(&HeadSite<'_>) -> Result<Vec<L>, E>,
     ) -> Result<Self, E> {
         assert_eq!(
             plan.layers(),
@@ -179,23 +187,48 @@ impl DecoupledNet {
             pytorch: None,
         })
     }
-}
 
-impl Block {
-    /// What a head after an earlier module knows of this block.
-    fn as_later(&self) -> LaterBlock {
-        LaterBlock {
-            output: self.output,
-            residual: self.layers.iter().any(|l| matches!(l, Layer::Basic(_))),
+    /// The same network with every layer, of the bodies and of the heads, passed through
+    /// `convert` in order (module by module, body before head): how a zoo network becomes
+    /// one of a user's layer type `T`, e.g. `net.map_layers(MyLayer::Zoo)`, after which the
+    /// user can insert or replace layers of their own in `stages[k].body`. Weights, the head
+    /// sites, the aux head design and the convolution initialisation carry over; the PyTorch
+    /// reference does not (its names describe the zoo's layers, not the user's):
+    /// [`DecoupledModel::pytorch_reference`] is `None` for the result.
+    pub fn map_layers<T: NetLayer>(self, mut convert: impl FnMut(L) -> T) -> DecoupledNet<T> {
+        let stages = self
+            .stages
+            .into_iter()
+            .map(|stage| Stage {
+                body: stage.body.into_iter().map(&mut convert).collect(),
+                head: stage.head.into_iter().map(&mut convert).collect(),
+                site: stage.site,
+            })
+            .collect();
+        DecoupledNet {
+            stages,
+            aux_head: self.aux_head,
+            conv_init: self.conv_init,
+            pytorch: None,
         }
     }
 }
 
-fn run(layers: &[Layer], input: Activation) -> Activation {
+impl<L: NetLayer> Block<L> {
+    /// What a head after an earlier module knows of this block.
+    fn as_later(&self) -> LaterBlock {
+        LaterBlock {
+            output: self.output,
+            residual: self.layers.iter().any(NetLayer::is_residual),
+        }
+    }
+}
+
+fn run<L: NetLayer>(layers: &[L], input: Activation) -> Activation {
     layers.iter().fold(input, |x, layer| layer.forward(x))
 }
 
-impl DecoupledModel for DecoupledNet {
+impl<L: NetLayer> DecoupledModel for DecoupledNet<L> {
     fn num_modules(&self) -> usize {
         self.stages.len()
     }
