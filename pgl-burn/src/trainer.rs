@@ -37,6 +37,66 @@ const HELD: &str = "the trainer holds its model state between steps";
 type BatchTensors = (Activation, Tensor<1, Int>);
 
 /// Trains a [`DecoupledModel`] with one optimizer per module, following a guidance schedule.
+///
+/// The settings come from a [`RunConfig`](pgl_core::RunConfig) (the same one `pgl train`
+/// writes to `config.json`), the schedule from a spec string; [`fit`](Self::fit) trains for
+/// the configured epochs and returns each epoch's metrics:
+///
+/// ```
+/// use pgl_burn::burn::module::Module;
+/// use pgl_burn::burn::nn::{Linear, LinearConfig, Relu};
+/// use pgl_burn::burn::prelude::*;
+/// use pgl_burn::{Activation, Stage, StagedNet, TrainSettings, Trainer};
+/// use pgl_core::{NullSink, RunConfig, ScheduleRegistry};
+/// use pgl_data::DatasetSplits;
+/// use pgl_data::dataset::ImageShape;
+/// use pgl_data::synthetic::random_images;
+///
+/// /// A linear layer with a ReLU, and a linear head.
+/// #[derive(Module, Debug)]
+/// struct Dense {
+///     body: Linear,
+///     head: Linear,
+/// }
+///
+/// impl Stage for Dense {
+///     fn forward(&self, input: Activation) -> Activation {
+///         Activation::Flat(Relu::new().forward(self.body.forward(input.into_flat())))
+///     }
+///     fn head(&self, features: Activation) -> Tensor<2> {
+///         self.head.forward(features.into_flat())
+///     }
+/// }
+///
+/// let device = Device::flex().autodiff();
+/// let dense = |inputs, outputs| Dense {
+///     body: LinearConfig::new(inputs, outputs).init(&device),
+///     head: LinearConfig::new(outputs, 10).init(&device),
+/// };
+/// let net = StagedNet::new(vec![dense(16, 32), dense(32, 32)]);
+///
+/// // K = 2 modules, one epoch of batches of 16, a global step after every local one.
+/// let config = RunConfig {
+///     modules: 2,
+///     epochs: 1,
+///     batch_size: 16,
+///     schedule: "periodic:every=2".to_string(),
+///     ..RunConfig::default()
+/// };
+/// let schedule = ScheduleRegistry::with_builtins().build(&config.schedule).unwrap();
+/// let settings = TrainSettings::from_config(&config).unwrap().with_input_shape([1, 4, 4]);
+/// let mut trainer = Trainer::new(net, schedule, settings, &device).unwrap();
+///
+/// let shape = ImageShape::new(1, 4, 4);
+/// let data = DatasetSplits {
+///     train: random_images(shape, 10, 64, 1),
+///     test: random_images(shape, 10, 32, 2),
+/// };
+/// let history = trainer.fit(&data, &mut NullSink).unwrap();
+/// let epoch = &history[0];
+/// assert_eq!((epoch.steps_local, epoch.steps_global), (2, 2));
+/// assert!(epoch.train_loss.is_finite());
+/// ```
 pub struct Trainer<M: DecoupledModel> {
     /// The model, the local objective's extra heads and every optimizer (see [`HELD`]).
     state: Option<ModelState<M>>,

@@ -67,7 +67,13 @@ fn data() -> DatasetSplits {
 /// follows every convolution of the bodies.
 fn user_net(device: &Device) -> DecoupledNet<MyLayer> {
     let zoo = ModelCatalog::with_builtins()
-        .build("cnn", ModelInput::new(1, 8, 8, 10), &ModelOptions::even(3), 7, device)
+        .build(
+            "cnn",
+            ModelInput::new(1, 8, 8, 10),
+            &ModelOptions::even(3),
+            7,
+            device,
+        )
         .unwrap();
     let mut net = zoo.map_layers(|layer| match layer {
         Layer::Relu(_) => MyLayer::Gelu(Gelu::new()),
@@ -82,7 +88,9 @@ fn user_net(device: &Device) -> DecoupledNet<MyLayer> {
             };
             stage.body.push(layer);
             if let Some(channels) = channels {
-                stage.body.push(MyLayer::Scale(ChannelScale::new(channels, device)));
+                stage
+                    .body
+                    .push(MyLayer::Scale(ChannelScale::new(channels, device)));
             }
         }
     }
@@ -125,7 +133,14 @@ fn fingerprint(
 ) -> (Vec<Vec<u32>>, Vec<String>) {
     let metrics = history
         .iter()
-        .map(|m| format!("{} {} {}", m.train_loss.to_bits(), m.test_accuracy, m.steps_global))
+        .map(|m| {
+            format!(
+                "{} {} {}",
+                m.train_loss.to_bits(),
+                m.test_accuracy,
+                m.steps_global
+            )
+        })
         .collect();
     (weight_bits(t.model()), metrics)
 }
@@ -186,12 +201,18 @@ fn user_layers_resume_exactly_pipeline_bit_identically_and_export() {
     let mut resumed = trainer(&config(2, None));
     restore(&saved, &mut resumed).unwrap();
     let history = resumed.fit(&data, &mut NullSink).unwrap();
-    assert!(fingerprint(&resumed, &history) == expected, "resumed run differs");
+    assert!(
+        fingerprint(&resumed, &history) == expected,
+        "resumed run differs"
+    );
 
     let mut pipelined = trainer(&config(2, Some(2)));
     let history = pipelined.fit(&data, &mut NullSink).unwrap();
     assert!(pipelined.pipeline_groups().is_some());
-    assert!(fingerprint(&pipelined, &history) == expected, "pipelined run differs");
+    assert!(
+        fingerprint(&pipelined, &history) == expected,
+        "pipelined run differs"
+    );
 
     let out = tmp.path().join("user.safetensors");
     export_safetensors(straight.model(), &out, Naming::Pgl, &[]).unwrap();
