@@ -1,6 +1,7 @@
 //! Local objective specs: parsing never panics; a spec that builds has a canonical spec that
-//! rebuilds the same objective (heads, temperature and every module's weights for K up to
-//! 16), every size it asks for is bounded (building its heads cannot exhaust memory), and
+//! rebuilds the same objective (every module's terms, parameters and weights for K up to 16),
+//! every term reads back its own parameters and every projection size it asks for is bounded
+//! (building its heads cannot exhaust memory), and
 //! checking it against each K either accepts it (the last module then learns from
 //! cross-entropy alone) or refuses it with an error, never a panic.
 //!
@@ -11,15 +12,19 @@
 
 use libfuzzer_sys::fuzz_target;
 use pgl_core::ObjectiveRegistry;
-use pgl_core::objective::{LocalObjective, MAX_PROJECTION_DIM, ObjectiveWeights, check_modules};
+use pgl_core::objective::{
+    ContrastiveTerm, LocalObjective, MAX_PROJECTION_DIM, ModuleTerms, TermDescription,
+    check_modules,
+};
 
-/// Every module's weights for every K up to 16, as bits.
-fn weights(objective: &dyn LocalObjective) -> Vec<[u64; 3]> {
+/// Every module's terms for every K up to 16: each term's spec and its weight's bits.
+fn terms(objective: &dyn LocalObjective) -> Vec<Vec<(String, u64)>> {
     (1..=16)
         .flat_map(|k| (0..k).map(move |m| (m, k)))
         .map(|(m, k)| {
-            let w = objective.weights(m, k);
-            [w.reconstruction, w.classification, w.contrastive].map(f64::to_bits)
+            let terms = objective.terms(m, k);
+            let terms = terms.terms().iter();
+            terms.map(|t| (t.term.to_string(), t.weight.to_bits())).collect()
         })
         .collect()
 }
@@ -37,24 +42,23 @@ fuzz_target!(|data: &[u8]| {
         .build(&canonical)
         .unwrap_or_else(|e| panic!("canonical `{canonical}` of `{spec}` fails: {e}"));
     assert_eq!(rebuilt.spec(), canonical, "`{spec}`");
-    assert_eq!(rebuilt.extra_heads(), objective.extra_heads(), "`{spec}`");
-    assert_eq!(
-        rebuilt.temperature().to_bits(),
-        objective.temperature().to_bits(),
-        "`{spec}`"
-    );
-    assert_eq!(weights(&*rebuilt), weights(&*objective), "`{spec}`");
-    if let Some(dim) = objective.extra_heads().projection {
-        assert!(
-            (1..=MAX_PROJECTION_DIM).contains(&dim),
-            "`{spec}`: projection of {dim} outputs"
-        );
+    assert_eq!(terms(&*rebuilt), terms(&*objective), "`{spec}`");
+    for module in objective.terms(0, 16).terms() {
+        if module.term.name() == ContrastiveTerm::NAME {
+            let term = ContrastiveTerm::from_spec(&module.term)
+                .unwrap_or_else(|e| panic!("`{spec}`: `{}` does not read back: {e}", module.term));
+            assert!(
+                (1..=MAX_PROJECTION_DIM).contains(&term.dim),
+                "`{spec}`: projection of {} outputs",
+                term.dim
+            );
+        }
     }
     for modules in 1..=16 {
         if check_modules(&*objective, modules).is_ok() {
             assert_eq!(
-                objective.weights(modules - 1, modules),
-                ObjectiveWeights::CE,
+                objective.terms(modules - 1, modules),
+                ModuleTerms::ce(),
                 "`{spec}`: the last of {modules} modules"
             );
         }

@@ -195,6 +195,12 @@ fn load_checked<M: Module>(path: &Path, module: M) -> Result<M, TrainError> {
     let module = module
         .try_load_file(path)
         .map_err(|e| record_error(path, e))?;
+    check_intact(path, module)
+}
+
+/// `module` (read from `path`) when it holds no value a trained module cannot have; otherwise
+/// an error naming the broken tensors.
+fn check_intact<M: Module>(path: &Path, module: M) -> Result<M, TrainError> {
     let broken = broken_tensors(&module);
     if !broken.is_empty() {
         return Err(error(

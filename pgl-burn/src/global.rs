@@ -18,7 +18,6 @@
 use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::GradientsAccumulator;
 use burn::prelude::*;
-use pgl_core::objective::LocalObjective;
 use pgl_core::{RunConfig, StepKind};
 
 use crate::activation::Activation;
@@ -105,8 +104,6 @@ pub(crate) struct GlobalContext<'a, M> {
     /// Modules the backward pass reaches, counted from the top: K for a global step, fewer
     /// for a partial one (see [`crate::partial`]).
     pub depth: usize,
-    /// What the bottom modules of a partial global step learn from.
-    pub objective: &'a dyn LocalObjective,
     /// The gradients to replay in a partial global step's local part.
     pub replay: Option<&'a ReplayBuffer<M>>,
 }

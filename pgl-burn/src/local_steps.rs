@@ -4,7 +4,6 @@
 
 use burn::prelude::Device;
 use pgl_core::GuidanceSchedule;
-use pgl_core::objective::LocalObjective;
 
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
@@ -65,8 +64,6 @@ pub(crate) enum Held<'scope, M> {
 pub(crate) struct SegmentStart<'a, M> {
     /// The gradients to replay (each worker gets its group's copy).
     pub replay: Option<&'a ReplayBuffer<M>>,
-    /// The run's local objective.
-    pub objective: &'a dyn LocalObjective,
     /// The module counts of the groups.
     pub groups: &'a [usize],
     /// The training device.
@@ -86,8 +83,7 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Held<'scope, M> {
             Self::Pipelined(segment) => segment,
             Self::Here(state) => {
                 let replay = start.replay.cloned();
-                let objective = start.objective;
-                Segment::start(scope, state, replay, objective, start.groups, start.device)
+                Segment::start(scope, state, replay, start.groups, start.device)
             }
         };
         // A failed worker closes its queue; its error comes out when the segment drains.

@@ -40,7 +40,6 @@ pub(crate) fn partial_global_step<M: DecoupledModel>(
         images: targets.as_ref(),
     };
     let local = LocalContext {
-        objective: cx.objective,
         replay: cx.replay,
         env,
         span: ModuleSpan {

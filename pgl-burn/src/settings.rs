@@ -4,7 +4,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use pgl_core::objective::Reconstruction;
 use pgl_core::{
     CoreError, LocalObjective, LrSchedule, LrScheduleRegistry, ObjectiveRegistry, RunConfig,
 };
@@ -16,7 +15,7 @@ use crate::error::TrainError;
 use crate::global::GlobalStepOptions;
 use crate::memory::MemoryProbe;
 use crate::model::DecoupledModel;
-use crate::objective::{InputImages, ObjectiveHeads};
+use crate::objective::{InputImages, ObjectiveHeads, TermEntry, TermRegistry, TermSetup};
 use crate::optim::OptimizerSettings;
 
 /// The typed settings of a trainer. Build them with [`TrainSettings::from_config`] and the
@@ -53,6 +52,9 @@ pub struct TrainSettings {
     pub memory_probe: Option<Arc<dyn MemoryProbe>>,
     /// What each module learns from in a local step (see [`crate::objective`]).
     pub local_objective: Box<dyn LocalObjective>,
+    /// The loss terms the local objective's terms are computed by (the built-ins unless
+    /// [`with_loss_term`](Self::with_loss_term) adds one).
+    pub loss_terms: TermRegistry,
     /// `[channels, height, width]` of the input images: needed to build the extra heads of an
     /// objective that has some (InfoPro's decoders reconstruct the image).
     pub input_shape: Option<[usize; 3]>,
@@ -89,6 +91,7 @@ impl TrainSettings {
             lr: config.lr,
             lr_schedule: lr_schedules.build(&config.lr_schedule)?,
             local_objective: objectives.build(&config.local_objective)?,
+            loss_terms: TermRegistry::with_builtins(),
             input_shape: None,
             input_normalization: None,
             optimizer: OptimizerSettings::from_config(config),
@@ -121,29 +124,27 @@ impl TrainSettings {
         let modules = model.num_modules();
         pgl_core::objective::check_modules(objective, modules)?;
         self.check_global_depth(modules)?;
-        if !ObjectiveHeads::needed(objective, modules) {
+        let missing = |what: &str| invalid("local_objective", objective.spec(), what);
+        let plain = (0..modules).all(|k| objective.terms(k, modules).is_ce());
+        if objective.is_plain_ce() || plain {
             return Ok(ObjectiveHeads::none());
         }
-        let missing = |what: &str| invalid("local_objective", objective.spec(), what);
         let shape = self.input_shape.ok_or_else(|| {
             missing(
                 "the input shape in the trainer's settings (TrainSettings::with_input_shape): \
                  its extra heads depend on it",
             )
         })?;
-        let reconstructs = (0..modules).any(|k| objective.weights(k, modules).reconstruction > 0.0);
         let input = match &self.input_normalization {
             Some((mean, std)) => InputImages::new(shape, mean.clone(), std.clone()),
-            None if reconstructs && objective.reconstruction() == Reconstruction::Bce => {
-                return Err(missing(
-                    "the input images' normalisation in the trainer's settings \
-                     (TrainSettings::with_input_normalization): recon=bce compares with the \
-                     de-normalised image",
-                ));
-            }
             None => InputImages::unnormalised(shape),
         };
-        ObjectiveHeads::build(objective, model, &input, self.seed, device)
+        let setup = TermSetup {
+            input: &input,
+            normalisation_known: self.input_normalization.is_some(),
+        };
+        let terms = &self.loss_terms;
+        ObjectiveHeads::build_with(objective, terms, model, &setup, self.seed, device)
             .map_err(|e| missing(&e.to_string()))
     }
 
@@ -163,6 +164,14 @@ impl TrainSettings {
             return Err(invalid("global_depth", value, expected));
         }
         Ok(())
+    }
+
+    /// The same settings with the loss term `entry` among those local objectives can use (a
+    /// term of your own crate: a [`TermEntry`] whose name your objective's terms give);
+    /// refused when its name is taken.
+    pub fn with_loss_term(mut self, entry: TermEntry) -> Result<Self, CoreError> {
+        self.loss_terms.register(entry)?;
+        Ok(self)
     }
 
     /// The same settings with the local objective `local_objective`.

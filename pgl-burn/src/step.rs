@@ -22,12 +22,11 @@ use burn::nn::loss::CrossEntropyLoss;
 use burn::prelude::*;
 use burn::tensor::Gradients;
 use pgl_core::StepKind;
-use pgl_core::objective::{LocalObjective, ObjectiveWeights};
 
 use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
-use crate::objective::{LocalTargets, ModuleLoss, ObjectiveHeads, module_loss};
+use crate::objective::{LocalTargets, ModuleHeads, ObjectiveHeads, module_loss};
 use crate::replay::ReplayBuffer;
 use crate::state::ModelState;
 
@@ -168,45 +167,22 @@ pub fn local_module_backward<M: DecoupledModel>(
         labels,
         images: None,
     };
-    let objective = ModuleObjective {
-        weights: ObjectiveWeights::CE,
-        temperature: 0.0,
-        heads: &ObjectiveHeads::none(),
-        loss_fn,
-    };
-    module_backward(model, k, input, targets, objective)
+    module_backward(model, k, input, targets, None, loss_fn)
 }
 
 /// [`local_module_backward`] with a local objective: module `k` (of the whole network `model`)
-/// learns from `objective`'s loss for it, with its extra heads in `heads` (those of every
-/// module of `model`, as [`ObjectiveHeads::build`] makes them). Exposed so that tests can
-/// check gradient isolation with every objective.
+/// learns from its terms with their heads in `heads` (those of every module of `model`, as
+/// [`ObjectiveHeads::build`] makes them). Exposed so that tests can check gradient isolation
+/// with every objective.
 pub fn local_module_backward_with<M: DecoupledModel>(
     model: &M,
     heads: &ObjectiveHeads,
-    objective: &dyn LocalObjective,
     k: usize,
     input: Activation,
     targets: LocalTargets<'_>,
     loss_fn: &CrossEntropyLoss,
 ) -> ModuleBackward {
-    let module = ModuleObjective {
-        weights: objective.weights(k, model.num_modules()),
-        temperature: objective.temperature(),
-        heads,
-        loss_fn,
-    };
-    module_backward(model, k, input, targets, module)
-}
-
-/// Module k's weights and contrastive temperature, the heads and loss it is computed with.
-#[derive(Clone, Copy)]
-struct ModuleObjective<'a> {
-    weights: ObjectiveWeights,
-    temperature: f64,
-    /// The extra heads of every module of the model (or group) `k` indexes.
-    heads: &'a ObjectiveHeads,
-    loss_fn: &'a CrossEntropyLoss,
+    module_backward(model, k, input, targets, heads.module(k), loss_fn)
 }
 
 fn module_backward<M: DecoupledModel>(
@@ -214,17 +190,12 @@ fn module_backward<M: DecoupledModel>(
     k: usize,
     input: Activation,
     targets: LocalTargets<'_>,
-    objective: ModuleObjective<'_>,
+    heads: Option<&ModuleHeads>,
+    loss_fn: &CrossEntropyLoss,
 ) -> ModuleBackward {
     let features = model.forward_module(k, input);
     let output = features.clone().detach();
-    let terms = ModuleLoss {
-        weights: objective.weights,
-        temperature: objective.temperature,
-        heads: objective.heads.module(k),
-        loss_fn: objective.loss_fn,
-    };
-    let loss = module_loss(model, k, features, targets, &terms);
+    let loss = module_loss(model, k, features, targets, heads, loss_fn);
     // Reading the value waits for the module's forward work to finish.
     let value = loss.clone().into_scalar::<f32>();
     let grads = value.is_finite().then(|| loss.backward());
@@ -254,12 +225,10 @@ pub(crate) struct LocalBatch<'a> {
     pub images: Option<&'a Activation>,
 }
 
-/// What every module of a local pass learns from besides its batch: the run's local
-/// objective, the gradients the latest global step left to replay, where the step stands, and
-/// which modules the pass trains.
+/// What every module of a local pass learns from besides its batch and its state's loss terms:
+/// the gradients the latest global step left to replay, where the step stands, and which
+/// modules the pass trains.
 pub(crate) struct LocalContext<'a, M> {
-    /// The run's local objective.
-    pub objective: &'a dyn LocalObjective,
     /// Global gradients added to every module's local gradients (shaped like the pass's
     /// model; `None`: replay off or no global step yet). See [`crate::replay`].
     pub replay: Option<&'a ReplayBuffer<M>>,
@@ -290,13 +259,8 @@ pub(crate) fn local_pass<M: DecoupledModel>(
     };
     for k in 0..span.count {
         let started = Instant::now();
-        let objective = ModuleObjective {
-            weights: cx.objective.weights(span.first + k, span.total),
-            temperature: cx.objective.temperature(),
-            heads: &state.heads,
-            loss_fn: cx.env.loss_fn,
-        };
-        let backward = module_backward(&state.model, k, input, targets, objective);
+        let heads = state.heads.module(k);
+        let backward = module_backward(&state.model, k, input, targets, heads, cx.env.loss_fn);
         let Some(mut grads) = backward.grads else {
             let module = span.first + k;
             let error = non_finite(backward.loss, StepKind::Local, module, span.total, at);

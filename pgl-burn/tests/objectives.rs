@@ -2,6 +2,8 @@
 //! computed by hand (closed forms, or a plain f64 implementation of the formula with central
 //! differences for the supervised contrastive loss).
 
+use std::sync::Arc;
+
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::GradientsParams;
@@ -9,13 +11,15 @@ use burn::prelude::*;
 use burn::tensor::Gradients;
 use pgl_burn::Activation;
 use pgl_burn::DecoupledModel;
+use pgl_burn::objective::ce::ClassificationLoss;
 use pgl_burn::objective::ce::classification_term;
 use pgl_burn::objective::infopro::{
     Decoder, ReconstructionTarget, bce_with_logits, reconstruction_loss, reconstruction_term,
 };
 use pgl_burn::objective::supcon::supcon_loss;
-use pgl_burn::objective::{LocalTargets, ModuleHeads, ModuleLoss, module_loss};
-use pgl_core::objective::ObjectiveWeights;
+use pgl_burn::objective::{
+    LocalTargets, LossTerm, ModuleHeads, ReconstructionLoss, TermHead, WeightedTerms, module_loss,
+};
 
 fn device() -> Device {
     Device::flex().autodiff()
@@ -318,37 +322,28 @@ fn weighted_sum(target: ReconstructionTarget) {
     ));
     let y = labels(&[2, 0], &device);
     let loss_fn = CrossEntropyLoss::new(None, &device);
+    let decoder = Decoder::new(&[3], image, &device);
+    let reconstruction: Arc<dyn LossTerm> = Arc::new(ReconstructionLoss::new(target.clone()));
     let heads = ModuleHeads {
-        decoder: Some(Decoder::new(&[3], image, &device)),
-        projection: None,
-        aux_projection: None,
-        target: target.clone(),
-    };
-    let weights = ObjectiveWeights {
-        reconstruction: 2.0,
-        classification: 0.5,
-        contrastive: 0.0,
+        heads: vec![Some(TermHead::Decoder(decoder.clone())), None],
+        terms: WeightedTerms(vec![
+            (reconstruction, 2.0),
+            (Arc::new(ClassificationLoss), 0.5),
+        ]),
     };
     let targets = LocalTargets {
         labels: &y,
         images: Some(&images),
     };
-    let decoder = heads.decoder.as_ref().unwrap();
+    let decoder = &decoder;
     let run = |f: &dyn Fn(Activation) -> Tensor<1>| {
         let h = features.clone().require_grad();
         let loss = f(Activation::Flat(h.clone()));
         let grads = loss.backward();
         (values(loss)[0], values(h.grad(&grads).unwrap()))
     };
-    let (total, total_grad) = run(&|h| {
-        let terms = ModuleLoss {
-            weights,
-            temperature: 0.07,
-            heads: Some(&heads),
-            loss_fn: &loss_fn,
-        };
-        module_loss(&Passthrough, 0, h, targets, &terms)
-    });
+    let (total, total_grad) =
+        run(&|h| module_loss(&Passthrough, 0, h, targets, Some(&heads), &loss_fn));
     let (rec, rec_grad) = run(&|h| reconstruction_term(decoder, &target, h, &images));
     let (ce, ce_grad) = run(&|h| classification_term(&Passthrough, 0, h, &y, &loss_fn));
     assert!(
@@ -362,14 +357,13 @@ fn weighted_sum(target: ReconstructionTarget) {
         .collect();
     assert_all_close("gradient", &total_grad, &expected, 1e-5);
     // Cross-entropy alone is the classification term itself, bit for bit.
-    let (only_ce, _) = run(&|h| {
-        let terms = ModuleLoss {
-            weights: ObjectiveWeights::CE,
-            temperature: 0.07,
-            heads: None,
-            loss_fn: &loss_fn,
-        };
-        module_loss(&Passthrough, 0, h, targets, &terms)
-    });
+    let (only_ce, _) = run(&|h| module_loss(&Passthrough, 0, h, targets, None, &loss_fn));
     assert_eq!(only_ce.to_bits(), ce.to_bits());
+    let ce_alone = ModuleHeads {
+        heads: vec![None],
+        terms: WeightedTerms(vec![(Arc::new(ClassificationLoss), 1.0)]),
+    };
+    let (ce_term, _) =
+        run(&|h| module_loss(&Passthrough, 0, h, targets, Some(&ce_alone), &loss_fn));
+    assert_eq!(ce_term.to_bits(), ce.to_bits());
 }

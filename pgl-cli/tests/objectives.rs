@@ -168,7 +168,7 @@ fn a_bad_objective_spec_names_the_flag_and_the_field() {
     assert!(e.contains("ce, infopro, supcon"), "{e}");
     let e = error("infopro:ixx_1=0,ixy_1=0");
     assert!(
-        e.contains("local-objective") && e.contains("module 1 of K=4"),
+        e.contains("local_objective") && e.contains("module 1 of K=4"),
         "{e}"
     );
 }

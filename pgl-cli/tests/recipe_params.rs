@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use pgl_burn::burn::prelude::Device;
 use pgl_burn::objective::{InputImages, ObjectiveHeads};
 use pgl_core::ObjectiveRegistry;
-use pgl_core::objective::ObjectiveWeights;
 use pgl_models::options::{Shortcut, parse_conv_init};
 use pgl_models::{ModelCatalog, ModelInput, ModelOptions, SplitKind, trainable_params};
 use serde_json::Value;
@@ -94,9 +93,9 @@ fn pgl_parts(recipe: &toml::Table) -> Parts {
             parts.aux_ce += trainable_params(&stage.head);
         }
         if let Some(h) = heads.module(k) {
-            parts.decoders += h.decoder.as_ref().map_or(0, trainable_params);
-            parts.contrastive_heads += h.aux_projection.as_ref().map_or(0, trainable_params);
-            parts.contrastive_heads += h.projection.as_ref().map_or(0, trainable_params);
+            let count = |name| h.head_of(name).map_or(0, trainable_params);
+            parts.decoders += count("reconstruction");
+            parts.contrastive_heads += count("supcon");
         }
     }
     parts
@@ -123,14 +122,14 @@ fn every_recipe_has_the_parameter_counts_of_the_code_it_follows() {
             .build(string(&recipe, "local_objective"))
             .unwrap();
         let modules = recipe["modules"].as_integer().unwrap() as usize;
-        let used = |part: &str, weight: fn(ObjectiveWeights) -> f64| -> usize {
+        let used = |part: &str, term: &str| -> usize {
             match r.get(format!("{part}_per_module")) {
                 None => count(part),
                 Some(list) => {
                     let list = list.as_array().unwrap();
                     assert_eq!(list.len(), modules - 1, "{key}: one per aux module");
                     (0..modules - 1)
-                        .filter(|&k| weight(objective.weights(k, modules)) > 0.0)
+                        .filter(|&k| objective.terms(k, modules).weight_of(term) > 0.0)
                         .map(|k| list[k].as_u64().unwrap() as usize)
                         .sum()
                 }
@@ -140,8 +139,8 @@ fn every_recipe_has_the_parameter_counts_of_the_code_it_follows() {
         let expected = Parts {
             network: count("network"),
             aux_ce: count("aux_ce") - count("unused"),
-            decoders: used("decoders", |w| w.reconstruction),
-            contrastive_heads: used("contrastive_heads", |w| w.contrastive),
+            decoders: used("decoders", "reconstruction"),
+            contrastive_heads: used("contrastive_heads", "supcon"),
         };
         assert_eq!(pgl_parts(&recipe), expected, "{name} against {key}");
         if let Some(points) = r.get("split_points") {

@@ -2,11 +2,11 @@
 //! outside the crate, property tests of spec round trips and of InfoPro's weights, and the
 //! config field.
 
-use pgl_core::objective::conformance::{check_objective, weight_table};
+use pgl_core::objective::conformance::{check_objective, term_table};
 use pgl_core::objective::infopro::preset;
 use pgl_core::objective::{
-    ExtraHeads, LocalObjective, ObjectiveEntry, ObjectiveRegistry, ObjectiveWeights,
-    ProjectionHead, Reconstruction, check_modules,
+    CrossEntropyTerm, LocalObjective, ModuleTerms, ObjectiveEntry, ObjectiveRegistry,
+    Reconstruction, ReconstructionTerm, TermDescription, check_modules,
 };
 use pgl_core::schedule::SpecArgs;
 use pgl_core::{CoreError, RunConfig};
@@ -43,21 +43,17 @@ impl LocalObjective for Halving {
     fn spec(&self) -> String {
         format!("halving:first={}", self.first)
     }
-    fn extra_heads(&self) -> ExtraHeads {
-        ExtraHeads {
-            decoder: true,
-            projection: None,
-        }
-    }
-    fn weights(&self, module: usize, modules: usize) -> ObjectiveWeights {
+    fn terms(&self, module: usize, modules: usize) -> ModuleTerms {
         if module + 1 == modules {
-            return ObjectiveWeights::CE;
+            return ModuleTerms::ce();
         }
-        ObjectiveWeights {
-            reconstruction: 1.0,
-            classification: self.first / 2f64.powi(module as i32),
-            contrastive: 0.0,
-        }
+        let reconstruction = ReconstructionTerm {
+            kind: Reconstruction::Mse,
+        };
+        ModuleTerms::new().with(reconstruction.spec(), 1.0).with(
+            CrossEntropyTerm.spec(),
+            self.first / 2f64.powi(module as i32),
+        )
     }
     fn clone_box(&self) -> Box<dyn LocalObjective> {
         Box::new(self.clone())
@@ -94,14 +90,8 @@ fn a_last_module_without_cross_entropy_is_refused() {
         fn spec(&self) -> String {
             "wrong".into()
         }
-        fn extra_heads(&self) -> ExtraHeads {
-            ExtraHeads::default()
-        }
-        fn weights(&self, _: usize, _: usize) -> ObjectiveWeights {
-            ObjectiveWeights {
-                classification: 2.0,
-                ..ObjectiveWeights::default()
-            }
+        fn terms(&self, _: usize, _: usize) -> ModuleTerms {
+            ModuleTerms::new().with(CrossEntropyTerm.spec(), 2.0)
         }
         fn clone_box(&self) -> Box<dyn LocalObjective> {
             Box::new(Wrong)
@@ -116,33 +106,36 @@ fn a_last_module_without_cross_entropy_is_refused() {
 }
 
 #[test]
-fn a_term_without_its_head_is_refused() {
+fn an_aux_module_without_a_term_or_with_a_negative_weight_is_refused() {
     #[derive(Debug, Clone)]
-    struct NoDecoder;
-    impl LocalObjective for NoDecoder {
+    struct Weighted(f64);
+    impl LocalObjective for Weighted {
         fn spec(&self) -> String {
-            "no-decoder".into()
+            format!("weighted:{}", self.0)
         }
-        fn extra_heads(&self) -> ExtraHeads {
-            ExtraHeads::default()
-        }
-        fn weights(&self, module: usize, modules: usize) -> ObjectiveWeights {
+        fn terms(&self, module: usize, modules: usize) -> ModuleTerms {
             if module + 1 == modules {
-                ObjectiveWeights::CE
+                ModuleTerms::ce()
             } else {
-                ObjectiveWeights {
-                    reconstruction: 1.0,
-                    ..ObjectiveWeights::default()
-                }
+                ModuleTerms::new().with(CrossEntropyTerm.spec(), self.0)
             }
         }
         fn clone_box(&self) -> Box<dyn LocalObjective> {
-            Box::new(NoDecoder)
+            Box::new(self.clone())
         }
     }
-    let err = check_modules(&NoDecoder, 2).unwrap_err();
-    assert!(err.to_string().contains("a decoder"), "{err}");
-    assert!(check_modules(&NoDecoder, 1).is_ok());
+    for weight in [0.0, -1.0, f64::INFINITY] {
+        let err = check_modules(&Weighted(weight), 2).unwrap_err();
+        assert!(err.to_string().contains("module 1 of K=2"), "{err}");
+        assert!(check_modules(&Weighted(weight), 1).is_ok());
+    }
+    assert!(check_modules(&Weighted(0.5), 3).is_ok());
+}
+
+/// The spec of every term of the second module of K = 4, in order.
+fn term_names(objective: &dyn LocalObjective) -> Vec<String> {
+    let terms = objective.terms(1, 4);
+    terms.terms().iter().map(|t| t.term.to_string()).collect()
 }
 
 #[test]
@@ -163,11 +156,19 @@ fn run_records_keep_the_objective_they_were_written_with() {
     let old = r#"{"dataset": "cifar10", "local_objective": "infopro:ixx_1=5,class=supcon,temperature=0.07"}"#;
     let config: RunConfig = serde_json::from_str(old).unwrap();
     let objective = registry().build(&config.local_objective).unwrap();
-    assert_eq!(objective.reconstruction(), Reconstruction::Mse);
-    assert_eq!(objective.projection_head(), ProjectionHead::Mlp);
+    assert_eq!(
+        term_names(&*objective),
+        [
+            "reconstruction:recon=mse",
+            "supcon:temperature=0.07,dim=128,proj=mlp"
+        ]
+    );
     let supcon: RunConfig = serde_json::from_str(r#"{"local_objective": "supcon"}"#).unwrap();
     let objective = registry().build(&supcon.local_objective).unwrap();
-    assert_eq!(objective.projection_head(), ProjectionHead::Mlp);
+    assert_eq!(
+        term_names(&*objective),
+        ["supcon:temperature=0.07,dim=128,proj=mlp"]
+    );
     // Written now: the canonical spec, today's defaults named, read back as they are.
     let config = RunConfig {
         local_objective: "infopro:class=supcon".to_string(),
@@ -180,8 +181,13 @@ fn run_records_keep_the_objective_they_were_written_with() {
     );
     let back: RunConfig = serde_json::from_str(&text).unwrap();
     let objective = registry().build(&back.local_objective).unwrap();
-    assert_eq!(objective.reconstruction(), Reconstruction::Bce);
-    assert_eq!(objective.projection_head(), ProjectionHead::Aux);
+    assert_eq!(
+        term_names(&*objective),
+        [
+            "reconstruction:recon=bce",
+            "supcon:temperature=0.07,dim=128,proj=aux"
+        ]
+    );
     assert_eq!(serde_json::to_string(&back).unwrap(), text);
 }
 
@@ -239,10 +245,7 @@ proptest! {
         let objective = r.build(&spec).unwrap();
         let rebuilt = r.build(&objective.spec()).unwrap();
         prop_assert_eq!(rebuilt.spec(), objective.spec());
-        prop_assert_eq!(weight_table(&*rebuilt, 20), weight_table(&*objective, 20));
-        prop_assert_eq!(rebuilt.temperature().to_bits(), objective.temperature().to_bits());
-        prop_assert_eq!(rebuilt.reconstruction(), objective.reconstruction());
-        prop_assert_eq!(rebuilt.projection_head(), objective.projection_head());
+        prop_assert_eq!(term_table(&*rebuilt, 20), term_table(&*objective, 20));
     }
 
     #[test]
@@ -251,8 +254,8 @@ proptest! {
         let spec = format!("supcon:dim={dim},temperature={}", f64::from(t) / 1000.0);
         let objective = r.build(&spec).unwrap();
         prop_assert_eq!(r.build(&objective.spec()).unwrap().spec(), objective.spec());
-        prop_assert_eq!(objective.extra_heads().projection, Some(dim));
-        prop_assert_eq!(objective.temperature(), f64::from(t) / 1000.0);
+        let expected = format!("supcon:temperature={},dim={dim},proj=aux", f64::from(t) / 1000.0);
+        prop_assert_eq!(term_names(&*objective), [expected]);
     }
 
     /// InfoPro's weights: each aux module's are between the two endpoints (a linear path from
@@ -271,23 +274,27 @@ proptest! {
                 .unwrap_or(preset(modules)[i])
         };
         let (a, b, c, d) = (given("ixx_1", 0), given("ixy_1", 1), given("ixx_2", 2), given("ixy_2", 3));
-        let class = |w: ObjectiveWeights| if supcon { w.contrastive } else { w.classification };
+        let (class_term, other) = if supcon { ("supcon", "ce") } else { ("ce", "supcon") };
+        let w = |k: usize| {
+            let terms = objective.terms(k, modules);
+            (terms.weight_of("reconstruction"), terms.weight_of(class_term), terms.weight_of(other))
+        };
         for k in 0..modules.saturating_sub(1) {
-            let w = objective.weights(k, modules);
-            prop_assert!(w.reconstruction >= a.min(c) - 1e-12 && w.reconstruction <= a.max(c) + 1e-12);
-            prop_assert!(class(w) >= b.min(d) - 1e-12 && class(w) <= b.max(d) + 1e-12);
-            prop_assert_eq!(if supcon { w.classification } else { w.contrastive }, 0.0);
+            let (rec, class, unused) = w(k);
+            prop_assert!(rec >= a.min(c) - 1e-12 && rec <= a.max(c) + 1e-12);
+            prop_assert!(class >= b.min(d) - 1e-12 && class <= b.max(d) + 1e-12);
+            prop_assert_eq!(unused, 0.0);
         }
         if modules >= 2 {
-            let first = objective.weights(0, modules);
-            prop_assert_eq!((first.reconstruction, class(first)), (a, b));
+            let (rec, class, _) = w(0);
+            prop_assert_eq!((rec, class), (a, b));
         }
         if modules >= 3 {
-            let last_aux = objective.weights(modules - 2, modules);
-            prop_assert!((last_aux.reconstruction - c).abs() < 1e-12);
-            prop_assert!((class(last_aux) - d).abs() < 1e-12);
+            let (rec, class, _) = w(modules - 2);
+            prop_assert!((rec - c).abs() < 1e-12);
+            prop_assert!((class - d).abs() < 1e-12);
         }
-        prop_assert_eq!(objective.weights(modules - 1, modules), ObjectiveWeights::CE);
+        prop_assert_eq!(objective.terms(modules - 1, modules), ModuleTerms::ce());
     }
 
     /// With InfoPro's own values for K, every network passes `check_modules`: no aux module is

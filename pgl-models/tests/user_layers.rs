@@ -30,6 +30,9 @@ impl ChannelScale {
 }
 
 /// The zoo's layers, and two of this crate's.
+// A network holds a few dozen layers, built once: the size of the largest variant does not
+// matter (as for the zoo's own `Layer`).
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 enum MyLayer {
     Zoo(Layer),

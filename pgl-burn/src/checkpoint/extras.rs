@@ -3,14 +3,15 @@
 
 use std::path::Path;
 
-use super::{OBJECTIVE_FILE, REPLAY_FILE, error, load_checked};
+use super::{OBJECTIVE_FILE, REPLAY_FILE, check_intact, error, load_checked, record_error};
 use crate::error::TrainError;
 use crate::model::DecoupledModel;
 use crate::objective::ObjectiveHeads;
 use crate::replay::ReplayBuffer;
 
 /// Loads the local objective's extra heads saved in checkpoint folder `dir` into `heads` (the
-/// same objective's heads for the same model).
+/// same objective's heads for the same model); a file written before loss terms were plugins
+/// loads too ([`ObjectiveHeads::load_file`]).
 pub(super) fn load_objective_heads(
     dir: &Path,
     heads: ObjectiveHeads,
@@ -22,7 +23,8 @@ pub(super) fn load_objective_heads(
             "missing: the run's local objective has extra heads, this checkpoint saved none",
         ));
     }
-    load_checked(&path, heads)
+    let heads = heads.load_file(&path).map_err(|e| record_error(&path, e))?;
+    check_intact(&path, heads)
 }
 
 /// The replayed gradients saved in checkpoint folder `dir`, loaded into an evaluation copy of

@@ -18,6 +18,8 @@
 //! - features `[batch, C, h, w]` (spatial) or `[batch, F]` (flat)
 //! - images `[batch, c, H, W]`; the reconstruction has the images' shape.
 
+use std::sync::Arc;
+
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
@@ -26,8 +28,87 @@ use burn::tensor::activation::log_sigmoid;
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 
+use pgl_core::CoreError;
+use pgl_core::objective::{Reconstruction, ReconstructionTerm, TermDescription, TermSpec};
+
+use super::InputImages;
+use super::TermHead;
+use super::term::{LossTerm, TermEntry, TermInput, TermSetup, TermSite};
 use crate::activation::Activation;
 use crate::kernels::{batch_norm_layer, conv2d_layer};
+
+/// `reconstruction` in the term table.
+pub const ENTRY: TermEntry = TermEntry {
+    name: ReconstructionTerm::NAME,
+    build,
+};
+
+fn build(spec: &TermSpec, setup: &TermSetup<'_>) -> Result<Arc<dyn LossTerm>, CoreError> {
+    let term = ReconstructionTerm::from_spec(spec)?;
+    if term.kind == Reconstruction::Bce && !setup.normalisation_known {
+        let expected = "the input images' normalisation in the trainer's settings \
+                        (TrainSettings::with_input_normalization): recon=bce compares with the \
+                        de-normalised image";
+        return Err(spec.bad_value("recon", "bce", expected));
+    }
+    Ok(Arc::new(ReconstructionLoss {
+        term,
+        target: ReconstructionTarget::of(term.kind, setup.input),
+    }))
+}
+
+/// The reconstruction term: a [`Decoder`] per module, its output compared with the images as
+/// `target` says.
+#[derive(Debug, Clone)]
+pub struct ReconstructionLoss {
+    term: ReconstructionTerm,
+    target: ReconstructionTarget,
+}
+
+impl ReconstructionLoss {
+    /// The term comparing as `target` says.
+    pub fn new(target: ReconstructionTarget) -> Self {
+        let kind = match target {
+            ReconstructionTarget::Mse => Reconstruction::Mse,
+            ReconstructionTarget::Bce { .. } => Reconstruction::Bce,
+        };
+        Self {
+            term: ReconstructionTerm { kind },
+            target,
+        }
+    }
+}
+
+impl LossTerm for ReconstructionLoss {
+    fn spec(&self) -> TermSpec {
+        self.term.spec()
+    }
+
+    fn build_head(&self, site: &TermSite<'_>) -> Result<Option<TermHead>, String> {
+        if !matches!(site.features.len(), 1 | 3) {
+            return Err(format!(
+                "a decoder needs [C, h, w] or [F] features, got {:?}",
+                site.features
+            ));
+        }
+        let decoder = Decoder::new(site.features, site.input.shape, site.device);
+        Ok(Some(TermHead::Decoder(decoder)))
+    }
+
+    fn needs_images(&self) -> bool {
+        true
+    }
+
+    fn loss(&self, input: &TermInput<'_>, head: Option<&TermHead>) -> Tensor<1> {
+        let Some(TermHead::Decoder(decoder)) = head else {
+            panic!("the reconstruction term's decoder (the trainer builds it from the term)");
+        };
+        let images = input
+            .images
+            .expect("input images for the reconstruction (the term says it needs them)");
+        reconstruction_term(decoder, &self.target, input.features.clone(), images)
+    }
+}
 
 /// Channels of the decoder's hidden layer (InfoPro's `12 * widen`, `widen = 1`).
 pub const DECODER_CHANNELS: usize = 12;
@@ -142,6 +223,17 @@ pub enum ReconstructionTarget {
 }
 
 impl ReconstructionTarget {
+    /// How `kind` compares with images normalised as `input` says.
+    pub fn of(kind: Reconstruction, input: &InputImages) -> Self {
+        match kind {
+            Reconstruction::Mse => ReconstructionTarget::Mse,
+            Reconstruction::Bce => ReconstructionTarget::Bce {
+                mean: input.mean.clone(),
+                std: input.std.clone(),
+            },
+        }
+    }
+
     /// The loss of `reconstruction` against the network's (normalised) input `images`.
     pub fn loss(&self, reconstruction: Activation, images: &Activation) -> Tensor<1> {
         match self {

@@ -1,91 +1,130 @@
-//! The tensor side of local objectives ([`pgl_core::objective`]): the extra heads an objective
-//! needs ([`ObjectiveHeads`]: a [`Decoder`] and/or a projection head per module) and the loss
-//! of one module in a local step ([`module_loss`]), one file per term:
+//! The tensor side of local objectives ([`pgl_core::objective`]): the loss terms, one file
+//! each, each a [`LossTerm`] that builds its head and computes its loss ([`term`]: the trait,
+//! the heads, the term table), the heads of every module ([`ObjectiveHeads`]) and the loss of
+//! one module in a local step ([`module_loss`]):
 //!
-//! - [`ce`]: the head's cross-entropy (`ce`, DGL; InfoPro's `class=ce` term),
-//! - [`infopro`]: InfoPro's decoder and reconstruction loss (binary cross-entropy against the
-//!   de-normalised image, or mean squared error: [`ReconstructionTarget`]),
-//! - [`supcon`]: the projection heads and the supervised contrastive loss. The projection is a
-//!   head of the aux head's design with D outputs (`proj=aux`: a [`HeadStack`] the model makes,
-//!   [`DecoupledModel::aux_head_like`]) or pgl's earlier MLP ([`Projection`], `proj=mlp`, kept
-//!   so that checkpoints of earlier runs load: their `objective.bpk` holds `projection`
-//!   fields, which a `proj=aux` run leaves empty and fills `aux_projection` instead).
+//! - [`ce`]: the head's cross-entropy (`ce`, DGL; InfoPro's `class=ce` term), no head of its own,
+//! - [`infopro`]: InfoPro's reconstruction term, a [`Decoder`] per module (binary cross-entropy
+//!   against the de-normalised image, or mean squared error: [`ReconstructionTarget`]),
+//! - [`supcon`]: the supervised contrastive term, through a head of the aux head's design with
+//!   D outputs (`proj=aux`, made by the model: [`DecoupledModel::aux_head_like`]) or pgl's
+//!   earlier MLP ([`Projection`], `proj=mlp`).
 //!
-//! Module k's loss is `w_rec · reconstruction + w_cls · cross-entropy + w_con · contrastive`
-//! with the weights the objective gives module k of K; a term of weight 0 is not computed, and
-//! weights that are cross-entropy alone compute exactly the cross-entropy (no multiplication),
-//! so `ce` runs are bit-identical to runs before objectives existed.
+//! Module k's loss is `Σ weight · term` over the terms the objective gives module k of K, in
+//! their order; terms of weight 0 are not computed, and a module whose only term is `ce` of
+//! weight 1 computes exactly the cross-entropy (no multiplication), so `ce` runs are
+//! bit-identical to runs before objectives existed. Each term is built once per run from its
+//! spec ([`TermRegistry`]) and shared by the modules that use it.
 //!
-//! **Extra heads belong to their module**: module k's optimizer steps them with module k's
+//! **Heads belong to their module**: module k's optimizer steps them with module k's
 //! parameters (Burn's `ModuleOptimizer` keeps its state per parameter, so the same optimizer
 //! serves both, and its checkpoint file holds the heads' state too), checkpoints save them
-//! (`objective.bpk`), and the pipeline hands each worker the heads of its modules. They are
-//! initialised from `(seed, "objective heads", k)` alone ([`crate::model::derive_seed`]).
-//! Global steps do not use them: a global step's loss is the classifier's (plus `aux_weight`
-//! times the aux heads' cross-entropy), whatever the local objective.
+//! (`objective.bpk`; files written before loss terms were plugins hold one field per head kind
+//! and still load: [`ObjectiveHeads::load_file`]), and the pipeline hands each worker the heads
+//! of its modules. They are initialised from `(seed, "objective heads", k)` alone
+//! ([`crate::model::derive_seed`]). Global steps do not use them: a global step's loss is the
+//! classifier's (plus `aux_weight` times the aux heads' cross-entropy), whatever the local
+//! objective.
 
 pub mod ce;
 pub mod infopro;
 pub mod supcon;
+
+mod legacy;
+pub mod term;
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Gradients;
-use pgl_core::objective::{LocalObjective, ObjectiveWeights, ProjectionHead, Reconstruction};
+use pgl_core::objective::LocalObjective;
 
 use crate::activation::Activation;
 use crate::head::HeadStack;
 use crate::model::{DecoupledModel, derive_seed, initialize_seeded_with, split_into_groups};
 
-pub use infopro::{Decoder, ReconstructionTarget};
-pub use supcon::Projection;
+pub use infopro::{Decoder, ReconstructionLoss, ReconstructionTarget};
+pub use supcon::{ContrastiveLoss, Projection};
+pub use term::{LossTerm, TermBuildFn, TermEntry, TermInput, TermRegistry, TermSetup, TermSite};
+
+/// Every built-in term, one line each.
+pub const BUILTIN_TERMS: &[TermEntry] = &[ce::ENTRY, infopro::ENTRY, supcon::ENTRY];
+
+/// The head of one term of one module: parameters the term trains with the module's
+/// optimizer, saved with the checkpoint (`objective.bpk`).
+// One head per term and module, built once: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum TermHead {
+    /// InfoPro's decoder ([`Decoder`]).
+    Decoder(Decoder),
+    /// The contrastive term's MLP projection ([`Projection`], `proj=mlp`).
+    Projection(Projection),
+    /// A head of plain layers: the contrastive term's copy of the aux head's design
+    /// (`proj=aux`), or any term's head of its own.
+    Stack(HeadStack),
+}
 
 /// Salt of the extra heads' seeds ([`derive_seed`]).
 pub const HEADS_SALT: u64 = u64::from_le_bytes(*b"pgl:objh");
 
-/// The extra heads of one module: those its weights use.
+/// The terms of one module's loss, each with its weight: built once, shared by the modules.
+#[derive(Debug, Clone, Default)]
+pub struct WeightedTerms(pub Vec<(Arc<dyn LossTerm>, f64)>);
+
+/// The loss terms of one module and their heads (one slot per term, in order; `None` for a
+/// term without a head).
 #[derive(Module, Debug)]
 pub struct ModuleHeads {
-    /// Reconstructs the input image (when the reconstruction weight is `> 0`).
-    pub decoder: Option<Decoder>,
-    /// Projects the module's output for the contrastive term (when its weight is `> 0`) with
-    /// `proj=mlp`.
-    pub projection: Option<Projection>,
-    /// Projects the module's output for the contrastive term (when its weight is `> 0`) with
-    /// `proj=aux`: a head of the aux head's design with D outputs.
-    pub aux_projection: Option<HeadStack>,
-    /// How the decoder's reconstruction is compared with the images (plain data, not saved).
+    /// The heads, one slot per term.
+    pub heads: Vec<Option<TermHead>>,
+    /// The terms and their weights (plain data, not saved: they follow from the objective).
     #[module(skip)]
-    pub target: ReconstructionTarget,
+    pub terms: WeightedTerms,
 }
 
 impl ModuleHeads {
     fn empty() -> Self {
         Self {
-            decoder: None,
-            projection: None,
-            aux_projection: None,
-            target: ReconstructionTarget::Mse,
+            heads: Vec::new(),
+            terms: WeightedTerms::default(),
         }
     }
 
     fn has_parameters(&self) -> bool {
-        self.decoder.is_some() || self.projection.is_some() || self.aux_projection.is_some()
+        self.heads.iter().any(Option::is_some)
     }
 
-    /// `[batch, D]` projections of `features` for the contrastive term, through whichever
-    /// projection head the module has.
-    ///
-    /// # Panics
-    /// When it has none (the trainer builds them from the same weights).
-    pub fn project(&self, features: Activation) -> Tensor<2> {
-        match (&self.aux_projection, &self.projection) {
-            (Some(head), _) => head.forward(features),
-            (None, Some(mlp)) => mlp.forward(features),
-            (None, None) => panic!("a projection head for a module with a contrastive weight"),
+    /// The head of the first term named `name`, if that term has one.
+    pub fn head_of(&self, name: &str) -> Option<&TermHead> {
+        let index = self
+            .terms
+            .0
+            .iter()
+            .position(|(t, _)| t.spec().name() == name)?;
+        self.heads.get(index)?.as_ref()
+    }
+
+    /// The module's loss: `Σ weight · term(input, head)` over its terms, in order (the
+    /// cross-entropy alone, weight 1, is computed without a multiplication).
+    pub fn loss(&self, input: &TermInput<'_>) -> Tensor<1> {
+        let mut total: Option<Tensor<1>> = None;
+        for ((term, weight), head) in self.terms.0.iter().zip(&self.heads) {
+            let value = term.loss(input, head.as_ref());
+            if self.terms.0.len() == 1 && *weight == 1.0 {
+                return value;
+            }
+            let value = value * *weight;
+            total = Some(match total.take() {
+                Some(sum) => sum + value,
+                None => value,
+            });
         }
+        total.expect("a module's terms are checked to be at least one")
     }
 }
 
@@ -113,113 +152,128 @@ impl InputImages {
         let channels = shape[0];
         Self::new(shape, vec![0.0; channels], vec![1.0; channels])
     }
-
-    fn target(&self, reconstruction: Reconstruction) -> ReconstructionTarget {
-        match reconstruction {
-            Reconstruction::Mse => ReconstructionTarget::Mse,
-            Reconstruction::Bce => ReconstructionTarget::Bce {
-                mean: self.mean.clone(),
-                std: self.std.clone(),
-            },
-        }
-    }
 }
 
-/// Why the extra heads of an objective could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "module {module}: the model cannot make a head of its aux head's design for the contrastive term (proj=aux); use proj=mlp"
-)]
-pub struct NoAuxProjection {
-    /// The module (0-based).
-    pub module: usize,
+/// Why the heads of an objective's terms could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ObjectiveHeadsError {
+    /// A term's spec does not build (unknown name, bad parameter, missing setting).
+    #[error("{0}")]
+    Term(#[from] pgl_core::CoreError),
+    /// A term cannot make its head for a module.
+    #[error("module {module}: term `{term}`: {reason}")]
+    Head {
+        /// The module (1-based).
+        module: usize,
+        /// The term's spec.
+        term: String,
+        /// Why.
+        reason: String,
+    },
 }
 
-/// The extra heads of every module of a network (or of a pipeline group), in module order;
-/// empty when the objective needs none (`ce`).
+/// The loss terms and their heads of every module of a network (or of a pipeline group), in
+/// module order; empty when every module learns from its head's cross-entropy alone (`ce`).
 #[derive(Module, Debug)]
 pub struct ObjectiveHeads {
     modules: Vec<ModuleHeads>,
 }
 
 impl ObjectiveHeads {
-    /// No extra heads.
+    /// No terms and no heads: every module learns from its head's cross-entropy.
     pub fn none() -> Self {
         Self {
             modules: Vec::new(),
         }
     }
 
-    /// The heads `objective` needs for `model`, whose input images are `input`, on `device`;
-    /// module k's are initialised from `(seed, HEADS_SALT, k)`, their convolutions as the
-    /// model's ([`DecoupledModel::conv_init`]). Each module's output shape is found by one
-    /// forward pass of a zero image in evaluation mode (no BatchNorm statistic changes). Empty
-    /// when no module's weights use a decoder or a projection. Fails when the objective
-    /// projects through the aux head's design (`proj=aux`) and the model cannot make one.
+    /// [`build_with`](Self::build_with) the built-in terms, for images whose normalisation
+    /// `input` gives.
     pub fn build<M: DecoupledModel>(
         objective: &dyn LocalObjective,
         model: &M,
         input: &InputImages,
         seed: u64,
         device: &Device,
-    ) -> Result<Self, NoAuxProjection> {
+    ) -> Result<Self, ObjectiveHeadsError> {
+        let setup = TermSetup {
+            input,
+            normalisation_known: true,
+        };
+        let terms = TermRegistry::with_builtins();
+        Self::build_with(objective, &terms, model, &setup, seed, device)
+    }
+
+    /// The terms `objective` gives every module of `model`, built from `terms` (each distinct
+    /// spec once), with their heads on `device`; module k's heads are initialised from
+    /// `(seed, HEADS_SALT, k)`, their convolutions as the model's
+    /// ([`DecoupledModel::conv_init`]). Each module's output shape is found by one forward pass
+    /// of a zero image in evaluation mode (no BatchNorm statistic changes). Empty when every
+    /// module's terms are the cross-entropy alone. Fails when a term does not build or cannot
+    /// make its head for a module (e.g. `proj=aux` for a model without an aux head design).
+    pub fn build_with<M: DecoupledModel>(
+        objective: &dyn LocalObjective,
+        terms: &TermRegistry,
+        model: &M,
+        setup: &TermSetup<'_>,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self, ObjectiveHeadsError> {
         let modules = model.num_modules();
-        if !Self::needed(objective, modules) {
+        let plan: Vec<_> = (0..modules).map(|k| objective.terms(k, modules)).collect();
+        if objective.is_plain_ce() || plan.iter().all(|t| t.is_ce()) {
             return Ok(Self::none());
         }
-        let image = input.shape;
-        let shapes = output_shapes(model, image, device);
-        let dim = objective.extra_heads().projection.unwrap_or(0);
-        let target = input.target(objective.reconstruction());
+        let mut built: HashMap<String, Arc<dyn LossTerm>> = HashMap::new();
+        let shapes = output_shapes(model, setup.input.shape, device);
         let mut heads = Vec::with_capacity(modules);
-        for (k, shape) in shapes.iter().enumerate() {
-            let w = objective.weights(k, modules);
+        for (k, (shape, module_terms)) in shapes.iter().zip(plan).enumerate() {
+            let aux_head_like = |outputs| model.aux_head_like(k, shape, outputs, device);
+            let site = TermSite {
+                module: k,
+                features: shape,
+                input: setup.input,
+                aux_head_like: &aux_head_like,
+                device,
+            };
             let mut module = ModuleHeads::empty();
-            if w.reconstruction > 0.0 {
-                module.decoder = Some(Decoder::new(shape, image, device));
-                module.target = target.clone();
-            }
-            if w.contrastive > 0.0 {
-                match objective.projection_head() {
-                    ProjectionHead::Mlp => {
-                        let channels = Projection::input_size(shape);
-                        module.projection = Some(Projection::new(channels, dim, device));
+            for weighted in module_terms.terms() {
+                let key = weighted.term.to_string();
+                let term = match built.get(&key) {
+                    Some(term) => term.clone(),
+                    None => {
+                        let term = terms.build(&weighted.term, setup)?;
+                        built.insert(key.clone(), term.clone());
+                        term
                     }
-                    ProjectionHead::Aux => {
-                        let head = model.aux_head_like(k, shape, dim, device);
-                        module.aux_projection = Some(head.ok_or(NoAuxProjection { module: k })?);
-                    }
-                }
+                };
+                let head = term
+                    .build_head(&site)
+                    .map_err(|reason| ObjectiveHeadsError::Head {
+                        module: k + 1,
+                        term: key,
+                        reason,
+                    })?;
+                module.heads.push(head);
+                module.terms.0.push((term, weighted.weight));
             }
             let seed = derive_seed(seed, HEADS_SALT, k as u64);
-            heads.push(initialize_seeded_with(
-                module,
-                device,
-                seed,
-                model.conv_init(),
-            ));
+            let conv_init = model.conv_init();
+            heads.push(initialize_seeded_with(module, device, seed, conv_init));
         }
         Ok(Self { modules: heads })
     }
 
-    /// Whether `objective` needs any extra head for a network of `modules` modules: whether
-    /// some module's reconstruction or contrastive weight is `> 0`.
-    pub fn needed(objective: &dyn LocalObjective, modules: usize) -> bool {
-        !objective.is_plain_ce()
-            && (0..modules).any(|k| {
-                let w = objective.weights(k, modules);
-                w.reconstruction > 0.0 || w.contrastive > 0.0
-            })
-    }
-
-    /// Whether there are no extra heads at all.
+    /// Whether there are no terms at all (every module learns from cross-entropy alone).
     pub fn is_empty(&self) -> bool {
         self.modules.is_empty()
     }
 
-    /// Whether some module has a decoder (its loss needs the input images).
+    /// Whether some module's term compares with the input images
+    /// ([`LossTerm::needs_images`]).
     pub fn needs_images(&self) -> bool {
-        self.modules.iter().any(|m| m.decoder.is_some())
+        let terms = self.modules.iter().flat_map(|m| &m.terms.0);
+        terms.into_iter().any(|(term, _)| term.needs_images())
     }
 
     /// The heads of module `k` of this network or group, if any.
@@ -296,70 +350,31 @@ pub struct LocalTargets<'a> {
     pub images: Option<&'a Activation>,
 }
 
-/// How one module's local loss is made: the weights of its terms, the contrastive term's
-/// temperature, the module's extra heads and the cross-entropy loss.
-#[derive(Clone, Copy)]
-pub struct ModuleLoss<'a> {
-    /// The weight of every term (a term of weight 0 is not computed).
-    pub weights: ObjectiveWeights,
-    /// The contrastive term's temperature.
-    pub temperature: f64,
-    /// The module's extra heads (`None` when it has none).
-    pub heads: Option<&'a ModuleHeads>,
-    /// The cross-entropy of the classification term.
-    pub loss_fn: &'a CrossEntropyLoss,
-}
-
 /// The local loss of module `k` (0-based within `model`, which may be a pipeline group) on its
-/// output `features`: the terms `terms.weights` asks for, with module k's extra heads.
+/// output `features`: the weighted sum of its terms with their heads (`heads`: module k's, as
+/// [`ObjectiveHeads::module`] gives them), or its head's cross-entropy when it has none.
 ///
 /// # Panics
-/// When the weights use a head that `terms.heads` lacks, or reconstruction without
-/// `targets.images` (the trainer builds the heads from the same weights).
+/// When a term misses its head, or the images it needs (the trainer builds both from the same
+/// terms).
 pub fn module_loss<M: DecoupledModel>(
     model: &M,
     k: usize,
     features: Activation,
     targets: LocalTargets<'_>,
-    terms: &ModuleLoss<'_>,
+    heads: Option<&ModuleHeads>,
+    loss_fn: &CrossEntropyLoss,
 ) -> Tensor<1> {
-    let ModuleLoss {
-        weights,
-        temperature,
-        heads,
-        loss_fn,
-    } = *terms;
-    if weights.is_ce() {
+    let Some(heads) = heads else {
         return ce::classification_term(model, k, features, targets.labels, loss_fn);
-    }
-    let mut total: Option<Tensor<1>> = None;
-    let mut add = |term: Tensor<1>, weight: f64| {
-        let term = term * weight;
-        total = Some(match total.take() {
-            Some(sum) => sum + term,
-            None => term,
-        });
     };
-    if weights.reconstruction > 0.0 {
-        let decoder = heads
-            .and_then(|h| h.decoder.as_ref())
-            .expect("a decoder for a module with a reconstruction weight");
-        let images = targets.images.expect("input images for the reconstruction");
-        let target = &heads.expect("the decoder's module").target;
-        add(
-            infopro::reconstruction_term(decoder, target, features.clone(), images),
-            weights.reconstruction,
-        );
-    }
-    if weights.classification > 0.0 {
-        let term = ce::classification_term(model, k, features.clone(), targets.labels, loss_fn);
-        add(term, weights.classification);
-    }
-    if weights.contrastive > 0.0 {
-        let heads = heads.expect("a projection head for a module with a contrastive weight");
-        let projections = heads.project(features);
-        let term = supcon::supcon_loss(projections, targets.labels, temperature);
-        add(term, weights.contrastive);
-    }
-    total.expect("valid weights have a term > 0")
+    let classify = |x: Activation| model.head(k, x);
+    let input = TermInput {
+        features,
+        labels: targets.labels,
+        images: targets.images,
+        classify: &classify,
+        loss_fn,
+    };
+    heads.loss(&input)
 }

@@ -33,11 +33,61 @@
 //! # Shapes
 //! - features `[batch, C, h, w]` or `[batch, C]`; projections `[batch, D]`; labels `[batch]`.
 
+use std::sync::Arc;
+
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig, Relu};
 use burn::prelude::*;
+use pgl_core::CoreError;
+use pgl_core::objective::{ContrastiveTerm, ProjectionHead, TermDescription, TermSpec};
 
+use super::TermHead;
+use super::term::{LossTerm, TermEntry, TermInput, TermSetup, TermSite};
 use crate::activation::Activation;
+
+/// `supcon` in the term table.
+pub const ENTRY: TermEntry = TermEntry {
+    name: ContrastiveTerm::NAME,
+    build,
+};
+
+fn build(spec: &TermSpec, _: &TermSetup<'_>) -> Result<Arc<dyn LossTerm>, CoreError> {
+    Ok(Arc::new(ContrastiveLoss(ContrastiveTerm::from_spec(spec)?)))
+}
+
+/// The supervised contrastive term: a projection head per module and [`supcon_loss`].
+#[derive(Debug, Clone, Copy)]
+pub struct ContrastiveLoss(pub ContrastiveTerm);
+
+impl LossTerm for ContrastiveLoss {
+    fn spec(&self) -> TermSpec {
+        self.0.spec()
+    }
+
+    fn build_head(&self, site: &TermSite<'_>) -> Result<Option<TermHead>, String> {
+        let dim = self.0.dim;
+        let head = match self.0.projection {
+            ProjectionHead::Mlp => {
+                let channels = Projection::input_size(site.features);
+                TermHead::Projection(Projection::new(channels, dim, site.device))
+            }
+            ProjectionHead::Aux => TermHead::Stack((site.aux_head_like)(dim).ok_or(
+                "the model cannot make a head of its aux head's design for the contrastive \
+                 term (proj=aux); use proj=mlp",
+            )?),
+        };
+        Ok(Some(head))
+    }
+
+    fn loss(&self, input: &TermInput<'_>, head: Option<&TermHead>) -> Tensor<1> {
+        let projections = match head {
+            Some(TermHead::Projection(mlp)) => mlp.forward(input.features.clone()),
+            Some(TermHead::Stack(stack)) => stack.forward(input.features.clone()),
+            _ => panic!("the contrastive term's projection head (the trainer builds it)"),
+        };
+        supcon_loss(projections, input.labels, self.0.temperature)
+    }
+}
 
 /// The reference's `base_temperature`: the loss is scaled by `temperature / BASE_TEMPERATURE`.
 pub const BASE_TEMPERATURE: f64 = 0.07;

@@ -7,7 +7,6 @@ use std::thread::{Scope, ScopedJoinHandle};
 use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
-use pgl_core::objective::LocalObjective;
 
 use super::{QUEUE_CAPACITY, on_own_pool, worker_threads};
 use crate::activation::Activation;
@@ -77,12 +76,11 @@ pub(crate) struct Segment<'scope, M> {
     handles: Vec<ScopedJoinHandle<'scope, GroupResult<M>>>,
 }
 
-/// What one worker needs: its group's state and replayed gradients, the run's local
-/// objective, its modules' place in the network, its queues.
+/// What one worker needs: its group's state (with its modules' loss terms) and replayed
+/// gradients, its modules' place in the network, its queues.
 struct Worker<M> {
     state: ModelState<M>,
     replay: Option<ReplayBuffer<M>>,
-    objective: Box<dyn LocalObjective>,
     span: ModuleSpan,
     device: Device,
     input: Receiver<Work>,
@@ -96,7 +94,6 @@ impl<M: DecoupledModel> Worker<M> {
         let Self {
             mut state,
             replay,
-            objective,
             span,
             device,
             input,
@@ -107,7 +104,6 @@ impl<M: DecoupledModel> Worker<M> {
         let mut error = None;
         for work in input.iter() {
             let cx = LocalContext {
-                objective: &*objective,
                 replay: replay.as_ref(),
                 env: StepEnv {
                     loss_fn: &loss_fn,
@@ -154,12 +150,11 @@ impl<M: DecoupledModel> Worker<M> {
 
 impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
     /// Splits `state` (and a copy of the gradients to `replay`) into groups of `sizes` modules
-    /// and starts one thread per group, each learning from `objective`.
+    /// and starts one thread per group, each learning from its modules' loss terms.
     pub fn start<'env>(
         scope: &'scope Scope<'scope, 'env>,
         state: ModelState<M>,
         replay: Option<ReplayBuffer<M>>,
-        objective: &dyn LocalObjective,
         sizes: &[usize],
         device: &Device,
     ) -> Self {
@@ -183,7 +178,6 @@ impl<'scope, M: DecoupledModel + Send + 'scope> Segment<'scope, M> {
             let worker = Worker {
                 state,
                 replay: replay_groups.as_mut().and_then(Iterator::next),
-                objective: objective.clone_box(),
                 span: ModuleSpan {
                     first: first_module,
                     count,

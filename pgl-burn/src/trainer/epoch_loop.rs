@@ -120,7 +120,6 @@ impl<M: DecoupledModel> Trainer<M> {
         {
             let start = SegmentStart {
                 replay: self.replay.as_ref(),
-                objective: &*self.settings.local_objective,
                 groups,
                 device: &self.device,
             };
@@ -192,16 +191,10 @@ impl<M: DecoupledModel> Trainer<M> {
             at,
         };
         let modules = state.num_modules();
-        let objective = &*self.settings.local_objective;
         let replay = self.replay.as_ref();
         if kind == StepKind::Local {
             let span = ModuleSpan::whole(modules);
-            let cx = LocalContext {
-                objective,
-                replay,
-                env,
-                span,
-            };
+            let cx = LocalContext { replay, env, span };
             return step::local_step(state, batch, &cx, timings);
         }
         // Plain end-to-end training is plain backprop: no aux losses, no partial steps.
@@ -215,7 +208,6 @@ impl<M: DecoupledModel> Trainer<M> {
             env,
             options,
             depth: depth.unwrap_or(modules).min(modules),
-            objective,
             replay,
         };
         let (state, done) = if cx.depth < modules {

@@ -3,7 +3,7 @@
 //! pgl always took.
 
 use super::registry::ObjectiveEntry;
-use super::{ExtraHeads, LocalObjective, ObjectiveRegistry, ObjectiveWeights};
+use super::{LocalObjective, ModuleTerms, ObjectiveRegistry};
 use crate::error::CoreError;
 use crate::schedule::{SpecArgs, SpecNode};
 
@@ -22,11 +22,8 @@ impl LocalObjective for CrossEntropy {
     fn spec(&self) -> String {
         "ce".to_string()
     }
-    fn extra_heads(&self) -> ExtraHeads {
-        ExtraHeads::default()
-    }
-    fn weights(&self, _module: usize, _modules: usize) -> ObjectiveWeights {
-        ObjectiveWeights::CE
+    fn terms(&self, _module: usize, _modules: usize) -> ModuleTerms {
+        ModuleTerms::ce()
     }
     fn clone_box(&self) -> Box<dyn LocalObjective> {
         Box::new(*self)

@@ -1,18 +1,18 @@
 //! A conformance kit every local objective's tests call.
 //!
 //! [`check_objective`] asserts the properties every [`LocalObjective`] must have: its spec
-//! round-trips through the registry (the rebuilt objective has the same spec, heads,
-//! temperature, reconstruction loss, projection head and weights), its weights are a pure function of `(module, K)`, and every
-//! network it accepts passes [`check_modules`] (valid weights, cross-entropy for the last
-//! module, the extra heads it uses declared). Use it for your own objectives too.
+//! round-trips through the registry (the rebuilt objective has the same spec and the same
+//! terms, parameters and weights for every module), its terms are a pure function of
+//! `(module, K)`, and every network it accepts passes [`check_modules`] (valid terms,
+//! cross-entropy alone for the last module). Use it for your own objectives too.
 
-use super::{LocalObjective, ObjectiveRegistry, ObjectiveWeights, check_modules};
+use super::{LocalObjective, ModuleTerms, ObjectiveRegistry, check_modules};
 
-/// Every module's weights for every K in `1..=max_modules`.
-pub fn weight_table(objective: &dyn LocalObjective, max_modules: usize) -> Vec<ObjectiveWeights> {
+/// Every module's terms for every K in `1..=max_modules`.
+pub fn term_table(objective: &dyn LocalObjective, max_modules: usize) -> Vec<ModuleTerms> {
     (1..=max_modules)
         .flat_map(|n| (0..n).map(move |k| (k, n)))
-        .map(|(k, n)| objective.weights(k, n))
+        .map(|(k, n)| objective.terms(k, n))
         .collect()
 }
 
@@ -36,36 +36,16 @@ pub fn check_objective(registry: &ObjectiveRegistry, spec: &str, max_modules: us
         canonical,
         "`{spec}`: the canonical spec does not rebuild itself"
     );
+    let table = term_table(&*objective, max_modules);
     assert_eq!(
-        rebuilt.extra_heads(),
-        objective.extra_heads(),
-        "`{spec}`: heads"
-    );
-    assert_eq!(
-        rebuilt.temperature().to_bits(),
-        objective.temperature().to_bits(),
-        "`{spec}`: temperature"
-    );
-    assert_eq!(
-        rebuilt.reconstruction(),
-        objective.reconstruction(),
-        "`{spec}`: reconstruction loss"
-    );
-    assert_eq!(
-        rebuilt.projection_head(),
-        objective.projection_head(),
-        "`{spec}`: projection head"
-    );
-    let table = weight_table(&*objective, max_modules);
-    assert_eq!(
-        weight_table(&*rebuilt, max_modules),
+        term_table(&*rebuilt, max_modules),
         table,
-        "`{spec}`: the rebuilt objective's weights differ"
+        "`{spec}`: the rebuilt objective's terms differ"
     );
     assert_eq!(
-        weight_table(&*objective.clone_box(), max_modules),
+        term_table(&*objective.clone_box(), max_modules),
         table,
-        "`{spec}`: a clone's weights differ (or the weights are not a pure function)"
+        "`{spec}`: a clone's terms differ (or the terms are not a pure function)"
     );
     for n in 1..=max_modules {
         if let Err(e) = check_modules(&*objective, n) {
@@ -74,8 +54,8 @@ pub fn check_objective(registry: &ObjectiveRegistry, spec: &str, max_modules: us
     }
     if objective.is_plain_ce() {
         assert!(
-            table.iter().all(ObjectiveWeights::is_ce),
-            "`{spec}` says it is plain cross-entropy but its weights are not"
+            table.iter().all(ModuleTerms::is_ce),
+            "`{spec}` says it is plain cross-entropy but its terms are not"
         );
     }
 }

@@ -27,9 +27,9 @@
 
 use super::registry::ObjectiveEntry;
 use super::{
-    DEFAULT_PROJECTION_DIM, DEFAULT_TEMPERATURE, ExtraHeads, LocalObjective, ObjectiveRegistry,
-    ObjectiveWeights, ProjectionHead, Reconstruction, positive_f64, projection_param,
-    reconstruction_param,
+    ContrastiveTerm, CrossEntropyTerm, DEFAULT_PROJECTION_DIM, DEFAULT_TEMPERATURE, LocalObjective,
+    ModuleTerms, ObjectiveRegistry, ProjectionHead, Reconstruction, ReconstructionTerm,
+    TermDescription, positive_f64, projection_param, reconstruction_param,
 };
 use crate::error::CoreError;
 use crate::schedule::{SpecArgs, SpecNode};
@@ -167,15 +167,9 @@ impl LocalObjective for InfoPro {
         params.push(format!("recon={}", self.reconstruction.as_str()));
         format!("infopro:{}", params.join(","))
     }
-    fn extra_heads(&self) -> ExtraHeads {
-        ExtraHeads {
-            decoder: true,
-            projection: (self.class == ClassTerm::Contrastive).then_some(DEFAULT_PROJECTION_DIM),
-        }
-    }
-    fn weights(&self, module: usize, modules: usize) -> ObjectiveWeights {
+    fn terms(&self, module: usize, modules: usize) -> ModuleTerms {
         if module + 1 >= modules {
-            return ObjectiveWeights::CE;
+            return ModuleTerms::ce();
         }
         let [ixx_1, ixy_1, ixx_2, ixy_2] = self.endpoints(modules);
         let ratio = if modules > 2 {
@@ -185,27 +179,21 @@ impl LocalObjective for InfoPro {
         };
         let ixx = ixx_1 * (1.0 - ratio) + ixx_2 * ratio;
         let ixy = ixy_1 * (1.0 - ratio) + ixy_2 * ratio;
-        match self.class {
-            ClassTerm::CrossEntropy => ObjectiveWeights {
-                reconstruction: ixx,
-                classification: ixy,
-                contrastive: 0.0,
-            },
-            ClassTerm::Contrastive => ObjectiveWeights {
-                reconstruction: ixx,
-                classification: 0.0,
-                contrastive: ixy,
-            },
-        }
-    }
-    fn temperature(&self) -> f64 {
-        self.temperature
-    }
-    fn reconstruction(&self) -> Reconstruction {
-        self.reconstruction
-    }
-    fn projection_head(&self) -> ProjectionHead {
-        self.projection
+        let reconstruction = ReconstructionTerm {
+            kind: self.reconstruction,
+        };
+        let class = match self.class {
+            ClassTerm::CrossEntropy => CrossEntropyTerm.spec(),
+            ClassTerm::Contrastive => ContrastiveTerm {
+                temperature: self.temperature,
+                dim: DEFAULT_PROJECTION_DIM,
+                projection: self.projection,
+            }
+            .spec(),
+        };
+        ModuleTerms::new()
+            .with(reconstruction.spec(), ixx)
+            .with(class, ixy)
     }
     fn clone_box(&self) -> Box<dyn LocalObjective> {
         Box::new(*self)
@@ -280,18 +268,21 @@ mod tests {
     #[test]
     fn the_weights_are_infopros_for_resnet32_on_cifar10() {
         let o = InfoPro::new([None; 4], ClassTerm::CrossEntropy, 0.07).unwrap();
-        let w = |k, n| o.weights(k, n);
+        let w = |k, n| {
+            let terms = o.terms(k, n);
+            (terms.weight_of("reconstruction"), terms.weight_of("ce"))
+        };
         // K = 2: one aux module, ratio 0.
-        assert_eq!((w(0, 2).reconstruction, w(0, 2).classification), (5.0, 1.0));
+        assert_eq!(w(0, 2), (5.0, 1.0));
         // K = 4: modules 0, 1, 2 at ratios 0, 1/2, 1 from (6, 0) to (1, 2).
-        assert_eq!((w(0, 4).reconstruction, w(0, 4).classification), (6.0, 0.0));
-        assert_eq!((w(1, 4).reconstruction, w(1, 4).classification), (3.5, 1.0));
-        assert_eq!((w(2, 4).reconstruction, w(2, 4).classification), (1.0, 2.0));
+        assert_eq!(w(0, 4), (6.0, 0.0));
+        assert_eq!(w(1, 4), (3.5, 1.0));
+        assert_eq!(w(2, 4), (1.0, 2.0));
         // K = 16: the last aux module (14) gets (0.2, 0.5).
-        assert!((w(14, 16).reconstruction - 0.2).abs() < 1e-15);
-        assert!((w(14, 16).classification - 0.5).abs() < 1e-15);
+        assert!((w(14, 16).0 - 0.2).abs() < 1e-15);
+        assert!((w(14, 16).1 - 0.5).abs() < 1e-15);
         for n in 1..20 {
-            assert_eq!(w(n - 1, n), ObjectiveWeights::CE);
+            assert_eq!(o.terms(n - 1, n), ModuleTerms::ce());
         }
     }
 
@@ -338,14 +329,25 @@ mod tests {
     #[test]
     fn reconstruction_and_projection_default_to_infopros() {
         let registry = ObjectiveRegistry::with_builtins();
-        let o = registry.build("infopro:class=supcon").unwrap();
-        assert_eq!(o.reconstruction(), Reconstruction::Bce);
-        assert_eq!(o.projection_head(), ProjectionHead::Aux);
-        let o = registry
-            .build("infopro:class=supcon,recon=mse,proj=mlp")
-            .unwrap();
-        assert_eq!(o.reconstruction(), Reconstruction::Mse);
-        assert_eq!(o.projection_head(), ProjectionHead::Mlp);
+        let names = |spec: &str| -> Vec<String> {
+            let o = registry.build(spec).unwrap();
+            let terms = o.terms(1, 4);
+            terms.terms().iter().map(|t| t.term.to_string()).collect()
+        };
+        assert_eq!(
+            names("infopro:class=supcon"),
+            [
+                "reconstruction:recon=bce",
+                "supcon:temperature=0.07,dim=128,proj=aux"
+            ]
+        );
+        assert_eq!(
+            names("infopro:class=supcon,recon=mse,proj=mlp"),
+            [
+                "reconstruction:recon=mse",
+                "supcon:temperature=0.07,dim=128,proj=mlp"
+            ]
+        );
     }
 
     #[test]

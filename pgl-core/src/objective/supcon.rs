@@ -13,8 +13,9 @@
 
 use super::registry::ObjectiveEntry;
 use super::{
-    DEFAULT_PROJECTION_DIM, DEFAULT_TEMPERATURE, ExtraHeads, LocalObjective, MAX_PROJECTION_DIM,
-    ObjectiveRegistry, ObjectiveWeights, ProjectionHead, positive_f64, projection_param,
+    ContrastiveTerm, DEFAULT_PROJECTION_DIM, DEFAULT_TEMPERATURE, LocalObjective,
+    MAX_PROJECTION_DIM, ModuleTerms, ObjectiveRegistry, ProjectionHead, TermDescription,
+    positive_f64, projection_param,
 };
 use crate::error::CoreError;
 use crate::schedule::{SpecArgs, SpecNode};
@@ -65,6 +66,15 @@ impl SupCon {
     pub fn dim(&self) -> usize {
         self.dim
     }
+
+    /// The contrastive term every module but the last learns from.
+    pub fn term(&self) -> ContrastiveTerm {
+        ContrastiveTerm {
+            temperature: self.temperature,
+            dim: self.dim,
+            projection: self.projection,
+        }
+    }
 }
 
 impl LocalObjective for SupCon {
@@ -76,26 +86,11 @@ impl LocalObjective for SupCon {
             self.projection.as_str()
         )
     }
-    fn extra_heads(&self) -> ExtraHeads {
-        ExtraHeads {
-            decoder: false,
-            projection: Some(self.dim),
-        }
-    }
-    fn weights(&self, module: usize, modules: usize) -> ObjectiveWeights {
+    fn terms(&self, module: usize, modules: usize) -> ModuleTerms {
         if module + 1 >= modules {
-            return ObjectiveWeights::CE;
+            return ModuleTerms::ce();
         }
-        ObjectiveWeights {
-            contrastive: 1.0,
-            ..ObjectiveWeights::default()
-        }
-    }
-    fn temperature(&self) -> f64 {
-        self.temperature
-    }
-    fn projection_head(&self) -> ProjectionHead {
-        self.projection
+        ModuleTerms::new().with(self.term().spec(), 1.0)
     }
     fn clone_box(&self) -> Box<dyn LocalObjective> {
         Box::new(*self)
