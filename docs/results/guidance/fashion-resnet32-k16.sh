@@ -35,3 +35,9 @@ run lr2 --global-lr-scale 2 --schedules periodic:every=4
 # AugLocal's heads (a copy of up to 3 later blocks per module, pyramidal depth): local-only,
 # the default guidance and 50 % global steps, against the same end-to-end baseline.
 run aug3 --aux-head aug3 --schedules local-only,periodic:every=4,periodic:every=2
+# InfoPro's and the supervised contrastive local objectives with guidance at K = 16 (the
+# combinations round 1 left untried): local-only, the default guidance and 50 % global steps,
+# against the same end-to-end baseline (global steps backpropagate the classifier's loss
+# whatever the local objective).
+run infopro --local-objective infopro --schedules local-only,periodic:every=4,periodic:every=2
+run supcon --local-objective supcon --schedules local-only,periodic:every=4,periodic:every=2
