@@ -1,5 +1,5 @@
 //! [`LossTerm`]: one term of a module's local loss, with its head — the tensor side of a
-//! [`TermSpec`](pgl_core::objective::TermSpec). A term owns what it needs: it builds its head
+//! [`TermSpec`]. A term owns what it needs: it builds its head
 //! for a module (if it has one), and computes its loss from the module's output, the batch and
 //! that head. The engine stores, steps, saves and splits the heads ([`super::ObjectiveHeads`])
 //! without knowing what they are for.
@@ -112,7 +112,7 @@ impl Default for TermRegistry {
 }
 
 impl TermRegistry {
-    /// The built-in terms ([`BUILTIN_TERMS`](super::BUILTIN_TERMS)).
+    /// The built-in terms ([`BUILTIN_TERMS`]).
     pub fn with_builtins() -> Self {
         Self {
             entries: BUILTIN_TERMS.to_vec(),
