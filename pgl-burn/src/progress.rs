@@ -29,6 +29,10 @@ pub struct TrainerProgress {
     /// The schedule's loss history (most recent last).
     #[serde(with = "pgl_core::json_float::vec_f32")]
     pub recent_losses: Vec<f32>,
+    /// Every module's loss in the latest step (`StepContext::module_losses`; empty in
+    /// checkpoints written before schedules could read them).
+    #[serde(default)]
+    pub module_losses: Vec<Option<f32>>,
     /// Canonical spec of the schedule.
     pub schedule_spec: String,
     /// The schedule's state.
@@ -72,6 +76,8 @@ pub(crate) struct RunRecord {
     pub iteration: u64,
     /// The newest classifier losses, at most [`LOSS_HISTORY`], most recent last.
     recent_losses: VecDeque<f32>,
+    /// Every module's loss in the latest step.
+    module_losses: Vec<Option<f32>>,
     /// Metrics of every completed epoch.
     pub history: Vec<EpochMetrics>,
     /// The epoch an interruption stopped in the middle of.
@@ -101,6 +107,7 @@ impl RunRecord {
             iteration_in_epoch: batch_index,
             iterations_per_epoch: batches_in_epoch,
             recent_losses: &history,
+            module_losses: &self.module_losses,
         });
         let clock = LrContext {
             epoch,
@@ -138,6 +145,7 @@ impl RunRecord {
             self.recent_losses.pop_front();
         }
         self.recent_losses.push_back(outcome.loss);
+        self.module_losses.clone_from(&outcome.module_losses);
         sink.on_event(&TrainEvent::StepFinished {
             epoch: at.epoch,
             iteration_in_epoch: at.batch - 1,
@@ -157,6 +165,7 @@ impl RunRecord {
             epochs_done: self.epochs_done,
             iteration: self.iteration,
             recent_losses: self.recent_losses(),
+            module_losses: self.module_losses.clone(),
             schedule_spec: schedule.spec(),
             schedule_state: schedule.state(),
             lr_schedule_spec: lr_schedule.spec(),
@@ -190,6 +199,7 @@ impl RunRecord {
             epochs_done: progress.epochs_done,
             iteration: progress.iteration,
             recent_losses: progress.recent_losses.into_iter().collect(),
+            module_losses: progress.module_losses,
             history: progress.history,
             position: progress.epoch_position,
         })

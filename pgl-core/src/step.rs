@@ -31,7 +31,9 @@ impl std::fmt::Display for StepKind {
 /// Where training stands when a schedule is asked for the next step.
 ///
 /// All counters are zero-based. `recent_losses` holds the network (classifier) losses of the
-/// most recent steps, oldest first; adaptive schedules read it, others ignore it.
+/// most recent steps, oldest first, and `module_losses` every module's loss in the latest step
+/// (module order; `None` where that step computed none); adaptive schedules read them, others
+/// ignore them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepContext<'a> {
     /// Current epoch.
@@ -44,6 +46,10 @@ pub struct StepContext<'a> {
     pub iterations_per_epoch: u64,
     /// Classifier losses of the most recent steps, oldest first (may be empty).
     pub recent_losses: &'a [f32],
+    /// Every module's loss in the latest step, module order: its local objective's loss in a
+    /// local step, its head's cross-entropy in a global one; the last entry is the network's
+    /// classifier. Empty before the first step.
+    pub module_losses: &'a [Option<f32>],
 }
 
 impl<'a> StepContext<'a> {
@@ -57,6 +63,7 @@ impl<'a> StepContext<'a> {
             iteration_in_epoch: iteration % per_epoch,
             iterations_per_epoch: per_epoch,
             recent_losses: &[],
+            module_losses: &[],
         }
     }
 
@@ -64,6 +71,14 @@ impl<'a> StepContext<'a> {
     pub fn with_losses(self, recent_losses: &'a [f32]) -> StepContext<'a> {
         StepContext {
             recent_losses,
+            ..self
+        }
+    }
+
+    /// The same context with the latest step's module losses attached.
+    pub fn with_module_losses(self, module_losses: &'a [Option<f32>]) -> StepContext<'a> {
+        StepContext {
+            module_losses,
             ..self
         }
     }

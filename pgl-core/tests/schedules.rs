@@ -24,6 +24,9 @@ const EXAMPLE_SPECS: &[&str] = &[
     "warmup:epochs=2,then=plateau:patience=5",
     "warmup:epochs=1,clock=switch,then=periodic:every=7,len=2",
     "warmup:epochs=2,clock=switch,then=any(periodic:every=5,plateau:patience=3)",
+    "lagging",
+    "lagging:margin=0.05,min_gap=1,max_gap=6,smooth=0.5",
+    "warmup:epochs=1,then=lagging:max_gap=4",
 ];
 
 #[test]
@@ -42,6 +45,7 @@ fn the_registry_knows_every_builtin() {
             "all",
             "any",
             "end-to-end",
+            "lagging",
             "local-only",
             "periodic",
             "plateau",

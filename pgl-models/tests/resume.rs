@@ -84,6 +84,11 @@ fn resuming_from_a_checkpoint_reproduces_an_uninterrupted_run_bit_for_bit() {
         ),
         (pgl_core::OptimizerKind::Sgd, "periodic:every=3"),
         (pgl_core::OptimizerKind::AdamW, "periodic:every=3"),
+        // Reads the latest step's module losses, which the checkpoint must carry.
+        (
+            pgl_core::OptimizerKind::Adam,
+            "lagging:margin=0,min_gap=1,max_gap=6,smooth=0.5",
+        ),
     ] {
         let data = data();
         let full_config = config(3, optimizer, schedule);
@@ -101,6 +106,13 @@ fn resuming_from_a_checkpoint_reproduces_an_uninterrupted_run_bit_for_bit() {
         let mut resumed = trainer(&full_config, 99);
         let manifest = restore(&saved, &mut resumed).unwrap();
         assert_eq!(manifest.progress.epochs_done, 1);
+        let modules = &manifest.progress.module_losses;
+        assert_eq!(modules.len(), 4, "{schedule}: the latest step's module losses");
+        assert_eq!(
+            modules.last().copied().flatten(),
+            manifest.progress.recent_losses.last().copied(),
+            "{schedule}: the last module's loss is the classifier's"
+        );
         let history = resumed.fit(&data, &mut NullSink).unwrap();
 
         assert_eq!(history.len(), 3);
@@ -211,4 +223,27 @@ fn keeping_the_optimizer_state_of_another_optimizer_is_an_error_naming_both() {
     // optimizer's states carry over.
     init_from(&dir, &mut trainer(&sgd, 1), false).unwrap();
     init_from(&dir, &mut trainer(&adam, 1), true).unwrap();
+}
+
+/// The trainer hands the schedule every module's loss of the latest step: `lagging` with a
+/// margin no gap can cross never guides (but for its `max_gap` rule), with one every gap
+/// crosses it guides at every step after the first (which has no losses to read yet).
+#[test]
+fn the_schedule_reads_the_latest_step_s_module_losses() {
+    let data = data();
+    let global_steps = |schedule: &str| {
+        let config = config(1, pgl_core::OptimizerKind::Adam, schedule);
+        let mut t = trainer(&config, 7);
+        let history = t.fit(&data, &mut NullSink).unwrap();
+        (history[0].steps_global, history[0].steps_local)
+    };
+    let steps = 300u64.div_ceil(32);
+    assert_eq!(
+        global_steps("lagging:margin=1000,min_gap=0,max_gap=1000"),
+        (0, steps)
+    );
+    assert_eq!(
+        global_steps("lagging:margin=-1000,min_gap=0,max_gap=1000"),
+        (steps - 1, 1)
+    );
 }

@@ -49,8 +49,18 @@ pub fn loss_at(i: u64) -> f32 {
     2.0 / (1.0 + 0.3 * plateau) + noise
 }
 
-/// Runs `schedule` for steps `start..end` with `per_epoch` iterations per epoch and the loss
-/// history of [`loss_at`], returning its decisions.
+/// The module losses observed in step `i` of a network of four modules (the last one the
+/// classifier): each module's is [`loss_at`] at a shifted step, so the classifier is sometimes
+/// behind its best aux head and sometimes ahead.
+pub fn module_losses_at(i: u64) -> Vec<Option<f32>> {
+    (0..4u64)
+        .map(|k| Some(loss_at(i.wrapping_add(13 * (3 - k)))))
+        .collect()
+}
+
+/// Runs `schedule` for steps `start..end` with `per_epoch` iterations per epoch, the loss
+/// history of [`loss_at`] and the previous step's [`module_losses_at`], returning its
+/// decisions.
 pub fn drive(
     schedule: &mut dyn GuidanceSchedule,
     start: u64,
@@ -61,7 +71,11 @@ pub fn drive(
         .map(|i| {
             let from = i.saturating_sub(LOSS_WINDOW as u64);
             let losses: Vec<f32> = (from..i).map(loss_at).collect();
-            schedule.decide(&StepContext::at_iteration(i, per_epoch).with_losses(&losses))
+            let modules = i.checked_sub(1).map(module_losses_at).unwrap_or_default();
+            let ctx = StepContext::at_iteration(i, per_epoch)
+                .with_losses(&losses)
+                .with_module_losses(&modules);
+            schedule.decide(&ctx)
         })
         .collect()
 }

@@ -14,6 +14,7 @@
 //! | `periodic:every=N,len=L,unit=iters\|epochs` | the last `L` steps (or epochs) of every period of `N` are global |
 //! | `warmup:epochs=E,clock=run\|switch,then=SPEC` | end-to-end for the first `E` epochs, then `SPEC`, which reads the run's clock (`run`, default) or time since the switch (`switch`) |
 //! | `plateau:patience=P,len=L,min_delta=D` | adaptive: `L` global steps whenever the loss has not improved by `D` for `P` steps |
+//! | `lagging:margin=M,min_gap=A,max_gap=B,smooth=S` | adaptive: a global step when the classifier's loss exceeds the best aux head's by more than `M` (moving average), at least `A` and at most `B` local steps apart |
 //! | `any(A,B,..)` / `all(A,B,..)` | global when any / all of the inner schedules say global |
 //!
 //! Adding a schedule is one file implementing [`GuidanceSchedule`] and exporting a
@@ -25,6 +26,7 @@ pub mod conformance;
 pub mod end_to_end;
 pub mod local_only;
 pub mod periodic;
+pub mod lagging;
 pub mod plateau;
 pub mod registry;
 pub mod spec;
@@ -42,6 +44,7 @@ pub use combinators::{All, Any, Combinator, Join};
 pub use end_to_end::EndToEnd;
 pub use local_only::LocalOnly;
 pub use periodic::{PeriodUnit, Periodic};
+pub use lagging::Lagging;
 pub use plateau::Plateau;
 pub use registry::{BuildFn, MAX_NESTING, ScheduleBuilder, ScheduleEntry, ScheduleRegistry};
 pub use spec::{SpecArgs, SpecNode};
@@ -58,6 +61,7 @@ pub const BUILTINS: &[ScheduleEntry] = &[
     periodic::ENTRY,
     warmup::ENTRY,
     plateau::ENTRY,
+    lagging::ENTRY,
     combinators::ANY_ENTRY,
     combinators::ALL_ENTRY,
 ];
@@ -88,8 +92,9 @@ pub trait GuidanceSchedule: Send + std::fmt::Debug {
     /// A boxed copy of this schedule, state included.
     fn clone_box(&self) -> Box<dyn GuidanceSchedule>;
 
-    /// Whether decisions read `StepContext::recent_losses`. A pipelined trainer cannot give
-    /// such a schedule the loss of the previous step in time, so it refuses it.
+    /// Whether decisions read `StepContext::recent_losses` or `StepContext::module_losses`. A
+    /// pipelined trainer cannot give such a schedule the losses of the previous step in time,
+    /// so it refuses it.
     fn uses_losses(&self) -> bool {
         false
     }
