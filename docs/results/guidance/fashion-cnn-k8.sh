@@ -81,3 +81,7 @@ run head-aug1 --aux-head aug1 --schedules local-only,periodic:every=4
 # With aug3 heads, 50 % global steps: does more guidance add to heads that already see
 # further?
 run h-aug3-share --aux-head aug3 --schedules periodic:every=2
+# Adaptive guidance from the module heads (schedule `lagging`): a global step when the
+# classifier's loss exceeds the best aux head's by more than a margin (moving average, factor
+# 0.9), at least 2 and at most 8 local steps apart; margins 0, 0.1 and -0.1.
+run lagging --schedules lagging,lagging:margin=0.1,lagging:margin=-0.1
