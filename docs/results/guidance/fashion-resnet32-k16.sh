@@ -41,3 +41,7 @@ run aug3 --aux-head aug3 --schedules local-only,periodic:every=4,periodic:every=
 # whatever the local objective).
 run infopro --local-objective infopro --schedules local-only,periodic:every=4,periodic:every=2
 run supcon --local-objective supcon --schedules local-only,periodic:every=4,periodic:every=2
+# Adaptive guidance from the module heads (schedule `lagging`, its defaults: a global step
+# when the classifier's loss exceeds the best aux head's, moving average, 2 to 8 local steps
+# apart).
+run lagging --schedules lagging
