@@ -107,7 +107,11 @@ fn resuming_from_a_checkpoint_reproduces_an_uninterrupted_run_bit_for_bit() {
         let manifest = restore(&saved, &mut resumed).unwrap();
         assert_eq!(manifest.progress.epochs_done, 1);
         let modules = &manifest.progress.module_losses;
-        assert_eq!(modules.len(), 4, "{schedule}: the latest step's module losses");
+        assert_eq!(
+            modules.len(),
+            4,
+            "{schedule}: the latest step's module losses"
+        );
         assert_eq!(
             modules.last().copied().flatten(),
             manifest.progress.recent_losses.last().copied(),

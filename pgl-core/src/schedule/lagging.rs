@@ -27,11 +27,15 @@ fn build(node: &SpecNode, _: &ScheduleRegistry) -> Result<Box<dyn GuidanceSchedu
     let args = SpecArgs::new(node, &["margin", "min_gap", "max_gap", "smooth"])?;
     let margin = match args.raw("margin") {
         None => 0.0,
-        Some(raw) => raw.parse::<f64>().map_err(|_| bad("margin", raw, "a finite number"))?,
+        Some(raw) => raw
+            .parse::<f64>()
+            .map_err(|_| bad("margin", raw, "a finite number"))?,
     };
     let smooth = match args.raw("smooth") {
         None => 0.9,
-        Some(raw) => raw.parse::<f64>().map_err(|_| bad("smooth", raw, "a number in [0, 1)"))?,
+        Some(raw) => raw
+            .parse::<f64>()
+            .map_err(|_| bad("smooth", raw, "a number in [0, 1)"))?,
     };
     let min_gap = args.u64("min_gap", Some(2), 0)?;
     let max_gap = args.u64("max_gap", Some(8), 1)?;
@@ -186,7 +190,11 @@ mod tests {
         assert_eq!(head_gap(&[Some(0.5)]), None, "no aux head");
         assert_eq!(head_gap(&[Some(0.5), None]), None, "no classifier loss");
         assert_eq!(head_gap(&[]), None);
-        assert_eq!(head_gap(&[Some(f32::NAN), Some(1.0)]), None, "no finite aux head");
+        assert_eq!(
+            head_gap(&[Some(f32::NAN), Some(1.0)]),
+            None,
+            "no finite aux head"
+        );
         assert_eq!(head_gap(&[Some(0.5), Some(f32::INFINITY)]), None);
     }
 
@@ -207,10 +215,15 @@ mod tests {
     #[test]
     fn lagging_passes_the_conformance_kit_and_bad_values_name_the_key() {
         let registry = ScheduleRegistry::with_builtins();
-        for spec in ["lagging", "lagging:margin=-0.05,min_gap=1,max_gap=4,smooth=0.5"] {
+        for spec in [
+            "lagging",
+            "lagging:margin=-0.05,min_gap=1,max_gap=4,smooth=0.5",
+        ] {
             check_schedule(&registry, spec, 20, 200, 77);
         }
-        let mut s = registry.build("lagging:margin=-1,min_gap=0,max_gap=3").unwrap();
+        let mut s = registry
+            .build("lagging:margin=-1,min_gap=0,max_gap=3")
+            .unwrap();
         let kinds = drive(&mut *s, 0, 100, 10);
         assert!(count_global(&kinds) > 40, "a negative margin guides often");
         assert_eq!(

@@ -24,9 +24,9 @@
 pub mod combinators;
 pub mod conformance;
 pub mod end_to_end;
+pub mod lagging;
 pub mod local_only;
 pub mod periodic;
-pub mod lagging;
 pub mod plateau;
 pub mod registry;
 pub mod spec;
@@ -42,9 +42,9 @@ use crate::step::{StepContext, StepKind};
 
 pub use combinators::{All, Any, Combinator, Join};
 pub use end_to_end::EndToEnd;
+pub use lagging::Lagging;
 pub use local_only::LocalOnly;
 pub use periodic::{PeriodUnit, Periodic};
-pub use lagging::Lagging;
 pub use plateau::Plateau;
 pub use registry::{BuildFn, MAX_NESTING, ScheduleBuilder, ScheduleEntry, ScheduleRegistry};
 pub use spec::{SpecArgs, SpecNode};
