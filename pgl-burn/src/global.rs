@@ -24,10 +24,11 @@ use crate::activation::Activation;
 use crate::error::TrainError;
 use crate::global_loss::GlobalLoss;
 use crate::model::DecoupledModel;
-use crate::recompute::recomputed_grads;
+use crate::recompute::{Boundary, recomputed_grads};
 use crate::replay::ReplayBuffer;
 use crate::state::ModelState;
 use crate::step::{GradsAndLosses, StepEnv, StepOutcome, non_finite, read_losses};
+use crate::synthetic::train_predictors;
 
 /// What a global step needs besides the model, its optimizers and the batch.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,12 +52,15 @@ pub struct GlobalStepOptions {
     /// Backpropagate through the top J modules only (see [`crate::partial`]; `None`: through
     /// all of them).
     pub depth: Option<usize>,
+    /// α of synthetic gradients (see [`crate::synthetic`]): the step trains every module's
+    /// gradient predictor on the gradients it computes (0: off).
+    pub synthetic: f64,
 }
 
 impl GlobalStepOptions {
     /// The global-step settings of `config` (`aux_weight`, `global_lr_scale`,
     /// `global_microbatch`, `global_checkpointing`, `global_replay`, `global_aux_detach`,
-    /// `global_depth`).
+    /// `global_depth`, `synthetic_gradient`).
     pub fn from_config(config: &RunConfig) -> Self {
         Self {
             aux_weight: config.aux_weight,
@@ -66,6 +70,7 @@ impl GlobalStepOptions {
             replay: config.global_replay,
             aux_detach: config.global_aux_detach,
             depth: config.global_depth,
+            synthetic: config.synthetic_gradient,
         }
     }
 
@@ -185,6 +190,8 @@ pub(crate) fn global_step<M: DecoupledModel>(
         (0..modules).map(|_| GradientsAccumulator::new()).collect()
     };
     let mut sums: Vec<Option<f64>> = vec![None; modules];
+    // With synthetic gradients (whole batches only), the boundaries the predictors learn from.
+    let mut boundaries = (options.synthetic > 0.0).then(Vec::new);
     for &(start, len) in &ranges {
         let (part, scale) = if whole {
             ((images.clone(), labels.clone()), None)
@@ -193,7 +200,7 @@ pub(crate) fn global_step<M: DecoupledModel>(
             let part_labels = labels.clone().narrow(0, start, len);
             ((images.narrow_batch(start, len), part_labels), Some(share))
         };
-        let (model, result) = batch_grads(state.model, part, cx, scale);
+        let (model, result) = batch_grads(state.model, part, cx, scale, boundaries.as_mut());
         state.model = model;
         let (grads, values) = match result {
             Ok(done) => done,
@@ -217,23 +224,29 @@ pub(crate) fn global_step<M: DecoupledModel>(
         whole_grads.unwrap_or_else(|| accumulators.iter_mut().map(|a| a.grads()).collect());
     let replay = (options.replay > 0.0)
         .then(|| ReplayBuffer::capture(&state.model, &module_grads, options.replay));
-    let state = state.apply_global(0, env.at.lr * options.lr_scale, module_grads);
+    let lr = env.at.lr * options.lr_scale;
+    let mut state = state.apply_global(0, lr, module_grads);
+    if let Some(boundaries) = boundaries {
+        state = train_predictors(state, boundaries, &labels, lr);
+    }
     let module_losses: Vec<Option<f32>> = sums.into_iter().map(|s| s.map(|s| s as f32)).collect();
     (state, Ok((StepOutcome::global(module_losses), replay)))
 }
 
 /// Every module's gradients of the (micro-)batch (of its losses times `scale` when given) and
 /// every module's loss: by one end-to-end backward, or with module-boundary recomputation
-/// when [`GlobalStepOptions::recompute`] is set.
+/// when [`GlobalStepOptions::recompute`] is set or the module boundaries are wanted
+/// (`boundaries`, filled by the recomputation).
 fn batch_grads<M: DecoupledModel>(
     model: M,
     batch: (Activation, Tensor<1, Int>),
     cx: &GlobalContext<'_, M>,
     scale: Option<f32>,
+    boundaries: Option<&mut Vec<Boundary>>,
 ) -> (M, Result<GradsAndLosses, TrainError>) {
     let loss = cx.options.loss(cx.env.loss_fn);
-    if cx.options.recompute {
-        return recomputed_grads(model, batch, loss, cx.env.at, scale);
+    if cx.options.recompute || boundaries.is_some() {
+        return recomputed_grads(model, batch, loss, (cx.env.at, scale), boundaries);
     }
     let pass = forward_losses(&model, 0, batch, loss);
     if let Some(error) = first_non_finite(&pass.values, cx.env) {

@@ -49,6 +49,7 @@ pub mod settings;
 pub mod staged;
 mod state;
 pub mod step;
+pub mod synthetic;
 pub mod trainer;
 
 pub use activation::Activation;

@@ -29,16 +29,29 @@ use crate::model::DecoupledModel;
 use crate::step::{GradsAndLosses, StepAt, non_finite};
 use pgl_core::StepKind;
 
+/// A module boundary as a global step saw it: module `module`'s output (detached) and the
+/// gradient of the step's loss with respect to it (what synthetic gradients learn from, see
+/// [`crate::synthetic`]).
+pub struct Boundary {
+    /// The module (0-based) whose output this is; never the last one.
+    pub module: usize,
+    /// The module's output `h_k`, detached.
+    pub output: Activation,
+    /// `∂L/∂h_k`.
+    pub gradient: Activation,
+}
+
 /// Every module's gradients of a global step and every module's loss (`None` for aux heads
 /// not evaluated; the last is the classifier's), computed with one module's graph at a time;
 /// the gradients are those of the losses times `scale` when given (a micro-batch's share).
-/// The model's buffers (running statistics) end as one plain forward pass leaves them.
+/// The model's buffers (running statistics) end as one plain forward pass leaves them. With
+/// `boundaries`, every boundary between modules is pushed to it, top first.
 pub(crate) fn recomputed_grads<M: DecoupledModel>(
     model: M,
     (images, labels): (Activation, Tensor<1, Int>),
     global_loss: GlobalLoss<'_>,
-    at: StepAt,
-    scale: Option<f32>,
+    (at, scale): (StepAt, Option<f32>),
+    mut boundaries: Option<&mut Vec<Boundary>>,
 ) -> (M, Result<GradsAndLosses, TrainError>) {
     let modules = model.num_modules();
     let mut inputs = Vec::with_capacity(modules);
@@ -76,6 +89,13 @@ pub(crate) fn recomputed_grads<M: DecoupledModel>(
             Some(scale) => loss * scale,
             None => loss,
         });
+        if let (Some(list), Some(gradient)) = (boundaries.as_mut(), &upstream) {
+            list.push(Boundary {
+                module: k,
+                output: features.clone().detach(),
+                gradient: gradient.clone(),
+            });
+        }
         let objective = match (upstream.take(), head_loss) {
             (None, Some(loss)) => loss,
             (Some(gradient), None) => features.dot(gradient),

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use pgl_core::objective::WithSyntheticGradient;
 use pgl_core::{
     CoreError, LocalObjective, LrSchedule, LrScheduleRegistry, ObjectiveRegistry, RunConfig,
 };
@@ -120,10 +121,12 @@ impl TrainSettings {
         model: &M,
         device: &Device,
     ) -> Result<ObjectiveHeads, TrainError> {
-        let objective = &*self.local_objective;
         let modules = model.num_modules();
-        pgl_core::objective::check_modules(objective, modules)?;
+        pgl_core::objective::check_modules(&*self.local_objective, modules)?;
         self.check_global_depth(modules)?;
+        self.check_synthetic_gradient()?;
+        let objective = self.objective_with_synthetic_gradient();
+        let objective = &*objective;
         let missing = |what: &str| invalid("local_objective", objective.spec(), what);
         let plain = (0..modules).all(|k| objective.terms(k, modules).is_ce());
         if objective.is_plain_ce() || plain {
@@ -146,6 +149,37 @@ impl TrainSettings {
         let terms = &self.loss_terms;
         ObjectiveHeads::build_with(objective, terms, model, &setup, self.seed, device)
             .map_err(|e| missing(&e.to_string()))
+    }
+
+    /// The local objective, with the synthetic-gradient term when `synthetic_gradient > 0`.
+    fn objective_with_synthetic_gradient(&self) -> Box<dyn LocalObjective> {
+        let alpha = self.global.synthetic;
+        if alpha > 0.0 {
+            Box::new(WithSyntheticGradient {
+                objective: self.local_objective.clone(),
+                alpha,
+            })
+        } else {
+            self.local_objective.clone()
+        }
+    }
+
+    /// Synthetic gradients learn from whole-batch, full-depth global steps.
+    fn check_synthetic_gradient(&self) -> Result<(), TrainError> {
+        let alpha = self.global.synthetic;
+        if alpha == 0.0 {
+            return Ok(());
+        }
+        if !(alpha.is_finite() && alpha > 0.0) {
+            let expected = "a finite number >= 0 (0: off)";
+            return Err(invalid("synthetic_gradient", alpha.to_string(), expected));
+        }
+        if self.global.microbatches > 1 || self.global.depth.is_some() {
+            let expected = "no global_microbatch or global_depth: the predictors learn from \
+                            the boundary gradients of whole-batch, full-depth global steps";
+            return Err(invalid("synthetic_gradient", alpha.to_string(), expected));
+        }
+        Ok(())
     }
 
     /// `global_depth` is at most K and runs whole-batch, uncheckpointed global steps.

@@ -130,6 +130,9 @@ pub struct CommonArgs {
     /// Global-gradient replay: every global step leaves BETA times the gradient it applied to each module, and the local steps until the next global step add it to their own; 0: off [default: 0].
     #[arg(long, allow_negative_numbers = true, value_name = "BETA")]
     pub global_replay: Option<f64>,
+    /// Synthetic gradients (DNI): global steps train a small predictor per module on the true gradient of the global loss at its output, and local steps add ALPHA times its prediction to each module's own gradient; 0: off [default: 0].
+    #[arg(long, allow_negative_numbers = true, value_name = "ALPHA")]
+    pub synthetic_gradient: Option<f64>,
     /// Partial global steps: backpropagate the global loss through the top J modules only (the modules below take a local step) [default: all K].
     #[arg(long, allow_negative_numbers = true, value_name = "J")]
     pub global_depth: Option<usize>,
@@ -208,6 +211,7 @@ impl CommonArgs {
             aux_weight,
             global_lr_scale,
             global_replay,
+            synthetic_gradient,
             global_aux_detach,
             seed,
             backend,
@@ -274,6 +278,7 @@ impl CommonArgs {
             global_optimizer,
             global_lr_scale,
             global_replay,
+            synthetic_gradient,
             global_depth,
             global_aux_detach,
             local_lr_schedule,
@@ -310,6 +315,7 @@ impl CommonArgs {
             || global_optimizer.is_some()
             || global_lr_scale.is_some()
             || global_replay.is_some()
+            || synthetic_gradient.is_some()
             || global_depth.is_some()
             || global_aux_detach.is_some()
             || local_lr_schedule.is_some()

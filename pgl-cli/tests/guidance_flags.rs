@@ -44,6 +44,11 @@ fn bad_round_two_values_are_refused_naming_the_setting() {
         (&["--global-depth", "9"][..], "global_depth"),
         (&["--global-depth", "0"][..], "global-depth"),
         (&["--global-replay=-1"][..], "global-replay"),
+        (&["--synthetic-gradient=-1"][..], "synthetic-gradient"),
+        (
+            &["--synthetic-gradient", "1", "--global-microbatch", "2"][..],
+            "synthetic",
+        ),
         (&["--local-lr-schedule", "nonsense"][..], "nonsense"),
     ] {
         let out = pgl(
@@ -54,4 +59,22 @@ fn bad_round_two_values_are_refused_naming_the_setting() {
         let err = text(&out.stderr);
         assert!(err.contains(named), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn synthetic_gradients_train_from_the_cli_and_their_predictors_are_saved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    ok(train(&["--synthetic-gradient", "1"], &run));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["synthetic_gradient"], 1.0);
+    let checkpoints = run.join("checkpoints");
+    let newest = std::fs::read_dir(&checkpoints)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .max()
+        .unwrap();
+    assert!(newest.join("objective.bpk").is_file(), "{newest:?}");
 }

@@ -172,6 +172,12 @@ pub struct RunConfig {
     /// to each module, and the local steps until the next global step add it to their own
     /// (0, the default: off; configurations written before this field existed read as 0).
     pub global_replay: f64,
+    /// α of synthetic gradients (DNI): global steps train a small predictor per module on the
+    /// true gradient of the global loss at the module's output, and local steps add α times
+    /// its prediction to every module's own gradient (0, the default: off; configurations
+    /// written before this field existed read as 0). Not combined with `global_microbatch`
+    /// or `global_depth`.
+    pub synthetic_gradient: f64,
     /// Global steps backpropagate through the top J modules only: the modules below take a
     /// local step, the top J are trained end to end (`None`, the default: all K; `end-to-end`
     /// is always whole). Not combined with `global_microbatch` or `global_checkpointing`.
@@ -276,6 +282,7 @@ impl Default for RunConfig {
             global_optimizer: GlobalOptimizer::Shared,
             global_lr_scale: 1.0,
             global_replay: 0.0,
+            synthetic_gradient: 0.0,
             global_depth: None,
             global_aux_detach: false,
             local_lr_schedule: None,

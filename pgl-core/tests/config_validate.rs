@@ -108,6 +108,20 @@ fn numeric_fields_are_checked_and_named() {
             },
             "test-limit",
         ),
+        (
+            RunConfig {
+                synthetic_gradient: -0.5,
+                ..base()
+            },
+            "synthetic-gradient",
+        ),
+        (
+            RunConfig {
+                synthetic_gradient: f64::NAN,
+                ..base()
+            },
+            "synthetic-gradient",
+        ),
     ];
     for (config, field) in cases {
         assert_eq!(field_of(config), field);

@@ -85,3 +85,9 @@ run h-aug3-share --aux-head aug3 --schedules periodic:every=2
 # classifier's loss exceeds the best aux head's by more than a margin (moving average, factor
 # 0.9), at least 2 and at most 8 local steps apart; margins 0, 0.1 and -0.1.
 run lagging --schedules lagging,lagging:margin=0.1,lagging:margin=-0.1
+# Synthetic gradients trained by the global steps (DNI; --synthetic-gradient ALPHA): each
+# module's linear predictor of the global loss's gradient at its output, trained in global
+# steps, adds ALPHA times its prediction to the module's gradient in local steps.
+run synthetic-0.3 --synthetic-gradient 0.3 --schedules periodic:every=4
+run synthetic-1 --synthetic-gradient 1 --schedules periodic:every=4
+run synthetic-3 --synthetic-gradient 3 --schedules periodic:every=4

@@ -45,3 +45,9 @@ run supcon --local-objective supcon --schedules local-only,periodic:every=4,peri
 # when the classifier's loss exceeds the best aux head's, moving average, 2 to 8 local steps
 # apart).
 run lagging --schedules lagging
+# The lagging schedule's share (12.8 %) with the periodic schedule (every=8: 12.5 %), and
+# lagging with a negative margin (more global steps).
+run share-8 --schedules periodic:every=8
+run lagging-neg --schedules lagging:margin=-0.1
+# Synthetic gradients trained by the global steps (DNI), with the default guidance.
+run synthetic-1 --synthetic-gradient 1 --schedules periodic:every=4

@@ -58,6 +58,8 @@ impl LegacyModuleHeads {
                     slots.aux_projection = Some(i);
                     legacy.aux_projection.replace(s).is_some()
                 }
+                // Written after the old layout: no old file holds a predictor.
+                Some(TermHead::Predictor(_)) => return None,
             };
             if twice {
                 return None;

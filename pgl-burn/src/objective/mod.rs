@@ -8,7 +8,9 @@
 //!   against the de-normalised image, or mean squared error: [`ReconstructionTarget`]),
 //! - [`supcon`]: the supervised contrastive term, through a head of the aux head's design with
 //!   D outputs (`proj=aux`, made by the model: [`DecoupledModel::aux_head_like`]) or pgl's
-//!   earlier MLP ([`Projection`], `proj=mlp`).
+//!   earlier MLP ([`Projection`], `proj=mlp`),
+//! - [`synthetic`]: the synthetic-gradient term (`--synthetic-gradient α`, DNI), a
+//!   [`GradientPredictor`] per module that global steps train ([`crate::synthetic`]).
 //!
 //! Module k's loss is `Σ weight · term` over the terms the objective gives module k of K, in
 //! their order; terms of weight 0 are not computed, and a module whose only term is `ce` of
@@ -24,11 +26,13 @@
 //! of its modules. They are initialised from `(seed, "objective heads", k)` alone
 //! ([`crate::model::derive_seed`]). Global steps do not use them: a global step's loss is the
 //! classifier's (plus `aux_weight` times the aux heads' cross-entropy), whatever the local
-//! objective.
+//! objective; the one exception is the synthetic-gradient predictor, which only global steps
+//! train (after their update, on the gradients they computed).
 
 pub mod ce;
 pub mod infopro;
 pub mod supcon;
+pub mod synthetic;
 
 mod legacy;
 pub mod term;
@@ -49,10 +53,12 @@ use crate::model::{DecoupledModel, derive_seed, initialize_seeded_with, split_in
 
 pub use infopro::{Decoder, ReconstructionLoss, ReconstructionTarget};
 pub use supcon::{ContrastiveLoss, Projection};
+pub use synthetic::{GradientPredictor, SyntheticGradientLoss};
 pub use term::{LossTerm, TermBuildFn, TermEntry, TermInput, TermRegistry, TermSetup, TermSite};
 
 /// Every built-in term, one line each.
-pub const BUILTIN_TERMS: &[TermEntry] = &[ce::ENTRY, infopro::ENTRY, supcon::ENTRY];
+pub const BUILTIN_TERMS: &[TermEntry] =
+    &[ce::ENTRY, infopro::ENTRY, supcon::ENTRY, synthetic::ENTRY];
 
 /// The head of one term of one module: parameters the term trains with the module's
 /// optimizer, saved with the checkpoint (`objective.bpk`).
@@ -67,6 +73,8 @@ pub enum TermHead {
     /// A head of plain layers: the contrastive term's copy of the aux head's design
     /// (`proj=aux`), or any term's head of its own.
     Stack(HeadStack),
+    /// The synthetic-gradient term's predictor ([`GradientPredictor`]).
+    Predictor(GradientPredictor),
 }
 
 /// Salt of the extra heads' seeds ([`derive_seed`]).
@@ -225,13 +233,14 @@ impl ObjectiveHeads {
             return Ok(Self::none());
         }
         let mut built: HashMap<String, Arc<dyn LossTerm>> = HashMap::new();
-        let shapes = output_shapes(model, setup.input.shape, device);
+        let (shapes, classes) = output_shapes(model, setup.input.shape, device);
         let mut heads = Vec::with_capacity(modules);
         for (k, (shape, module_terms)) in shapes.iter().zip(plan).enumerate() {
             let aux_head_like = |outputs| model.aux_head_like(k, shape, outputs, device);
             let site = TermSite {
                 module: k,
                 features: shape,
+                classes,
                 input: setup.input,
                 aux_head_like: &aux_head_like,
                 device,
@@ -322,22 +331,25 @@ impl ObjectiveHeads {
 }
 
 /// The output shape (without the batch dimension) of every module of `model` for images of
-/// shape `image`.
+/// shape `image`, and the number of classes of its classifier.
 fn output_shapes<M: DecoupledModel>(
     model: &M,
     image: [usize; 3],
     device: &Device,
-) -> Vec<Vec<usize>> {
+) -> (Vec<Vec<usize>>, usize) {
     let model = model.valid();
     let device = device.clone().inner();
     let [c, h, w] = image;
     let mut x = Activation::Spatial(Tensor::<4>::zeros([1, c, h, w], &device));
-    (0..model.num_modules())
+    let modules = model.num_modules();
+    let shapes = (0..modules)
         .map(|k| {
             x = model.forward_module(k, x.clone());
             x.dims()[1..].to_vec()
         })
-        .collect()
+        .collect();
+    let classes = model.head(modules - 1, x).dims()[1];
+    (shapes, classes)
 }
 
 /// What module losses compare against: the labels and, when a decoder needs them, the input

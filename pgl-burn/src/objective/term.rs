@@ -29,6 +29,8 @@ pub struct TermSite<'a> {
     pub module: usize,
     /// The module's output shape without the batch dimension (`[C, h, w]` or `[F]`).
     pub features: &'a [usize],
+    /// The number of classes (outputs of the network's classifier).
+    pub classes: usize,
     /// The network's input images (shape and normalisation).
     pub input: &'a InputImages,
     /// A head of the module's aux head design with the given number of outputs, or `None`

@@ -202,6 +202,7 @@ impl<M: DecoupledModel> Trainer<M> {
         let mut options = self.settings.global;
         if plain {
             options.aux_weight = 0.0;
+            options.synthetic = 0.0;
         }
         let depth = options.depth.filter(|_| !plain);
         let cx = GlobalContext {

@@ -89,6 +89,13 @@ impl RunConfig {
                 "a finite number >= 0 (0: no replay)",
             );
         }
+        if !(self.synthetic_gradient.is_finite() && self.synthetic_gradient >= 0.0) {
+            return invalid(
+                "synthetic-gradient",
+                self.synthetic_gradient.to_string(),
+                "a finite number >= 0 (0: no synthetic gradients)",
+            );
+        }
         if self.global_depth == Some(0) {
             return invalid("global-depth", "0".into(), "an integer >= 1 (modules)");
         }

@@ -60,6 +60,7 @@ pub mod registry;
 pub mod supcon;
 pub mod term;
 pub mod terms;
+pub mod with_synthetic;
 
 use crate::error::CoreError;
 
@@ -72,6 +73,8 @@ pub use term::{ModuleTerms, TermDescription, TermSpec, WeightedTerm};
 pub use terms::ce::CrossEntropyTerm;
 pub use terms::contrastive::{ContrastiveTerm, ProjectionHead};
 pub use terms::reconstruction::{Reconstruction, ReconstructionTerm};
+pub use terms::synthetic::SyntheticGradientTerm;
+pub use with_synthetic::WithSyntheticGradient;
 
 /// Every built-in local objective, one line each: the one table of this plugin kind. Adding a
 /// built-in is one new file exporting an [`ObjectiveEntry`] beside its objective, plus one line

@@ -7,6 +7,7 @@
 pub mod ce;
 pub mod contrastive;
 pub mod reconstruction;
+pub mod synthetic;
 
 #[cfg(doc)]
 use super::TermDescription;
@@ -28,6 +29,7 @@ mod tests {
     #[test]
     fn every_built_in_term_reads_back_what_it_writes() {
         round_trip(CrossEntropyTerm);
+        round_trip(super::synthetic::SyntheticGradientTerm);
         for kind in Reconstruction::ALL {
             round_trip(ReconstructionTerm { kind });
         }
