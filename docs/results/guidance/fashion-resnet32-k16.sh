@@ -50,4 +50,6 @@ run lagging --schedules lagging
 run share-8 --schedules periodic:every=8
 run lagging-neg --schedules lagging:margin=-0.1
 # Synthetic gradients trained by the global steps (DNI), with the default guidance.
-run synthetic-1 --synthetic-gradient 1 --schedules periodic:every=4
+run synthetic-0.3 --synthetic-gradient 0.3 --schedules periodic:every=4
+# Lagging with at most 4 local steps between global steps (a share near the default's 25 %).
+run lagging-4 --schedules lagging:max_gap=4
