@@ -91,3 +91,5 @@ run lagging --schedules lagging,lagging:margin=0.1,lagging:margin=-0.1
 run synthetic-0.3 --synthetic-gradient 0.3 --schedules periodic:every=4
 run synthetic-1 --synthetic-gradient 1 --schedules periodic:every=4
 run synthetic-3 --synthetic-gradient 3 --schedules periodic:every=4
+# Lagging with at most 4 local steps between global steps (a share near the default's 25 %).
+run lagging-4 --schedules lagging:max_gap=4
