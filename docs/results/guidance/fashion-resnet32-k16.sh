@@ -53,3 +53,7 @@ run lagging-neg --schedules lagging:margin=-0.1
 run synthetic-0.3 --synthetic-gradient 0.3 --schedules periodic:every=4
 # Lagging with at most 4 local steps between global steps (a share near the default's 25 %).
 run lagging-4 --schedules lagging:max_gap=4
+# The timing finding on three more seeds (45-47): lagging against the periodic schedule at
+# the same share (12.5 %), and the same end-to-end / local-only baselines for those seeds.
+run timing-seeds --seed 45 --schedules end-to-end,local-only,periodic:every=8,lagging
+run timing-seeds-4 --seed 45 --schedules periodic:every=4,lagging:max_gap=4
