@@ -19,9 +19,9 @@ join() { # join STUDY_DIR NAME: copy STUDY_DIR's stages to NAME/ and write NAME.
   [[ -f $study/base/compare.json ]] || return 0
   for stage in "$study"/*/; do
     stage_name=$(basename "$stage")
-    copy "$stage" "$here/$name/$stage_name"
     # Stages on other seeds carry their own baselines: joined apart (below).
     [[ $stage_name == timing-seeds* ]] && continue
+    copy "$stage" "$here/$name/$stage_name"
     if [[ $stage_name != base && -f $stage/compare.json ]]; then
       labels+=("$stage_name=$stage")
     fi

@@ -57,3 +57,6 @@ run lagging-4 --schedules lagging:max_gap=4
 # the same share (12.5 %), and the same end-to-end / local-only baselines for those seeds.
 run timing-seeds --seed 45 --schedules end-to-end,local-only,periodic:every=8,lagging
 run timing-seeds-4 --seed 45 --schedules periodic:every=4,lagging:max_gap=4
+# InfoPro's objective with the default guidance alone (the guided cell of stage `infopro`,
+# whose local-only cell is known; InfoPro's decoders make a run of that stage ~8 minutes here).
+run infopro-guided --local-objective infopro --schedules periodic:every=4
