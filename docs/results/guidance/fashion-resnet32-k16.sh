@@ -22,6 +22,11 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
   local name=$1; shift
   if [[ ${#stages[@]} -gt 0 && ! " ${stages[*]} " == *" $name "* ]]; then return; fi
   [[ -f $out/$name/compare.json ]] && return
+  # An interrupted stage is finished as planned (complete runs kept).
+  if [[ -f $out/$name/compare-plan.json ]]; then
+    "$pgl" compare --resume "$out/$name"
+    return
+  fi
   local head=(--aux-head 1c2f) # InfoPro's heads unless the stage names its own
   [[ " $* " == *" --aux-head "* ]] && head=()
   "$pgl" compare "${common[@]}" "${head[@]}" --out "$out/$name" "$@"
