@@ -16,6 +16,11 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
   local name=$1; shift
   if [[ ${#stages[@]} -gt 0 && ! " ${stages[*]} " == *" $name "* ]]; then return; fi
   [[ -f $out/$name/compare.json ]] && return
+  # An interrupted stage is finished as planned (complete runs kept).
+  if [[ -f $out/$name/compare-plan.json ]]; then
+    "$pgl" compare --resume "$out/$name"
+    return
+  fi
   "$pgl" compare "${common[@]}" --out "$out/$name" "$@"
 }
 run base --schedules end-to-end,local-only
