@@ -27,13 +27,7 @@ fn the_round_two_guidance_flags_train_and_are_recorded() {
     assert_eq!(config["global_depth"], 2);
     assert_eq!(config["global_aux_detach"], true);
     assert_eq!(config["local_lr_schedule"], "cosine");
-    let checkpoints = run.join("checkpoints");
-    let newest = std::fs::read_dir(&checkpoints)
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .max()
-        .unwrap();
+    let newest = newest_checkpoint(&run);
     assert!(newest.join("replay.bpk").is_file(), "{newest:?}");
 }
 
@@ -69,12 +63,16 @@ fn synthetic_gradients_train_from_the_cli_and_their_predictors_are_saved() {
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["synthetic_gradient"], 1.0);
-    let checkpoints = run.join("checkpoints");
-    let newest = std::fs::read_dir(&checkpoints)
+    let newest = newest_checkpoint(&run);
+    assert!(newest.join("objective.bpk").is_file(), "{newest:?}");
+}
+
+/// The newest checkpoint folder of the run folder `run`.
+fn newest_checkpoint(run: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(run.join("checkpoints"))
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.path())
         .max()
-        .unwrap();
-    assert!(newest.join("objective.bpk").is_file(), "{newest:?}");
+        .unwrap()
 }

@@ -66,6 +66,15 @@ impl TermSpec {
         self.param(key)
             .ok_or_else(|| self.bad_value(key, "(missing)", "a value"))
     }
+
+    /// Checks that the spec has no parameter (a term without any); the error names the term
+    /// and the first parameter given.
+    pub fn no_parameters(&self) -> Result<(), CoreError> {
+        match self.params().next() {
+            None => Ok(()),
+            Some((key, value)) => Err(self.bad_value(key, value, "no parameter")),
+        }
+    }
 }
 
 impl fmt::Display for TermSpec {

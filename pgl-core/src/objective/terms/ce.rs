@@ -16,9 +16,6 @@ impl TermDescription for CrossEntropyTerm {
     }
 
     fn from_spec(spec: &TermSpec) -> Result<Self, CoreError> {
-        match spec.params().next() {
-            None => Ok(Self),
-            Some((key, value)) => Err(spec.bad_value(key, value, "no parameter")),
-        }
+        spec.no_parameters().map(|()| Self)
     }
 }

@@ -20,9 +20,6 @@ impl TermDescription for SyntheticGradientTerm {
     }
 
     fn from_spec(spec: &TermSpec) -> Result<Self, CoreError> {
-        match spec.params().next() {
-            None => Ok(Self),
-            Some((key, value)) => Err(spec.bad_value(key, value, "no parameter")),
-        }
+        spec.no_parameters().map(|()| Self)
     }
 }
