@@ -1,8 +1,10 @@
 //! Set-ups shared by tests and benches: a seeded model and a seeded trainer, so that every
 //! test file builds them the same way.
 
-use pgl_burn::burn::prelude::Device;
-use pgl_burn::{TrainSettings, Trainer};
+use pgl_burn::activation::batch_tensors;
+use pgl_burn::burn::prelude::{Device, Int, Tensor};
+use pgl_burn::inspect::param_values;
+use pgl_burn::{Activation, TrainSettings, Trainer};
 use pgl_core::{EpochMetrics, RunConfig, ScheduleRegistry};
 
 use crate::{AuxHead, DecoupledNet, ModelCatalog, ModelInput, ModelOptions, SplitKind};
@@ -80,4 +82,45 @@ pub fn metrics_fingerprint(history: &[EpochMetrics]) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// Training samples `offset..offset + n` of the embedded digits as a batch on the training
+/// device.
+///
+/// # Panics
+/// When the digits cannot be loaded or the range passes their end.
+pub fn digits_batch(n: usize, offset: usize) -> (Activation, Tensor<1, Int>) {
+    let data = pgl_data::load_dataset("digits", None).expect("the embedded digits");
+    let indices: Vec<usize> = (offset..offset + n).collect();
+    batch_tensors(&data.train.batch(&indices), &Device::flex().autodiff())
+}
+
+/// Every trainable parameter of the trainer's model, flattened in visiting order.
+pub fn trainable_weights(trainer: &Trainer<DecoupledNet>) -> Vec<f32> {
+    param_values(trainer.model())
+        .into_iter()
+        .filter(|p| p.trainable)
+        .flat_map(|p| p.values)
+        .collect()
+}
+
+/// Every parameter and buffer of the trainer's model as bits: equal for two models that
+/// hold exactly the same numbers.
+pub fn model_bits(trainer: &Trainer<DecoupledNet>) -> Vec<u32> {
+    param_values(trainer.model())
+        .into_iter()
+        .flat_map(|p| p.values)
+        .map(f32::to_bits)
+        .collect()
+}
+
+/// The first `train` training and `test` test samples of the embedded digits.
+///
+/// # Panics
+/// When the digits cannot be loaded.
+pub fn digits_subset(train: usize, test: usize) -> pgl_data::DatasetSplits {
+    let mut data = pgl_data::load_dataset("digits", None).expect("the embedded digits");
+    data.train = data.train.truncated(train);
+    data.test = data.test.truncated(test);
+    data
 }

@@ -2,42 +2,16 @@
 //! adds β times that global step's gradient to every module's own; runs with replay resume
 //! exactly and pipeline bit-identically.
 
-use pgl_burn::activation::batch_tensors;
-use pgl_burn::burn::prelude::*;
+use pgl_burn::Trainer;
 use pgl_burn::checkpoint::{CheckpointStore, restore};
-use pgl_burn::inspect::param_values;
-use pgl_burn::{Activation, Trainer};
 use pgl_core::{NullSink, OptimizerKind, RunConfig, StepKind};
-use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::DecoupledNet;
-use pgl_models::testing::{digits_trainer, metrics_fingerprint};
-
-fn batch(n: usize, offset: usize) -> (Activation, Tensor<1, Int>) {
-    let data: DatasetSplits = load_dataset("digits", None).unwrap();
-    let indices: Vec<usize> = (offset..offset + n).collect();
-    batch_tensors(&data.train.batch(&indices), &Device::flex().autodiff())
-}
-
-/// Every trainable parameter, flattened in visiting order.
-fn weights(trainer: &Trainer<DecoupledNet>) -> Vec<f32> {
-    param_values(trainer.model())
-        .into_iter()
-        .filter(|p| p.trainable)
-        .flat_map(|p| p.values)
-        .collect()
-}
-
-/// Every parameter and buffer as bits.
-fn bits(trainer: &Trainer<DecoupledNet>) -> Vec<u32> {
-    param_values(trainer.model())
-        .into_iter()
-        .flat_map(|p| p.values)
-        .map(f32::to_bits)
-        .collect()
-}
+use pgl_models::testing::{
+    digits_batch, digits_subset, digits_trainer, metrics_fingerprint, model_bits, trainable_weights,
+};
 
 fn step(trainer: &mut Trainer<DecoupledNet>, kind: StepKind, offset: usize) {
-    let (images, labels) = batch(32, offset);
+    let (images, labels) = digits_batch(32, offset);
     trainer.step(kind, images, labels).expect("a finite step");
 }
 
@@ -58,13 +32,13 @@ fn a_local_step_adds_beta_times_the_latest_global_gradient() {
     };
     let run = |beta: f64| {
         let mut trainer = digits_trainer("mlp", 3, &config(beta), 9);
-        let start = weights(&trainer);
+        let start = trainable_weights(&trainer);
         step(&mut trainer, StepKind::Global, 0);
-        let after_global = weights(&trainer);
+        let after_global = trainable_weights(&trainer);
         assert_eq!(trainer.replay().is_some(), beta > 0.0);
         step(&mut trainer, StepKind::Local, 32);
         let global = difference(&after_global, &start);
-        let local = difference(&weights(&trainer), &after_global);
+        let local = difference(&trainable_weights(&trainer), &after_global);
         (global, local)
     };
     let (global, plain) = run(0.0);
@@ -96,14 +70,7 @@ fn local_only_runs_and_runs_before_any_global_step_replay_nothing() {
         step(&mut reference, StepKind::Local, offset);
     }
     assert!(replaying.replay().is_none());
-    assert_eq!(bits(&replaying), bits(&reference));
-}
-
-fn data() -> DatasetSplits {
-    let mut d = load_dataset("digits", None).unwrap();
-    d.train = d.train.truncated(300);
-    d.test = d.test.truncated(100);
-    d
+    assert_eq!(model_bits(&replaying), model_bits(&reference));
 }
 
 fn replay_config(epochs: u64) -> RunConfig {
@@ -121,7 +88,7 @@ fn replay_config(epochs: u64) -> RunConfig {
 
 #[test]
 fn a_run_with_replay_resumes_exactly() {
-    let data = data();
+    let data = digits_subset(300, 100);
     let full_config = replay_config(2);
     let mut uninterrupted = digits_trainer("cnn", 4, &full_config, 7);
     let full = uninterrupted.fit(&data, &mut NullSink).unwrap();
@@ -142,7 +109,7 @@ fn a_run_with_replay_resumes_exactly() {
     let history = resumed.fit(&data, &mut NullSink).unwrap();
     assert_eq!(metrics_fingerprint(&history), metrics_fingerprint(&full));
     assert!(
-        bits(&resumed) == bits(&uninterrupted),
+        model_bits(&resumed) == model_bits(&uninterrupted),
         "weights differ after resume"
     );
 
@@ -151,16 +118,16 @@ fn a_run_with_replay_resumes_exactly() {
     let mut forgetful = digits_trainer("cnn", 4, &full_config, 99);
     restore(&saved, &mut forgetful).unwrap();
     forgetful.fit(&data, &mut NullSink).unwrap();
-    assert!(bits(&forgetful) != bits(&uninterrupted));
+    assert!(model_bits(&forgetful) != model_bits(&uninterrupted));
 }
 
 #[test]
 fn a_pipelined_run_with_replay_is_bit_identical_to_a_sequential_one() {
-    let data = data();
+    let data = digits_subset(300, 100);
     let config = replay_config(2);
     let mut sequential = digits_trainer("cnn", 4, &config, 3);
     let history = sequential.fit(&data, &mut NullSink).unwrap();
-    let expected = (bits(&sequential), metrics_fingerprint(&history));
+    let expected = (model_bits(&sequential), metrics_fingerprint(&history));
     for workers in [2, 4] {
         let config = RunConfig {
             pipeline: Some(workers),
@@ -169,7 +136,7 @@ fn a_pipelined_run_with_replay_is_bit_identical_to_a_sequential_one() {
         let mut pipelined = digits_trainer("cnn", 4, &config, 3);
         let history = pipelined.fit(&data, &mut NullSink).unwrap();
         assert!(
-            (bits(&pipelined), metrics_fingerprint(&history)) == expected,
+            (model_bits(&pipelined), metrics_fingerprint(&history)) == expected,
             "{workers} workers differ from sequential"
         );
     }

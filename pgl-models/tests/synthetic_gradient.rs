@@ -3,44 +3,19 @@
 //! prediction (linear in α); runs resume exactly and pipeline bit-identically; settings the
 //! predictors cannot learn from are refused.
 
-use pgl_burn::activation::batch_tensors;
+use pgl_burn::Trainer;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::checkpoint::{CheckpointStore, restore};
-use pgl_burn::inspect::param_values;
 use pgl_burn::objective::TermHead;
-use pgl_burn::{Activation, Trainer};
 use pgl_core::{NullSink, OptimizerKind, RunConfig, StepKind};
-use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::DecoupledNet;
-use pgl_models::testing::{digits_trainer, metrics_fingerprint};
-
-fn batch(n: usize, offset: usize) -> (Activation, Tensor<1, Int>) {
-    let data: DatasetSplits = load_dataset("digits", None).unwrap();
-    let indices: Vec<usize> = (offset..offset + n).collect();
-    batch_tensors(&data.train.batch(&indices), &Device::flex().autodiff())
-}
+use pgl_models::testing::{
+    digits_batch, digits_subset, digits_trainer, metrics_fingerprint, model_bits, trainable_weights,
+};
 
 fn step(trainer: &mut Trainer<DecoupledNet>, kind: StepKind, offset: usize) {
-    let (images, labels) = batch(32, offset);
+    let (images, labels) = digits_batch(32, offset);
     trainer.step(kind, images, labels).expect("a finite step");
-}
-
-/// Every trainable parameter of the model, flattened in visiting order.
-fn weights(trainer: &Trainer<DecoupledNet>) -> Vec<f32> {
-    param_values(trainer.model())
-        .into_iter()
-        .filter(|p| p.trainable)
-        .flat_map(|p| p.values)
-        .collect()
-}
-
-/// Every parameter and buffer of the model as bits.
-fn bits(trainer: &Trainer<DecoupledNet>) -> Vec<u32> {
-    param_values(trainer.model())
-        .into_iter()
-        .flat_map(|p| p.values)
-        .map(f32::to_bits)
-        .collect()
 }
 
 /// The parameters of module `k`'s gradient predictor.
@@ -80,7 +55,7 @@ fn predictors_start_at_zero_and_learn_in_global_steps_only() {
     // A zero prediction adds nothing: the first local step is the plain one, bit for bit.
     step(&mut plain, StepKind::Local, 0);
     step(&mut synthetic, StepKind::Local, 0);
-    assert!(bits(&plain) == bits(&synthetic));
+    assert!(model_bits(&plain) == model_bits(&synthetic));
     assert!(predictor(&synthetic, 0).iter().all(|&v| v == 0.0));
     // A global step trains every predictor; a local step leaves them as they are.
     step(&mut synthetic, StepKind::Global, 32);
@@ -106,9 +81,9 @@ fn a_local_step_adds_alpha_times_the_prediction() {
         let mut trainer = digits_trainer("cnn", 4, &sgd(alpha), 9);
         step(&mut trainer, StepKind::Global, 0);
         step(&mut trainer, StepKind::Global, 32);
-        let before = weights(&trainer);
+        let before = trainable_weights(&trainer);
         step(&mut trainer, StepKind::Local, 64);
-        let after = weights(&trainer);
+        let after = trainable_weights(&trainer);
         after
             .iter()
             .zip(&before)
@@ -128,13 +103,6 @@ fn a_local_step_adds_alpha_times_the_prediction() {
     assert!(largest > 1e-6, "the synthetic gradient changed nothing");
 }
 
-fn data() -> DatasetSplits {
-    let mut d = load_dataset("digits", None).unwrap();
-    d.train = d.train.truncated(300);
-    d.test = d.test.truncated(100);
-    d
-}
-
 fn run_config(epochs: u64) -> RunConfig {
     RunConfig {
         epochs,
@@ -148,7 +116,7 @@ fn run_config(epochs: u64) -> RunConfig {
 
 #[test]
 fn a_run_with_synthetic_gradients_resumes_exactly() {
-    let data = data();
+    let data = digits_subset(300, 100);
     let full_config = run_config(2);
     let mut uninterrupted = digits_trainer("cnn", 4, &full_config, 7);
     let full = uninterrupted.fit(&data, &mut NullSink).unwrap();
@@ -166,7 +134,7 @@ fn a_run_with_synthetic_gradients_resumes_exactly() {
     let history = resumed.fit(&data, &mut NullSink).unwrap();
     assert_eq!(metrics_fingerprint(&history), metrics_fingerprint(&full));
     assert!(
-        bits(&resumed) == bits(&uninterrupted),
+        model_bits(&resumed) == model_bits(&uninterrupted),
         "weights differ after resume"
     );
     for k in 0..3 {
@@ -176,11 +144,11 @@ fn a_run_with_synthetic_gradients_resumes_exactly() {
 
 #[test]
 fn a_pipelined_run_with_synthetic_gradients_is_bit_identical_to_a_sequential_one() {
-    let data = data();
+    let data = digits_subset(300, 100);
     let config = run_config(2);
     let mut sequential = digits_trainer("cnn", 4, &config, 3);
     let history = sequential.fit(&data, &mut NullSink).unwrap();
-    let expected = (bits(&sequential), metrics_fingerprint(&history));
+    let expected = (model_bits(&sequential), metrics_fingerprint(&history));
     for workers in [2, 4] {
         let config = RunConfig {
             pipeline: Some(workers),
@@ -189,7 +157,7 @@ fn a_pipelined_run_with_synthetic_gradients_is_bit_identical_to_a_sequential_one
         let mut pipelined = digits_trainer("cnn", 4, &config, 3);
         let history = pipelined.fit(&data, &mut NullSink).unwrap();
         assert!(
-            (bits(&pipelined), metrics_fingerprint(&history)) == expected,
+            (model_bits(&pipelined), metrics_fingerprint(&history)) == expected,
             "{workers} workers differ from sequential"
         );
         for k in 0..3 {
