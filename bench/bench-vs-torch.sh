@@ -59,10 +59,12 @@ for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
 PY
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+# `ce` aux heads, as the PyTorch reference trains (pgl's default objective is supcon).
 CNN=(--dataset mnist --data-dir "$DATA/mnist" --model cnn --modules 4 --optimizer adam --lr 0.001
+    --local-objective ce
     --steps "$CNN_STEPS")
 RESNET=(--dataset cifar10 --data-dir "$WORK/cifar" --model resnet32 --split infopro --aux-head 1c2f
-    --modules 16 --optimizer sgd --lr 0.1 --momentum 0.9 --steps "$RESNET_STEPS")
+    --modules 16 --optimizer sgd --lr 0.1 --momentum 0.9 --local-objective ce --steps "$RESNET_STEPS")
 echo "pgl bench: MNIST CNN K=4" >&2
 "$PGL" bench --json --batch-size "$BATCH" --workers 2 "${CNN[@]}" >"$WORK/pgl-cnn.json"
 echo "PyTorch: MNIST CNN K=4" >&2

@@ -45,7 +45,7 @@ profile() {
     rm -rf "$OUT/run-$name"
     perf record -q -F 499 -e cpu-clock -e sched:sched_switch --call-graph dwarf,16384 \
         -o "$OUT/$name.data" -- "$PGL" train --batch-size "$BATCH" --epochs 1 \
-        --train-limit "$((STEPS * BATCH))" --test-limit 128 --schedule "$schedule" \
+        --train-limit "$((STEPS * BATCH))" --test-limit 128 --schedule "$schedule" --local-objective ce \
         --out "$OUT/run-$name" "$@" >"$OUT/$name.log" 2>&1
     perf script -i "$OUT/$name.data" -F tid,time,event,ip,sym 2>/dev/null \
         | python3 "$HERE/perf_categories.py" --json >"$OUT/$name.json"

@@ -69,7 +69,8 @@ row "---" "---" "---" "---" "---"
 pgl_bench() {
     local name="$1" limit="$2"
     shift 2
-    if timeout "$limit" "$PGL" bench --backend cuda --json "$@" >"$WORK/$name.json" 2>"$WORK/$name.err"; then
+    # `ce` aux heads, as the PyTorch reference trains (pgl's default objective is supcon).
+    if timeout "$limit" "$PGL" bench --backend cuda --json --local-objective ce "$@" >"$WORK/$name.json" 2>"$WORK/$name.err"; then
         python3 - "$WORK/$name.json" "$name" <<'PY' | tee -a "$RESULTS"
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -286,13 +286,18 @@ pub fn restore<M: DecoupledModel>(
     let manifest = read_manifest(dir)?;
     let optimizers = load_optimizers(dir, &manifest, trainer.optimizers())?;
     let model = load_model(dir, trainer.model().clone())?;
-    if !trainer.objective_heads().is_empty() {
-        let heads = load_objective_heads(dir, trainer.objective_heads().clone())?;
-        trainer.restore_objective_heads(heads);
-    }
+    let objective_heads = if trainer.objective_heads().is_empty() {
+        None
+    } else {
+        Some(load_objective_heads(
+            dir,
+            trainer.objective_heads().clone(),
+        )?)
+    };
     let state = TrainerState {
         model,
         optimizers,
+        objective_heads,
         progress: manifest.progress.clone(),
     };
     trainer
@@ -353,6 +358,7 @@ pub fn init_from<M: DecoupledModel>(
     let state = TrainerState {
         model,
         optimizers,
+        objective_heads: None,
         progress,
     };
     trainer

@@ -42,7 +42,8 @@ pub trait DecoupledModel: Module + Sized {
     /// `features` (without the batch dimension), ending in `outputs` outputs, with parameters
     /// of its own (initialised lazily): what the contrastive term of `proj=aux` projects
     /// through ([`crate::objective`]). `None` (the default) when the model cannot make one;
-    /// the trainer then refuses `proj=aux`.
+    /// the trainer then refuses `proj=aux`, and `proj=auto` (the default) projects through an
+    /// MLP instead.
     fn aux_head_like(
         &self,
         k: usize,

@@ -12,6 +12,7 @@ use pgl_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::epoch::EpochPosition;
+use crate::objective::ObjectiveHeads;
 use crate::settings::TrainSettings;
 use crate::step::{StepAt, StepOutcome};
 
@@ -51,13 +52,17 @@ pub struct TrainerProgress {
     pub epoch_position: Option<EpochPosition>,
 }
 
-/// Everything a trainer continues from: weights, optimizer states and progress (what a
-/// checkpoint holds).
+/// Everything a trainer continues from: weights, optimizer states, the local objective's
+/// extra heads and progress (what a checkpoint holds). [`Trainer::state`](crate::Trainer::state)
+/// takes one.
 pub struct TrainerState<M> {
     /// The model's weights.
     pub model: M,
     /// One optimizer per module, module order.
     pub optimizers: Vec<ModuleOptimizer>,
+    /// The local objective's extra heads (projection heads, decoders); `None` keeps the
+    /// trainer's own (a new run from another run's weights, whose heads are not carried).
+    pub objective_heads: Option<ObjectiveHeads>,
     /// Counters, schedule state and metrics.
     pub progress: TrainerProgress,
 }
@@ -220,6 +225,7 @@ mod tests {
             lr_schedule: "constant".to_string(),
             local_lr_schedule: Some("cosine".to_string()),
             epochs: 2,
+            local_objective: "ce".to_string(),
             ..RunConfig::default()
         };
         let settings = TrainSettings::from_config(&config).unwrap();

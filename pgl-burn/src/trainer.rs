@@ -218,11 +218,6 @@ impl<M: DecoupledModel> Trainer<M> {
         &self.held().heads
     }
 
-    /// Replaces the extra heads with `heads` loaded from a checkpoint of this run.
-    pub(crate) fn restore_objective_heads(&mut self, heads: ObjectiveHeads) {
-        self.held_mut().heads = heads;
-    }
-
     /// The gradients the latest global step left for local steps to replay (`None` with
     /// replay off or before the first global step).
     pub fn replay(&self) -> Option<&ReplayBuffer<M>> {
@@ -240,8 +235,20 @@ impl<M: DecoupledModel> Trainer<M> {
             .save(&*self.schedule, &*self.settings.lr_schedule)
     }
 
+    /// A copy of everything [`restore`](Self::restore) continues from: weights, optimizer
+    /// states, the local objective's heads and progress.
+    pub fn state(&self) -> TrainerState<M> {
+        TrainerState {
+            model: self.model().clone(),
+            optimizers: self.optimizers().to_vec(),
+            objective_heads: Some(self.objective_heads().clone()),
+            progress: self.progress(),
+        }
+    }
+
     /// Continues from `state` (saved from a trainer of the same configuration and schedule):
-    /// weights, optimizer states, counters, schedule state and metrics.
+    /// weights, optimizer states, the objective's heads (when `state` has them), counters,
+    /// schedule state and metrics.
     pub fn restore(&mut self, state: TrainerState<M>) -> Result<(), TrainError> {
         let expected = self.optimizers().len();
         if state.optimizers.len() != expected {
@@ -257,6 +264,9 @@ impl<M: DecoupledModel> Trainer<M> {
         let held = self.held_mut();
         held.model = state.model;
         held.optimizers = state.optimizers;
+        if let Some(heads) = state.objective_heads {
+            held.heads = heads;
+        }
         Ok(())
     }
 

@@ -242,9 +242,10 @@ fn make_plan(args: &CompareArgs) -> Result<(Plan, String)> {
 /// Run `i` (0-based) of a comparison: its folder name and progress label.
 fn planned(i: usize, config: RunConfig) -> PlannedRun {
     let ckpt = config.global_checkpointing;
-    let objective = match config.local_objective.as_str() {
-        "ce" => String::new(),
-        other => format!("{other} "),
+    let objective = if pgl_core::objective::is_default_objective(&config.local_objective) {
+        String::new()
+    } else {
+        format!("{} ", config.local_objective)
     };
     let label = format!(
         "K={} {objective}{}{} seed {}",

@@ -39,7 +39,11 @@ pub(crate) fn print_objectives() {
         println!("  {name:<8} {summary}");
     }
     println!(
-        "\nExamples: ce (DGL), infopro, infopro:class=supcon (InfoPro's published setting),\n\
+        "\nDefault: {} (chosen by the guidance study, docs/results/guidance/).",
+        pgl_core::objective::DEFAULT_OBJECTIVE
+    );
+    println!(
+        "Examples: ce (DGL), infopro, infopro:class=supcon (InfoPro's published setting),\n\
          infopro:ixx_1=5,ixy_1=0,ixx_2=0,ixy_2=2, supcon:temperature=0.07"
     );
 }

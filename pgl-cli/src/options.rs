@@ -27,7 +27,8 @@ fn backend_help() -> String {
 fn objective_help() -> String {
     let names = plugins().objectives.names().join(", ");
     format!(
-        "Local objective of every module in local steps: {names}, with parameters (e.g. infopro, supcon:temperature=0.07; see `pgl objectives`) [default: ce]."
+        "Local objective of every module in local steps: {names}, with parameters (e.g. ce, infopro, supcon:temperature=0.07; see `pgl objectives`) [default: {}].",
+        pgl_core::objective::DEFAULT_OBJECTIVE
     )
 }
 
@@ -100,7 +101,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "SPEC")]
     pub lr_schedule: Option<String>,
     /// Local objective spec: what each module learns from in a local step; the help lists the
-    /// objective table (see `pgl objectives`) [default: ce].
+    /// objective table (see `pgl objectives`) [default: supcon].
     #[arg(long, value_name = "SPEC", help = objective_help())]
     pub local_objective: Option<String>,
     /// Optimizer of every module: sgd, adam or adamw (decoupled weight decay) [default: adam].

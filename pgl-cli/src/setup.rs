@@ -142,11 +142,13 @@ pub fn check_runnable(config: &RunConfig, schedule: &dyn GuidanceSchedule) -> Re
 }
 
 /// A warning about a configuration that runs but does not do what it says: a local objective
-/// other than `ce` with one module (the one module learns from the classifier, so nothing is
-/// local and the objective changes nothing).
+/// other than `ce` and the default with one module (the one module learns from the
+/// classifier, so nothing is local and the objective changes nothing). The default objective
+/// goes unmentioned: a user who chose nothing was not told otherwise.
 pub fn objective_warning(config: &RunConfig) -> Option<String> {
     let objective = plugins().objectives.build(&config.local_objective).ok()?;
-    (config.modules == 1 && !objective.is_plain_ce()).then(|| {
+    let chosen = !pgl_core::objective::is_default_objective(&config.local_objective);
+    (config.modules == 1 && chosen && !objective.is_plain_ce()).then(|| {
         format!(
             "warning: --local-objective {} with --modules 1 trains exactly like `ce`: a local objective applies to modules 1..K-1, and with K = 1 the only module learns from the classifier",
             objective.spec()

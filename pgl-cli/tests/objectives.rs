@@ -104,8 +104,12 @@ fn train_learns_digits_with_infopro_and_supcon() {
     }
     // ce saves no extra heads.
     let run = tmp.path().join("ce");
-    ok(train(&["--epochs", "1"], &run));
+    ok(train(&["--epochs", "1", "--local-objective", "ce"], &run));
     assert!(!run.join("checkpoints/epoch-0001/objective.bpk").exists());
+    // The default (supcon) does.
+    let run = tmp.path().join("default");
+    ok(train(&["--epochs", "1"], &run));
+    assert!(run.join("checkpoints/epoch-0001/objective.bpk").is_file());
 }
 
 #[test]

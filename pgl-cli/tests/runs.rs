@@ -227,6 +227,10 @@ fn config_files_set_options_flags_override_them_and_config_json_reproduces_a_run
     // Fields the file leaves out take today's defaults, also those whose default changed.
     assert_eq!(config["lr_schedule"], "cosine");
     assert_eq!(config["aux_weight"], 1.0);
+    assert_eq!(
+        config["local_objective"],
+        "supcon:temperature=0.07,dim=128,proj=auto"
+    );
     let again = tmp.path().join("again");
     ok(pgl(
         &[

@@ -136,14 +136,16 @@ pub struct RunConfig {
     pub lr_schedule: String,
     /// Local objective spec (see [`crate::objective`]): what each module learns from in a local
     /// step, e.g. `ce` (its aux head's cross-entropy, DGL), `infopro` or
-    /// `supcon:temperature=0.07`. Default `ce`; config files written before this field existed
-    /// read as `ce`. Built (and checked) through an
-    /// [`ObjectiveRegistry`](crate::ObjectiveRegistry), like `lr_schedule`. Written as the
+    /// `supcon:temperature=0.07`. Default [`DEFAULT_OBJECTIVE`](crate::objective::DEFAULT_OBJECTIVE)
+    /// (`supcon`, held as its canonical spec); a run configuration without the field was
+    /// written when `ce` was the only objective, and reads as `ce` (see [`LEGACY_DEFAULTS`]).
+    /// Built (and checked) through an [`ObjectiveRegistry`](crate::ObjectiveRegistry), like `lr_schedule`. Written as the
     /// objective's canonical spec ([`record_spec`](crate::objective::record_spec)); read with
     /// [`legacy_spec`](crate::objective::legacy_spec), so a run recorded before InfoPro's
     /// reconstruction loss and the contrastive head changed default keeps its MSE and MLP
     /// projection.
     #[serde(
+        default = "legacy_local_objective",
         serialize_with = "write_objective",
         deserialize_with = "read_objective"
     )]
@@ -238,7 +240,8 @@ pub struct RunConfig {
 /// instead and fills them from [`RunConfig::default`] before it is read (pgl-cli does).
 /// Parameters of a local objective spec whose default changed are handled the same way, inside
 /// the spec: [`LEGACY_PARAMS`](crate::objective::LEGACY_PARAMS).
-pub const LEGACY_DEFAULTS: [(&str, &str); 1] = [("lr_schedule", "constant")];
+pub const LEGACY_DEFAULTS: [(&str, &str); 2] =
+    [("lr_schedule", "constant"), ("local_objective", "ce")];
 
 /// Writes a local objective spec as its canonical spec (every changed default named).
 fn write_objective<S: serde::Serializer>(spec: &str, serializer: S) -> Result<S::Ok, S::Error> {
@@ -249,6 +252,11 @@ fn write_objective<S: serde::Serializer>(spec: &str, serializer: S) -> Result<S:
 fn read_objective<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     let spec = String::deserialize(deserializer)?;
     Ok(crate::objective::legacy_spec(&spec))
+}
+
+/// The local objective a configuration without the field means: `ce`.
+fn legacy_local_objective() -> String {
+    "ce".to_string()
 }
 
 /// The learning-rate schedule a configuration without the field means: `constant`.
@@ -272,7 +280,7 @@ impl Default for RunConfig {
             batch_size: 64,
             lr: 1e-3,
             lr_schedule: "cosine".to_string(),
-            local_objective: crate::objective::DEFAULT_OBJECTIVE.to_string(),
+            local_objective: crate::objective::record_spec(crate::objective::DEFAULT_OBJECTIVE),
             optimizer: OptimizerKind::Adam,
             momentum: 0.9,
             nesterov: false,

@@ -139,10 +139,17 @@ fn term_names(objective: &dyn LocalObjective) -> Vec<String> {
 }
 
 #[test]
-fn old_config_files_read_as_ce() {
+fn old_config_files_read_as_ce_and_new_ones_default_to_supcon() {
     let config: RunConfig = serde_json::from_str(r#"{"dataset": "digits"}"#).unwrap();
     assert_eq!(config.local_objective, "ce");
-    assert_eq!(RunConfig::default().local_objective, "ce");
+    let default = RunConfig::default().local_objective;
+    assert_eq!(default, "supcon:temperature=0.07,dim=128,proj=auto");
+    assert!(pgl_core::objective::is_default_objective(&default));
+    assert!(pgl_core::objective::is_default_objective("supcon"));
+    assert!(!pgl_core::objective::is_default_objective("ce"));
+    assert!(!pgl_core::objective::is_default_objective(
+        "supcon:temperature=0.5"
+    ));
     let back: RunConfig =
         serde_json::from_str(&serde_json::to_string(&RunConfig::default()).unwrap()).unwrap();
     assert_eq!(back, RunConfig::default());
@@ -176,7 +183,7 @@ fn run_records_keep_the_objective_they_were_written_with() {
     };
     let text = serde_json::to_string(&config).unwrap();
     assert!(
-        text.contains("infopro:class=supcon,temperature=0.07,proj=aux,recon=bce"),
+        text.contains("infopro:class=supcon,temperature=0.07,proj=auto,recon=bce"),
         "{text}"
     );
     let back: RunConfig = serde_json::from_str(&text).unwrap();
@@ -185,7 +192,7 @@ fn run_records_keep_the_objective_they_were_written_with() {
         term_names(&*objective),
         [
             "reconstruction:recon=bce",
-            "supcon:temperature=0.07,dim=128,proj=aux"
+            "supcon:temperature=0.07,dim=128,proj=auto"
         ]
     );
     assert_eq!(serde_json::to_string(&back).unwrap(), text);
@@ -254,7 +261,7 @@ proptest! {
         let spec = format!("supcon:dim={dim},temperature={}", f64::from(t) / 1000.0);
         let objective = r.build(&spec).unwrap();
         prop_assert_eq!(r.build(&objective.spec()).unwrap().spec(), objective.spec());
-        let expected = format!("supcon:temperature={},dim={dim},proj=aux", f64::from(t) / 1000.0);
+        let expected = format!("supcon:temperature={},dim={dim},proj=auto", f64::from(t) / 1000.0);
         prop_assert_eq!(term_names(&*objective), [expected]);
     }
 

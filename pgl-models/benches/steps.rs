@@ -36,6 +36,7 @@ fn bench_steps(
 ) {
     let config = RunConfig {
         batch_size: batch.len(),
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     };
     let schedule = ScheduleRegistry::with_builtins()
@@ -95,6 +96,7 @@ fn bench_pipeline(
     let config = RunConfig {
         batch_size: BATCH,
         epochs: u64::MAX,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     };
     let mut group = c.benchmark_group(group_name);

@@ -151,7 +151,11 @@ fn a_registered_model_is_cut_by_its_own_table_and_trains_with_a_registered_head(
     let schedule = ScheduleRegistry::with_builtins()
         .build("local-only")
         .unwrap();
-    let settings = TrainSettings::from_config(&RunConfig::default()).unwrap();
+    let settings = TrainSettings::from_config(&RunConfig {
+        local_objective: "ce".to_string(),
+        ..RunConfig::default()
+    })
+    .unwrap();
     let mut trainer = Trainer::new(model, schedule, settings, &device).unwrap();
     let outcome = trainer.step(StepKind::Local, images, labels).unwrap();
     assert_eq!(outcome.module_losses.len(), 3);

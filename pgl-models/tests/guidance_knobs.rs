@@ -31,6 +31,7 @@ fn adam(global: GlobalOptimizer) -> RunConfig {
     RunConfig {
         optimizer: OptimizerKind::Adam,
         global_optimizer: global,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     }
 }
@@ -88,6 +89,7 @@ fn sgd(lr: f64) -> RunConfig {
         optimizer: OptimizerKind::Sgd,
         momentum: 0.0,
         lr,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     }
 }
@@ -194,6 +196,7 @@ fn no_decay_norm_bias_spares_exactly_the_rank_one_parameters() {
             momentum: 0.0,
             weight_decay,
             no_decay_norm_bias,
+            local_objective: "ce".to_string(),
             ..RunConfig::default()
         };
         let mut trainer = digits_trainer("cnn", 2, &config, 4);
@@ -240,6 +243,7 @@ fn adamw_decays_weights_decoupled_from_the_gradient() {
             optimizer,
             lr: 0.01,
             weight_decay,
+            local_objective: "ce".to_string(),
             ..RunConfig::default()
         };
         let mut trainer = digits_trainer("mlp", 2, &config, 4);

@@ -77,7 +77,13 @@ fn a_local_step_needs_well_under_the_memory_of_a_global_step() {
         let settings = TrainSettings::from_config(&config).unwrap();
         Trainer::new(model, schedule, settings, &device).unwrap()
     };
-    let mut trainer = trainer_with(RunConfig::default(), model);
+    let mut trainer = trainer_with(
+        RunConfig {
+            local_objective: "ce".to_string(),
+            ..RunConfig::default()
+        },
+        model,
+    );
     // One step of each kind first: the optimizers create their state on first use.
     peak_of(&mut trainer, StepKind::Local, &batch, &device);
     peak_of(&mut trainer, StepKind::Global, &batch, &device);
@@ -104,6 +110,7 @@ fn a_local_step_needs_well_under_the_memory_of_a_global_step() {
             "4 micro-batches",
             RunConfig {
                 global_microbatch: Some(4),
+                local_objective: "ce".to_string(),
                 ..RunConfig::default()
             },
         ),
@@ -111,6 +118,7 @@ fn a_local_step_needs_well_under_the_memory_of_a_global_step() {
             "checkpointing",
             RunConfig {
                 global_checkpointing: true,
+                local_objective: "ce".to_string(),
                 ..RunConfig::default()
             },
         ),

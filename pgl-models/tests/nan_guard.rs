@@ -45,6 +45,7 @@ fn trainer(model: DecoupledNet, aux_weight: f64, device: &Device) -> Trainer<Dec
         momentum: 0.0,
         lr: 0.1,
         aux_weight,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     };
     let schedule = ScheduleRegistry::with_builtins()
@@ -199,6 +200,7 @@ fn the_message_blames_the_learning_rate_only_when_updates_made_the_weights_non_f
         momentum: 0.0,
         lr: 1e38,
         epochs: 1,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     };
     let schedule = ScheduleRegistry::with_builtins()

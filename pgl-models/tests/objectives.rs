@@ -465,3 +465,46 @@ fn an_auglocal_contrastive_head_copies_its_module_s_head() {
         );
     }
 }
+
+/// `proj=auto` (the default): the aux head's design where the model has one, pgl's MLP
+/// projection where it does not (a net cut with a head builder of its own, or ResNet's AugLocal
+/// heads, which a projection cannot copy).
+#[test]
+fn the_default_projection_copies_the_aux_head_where_it_can_and_is_an_mlp_elsewhere() {
+    let device = Device::flex().autodiff();
+    let registry = ObjectiveRegistry::with_builtins();
+    let objective = registry.build("supcon").unwrap();
+    assert!(
+        objective.spec().contains("proj=auto"),
+        "{}",
+        objective.spec()
+    );
+    let catalog = ModelCatalog::with_builtins();
+    let input = InputImages::unnormalised([3, 32, 32]);
+    let build = |aux_head: Option<AuxHead>| {
+        let options = ModelOptions {
+            aux_head,
+            ..ModelOptions::even(3)
+        };
+        catalog
+            .build("resnet32", ModelInput::CIFAR10, &options, 1, &device)
+            .unwrap()
+    };
+    let kind = |net: &DecoupledNet| {
+        let heads = ObjectiveHeads::build(&*objective, net, &input, 1, &device).unwrap();
+        match heads.module(0).unwrap().head_of("supcon") {
+            Some(TermHead::Stack(_)) => "aux",
+            Some(TermHead::Projection(_)) => "mlp",
+            _ => "other",
+        }
+    };
+    assert_eq!(kind(&build(Some(AuxHead::OneConvTwoFc))), "aux");
+    assert_eq!(kind(&build(AuxHead::parse("aug3").ok())), "mlp");
+    let mut own = build(None);
+    own.aux_head = None;
+    assert_eq!(kind(&own), "mlp");
+    // `proj=aux` still refuses what it cannot copy, naming the ways out.
+    let aux = registry.build("supcon:proj=aux").unwrap();
+    let err = ObjectiveHeads::build(&*aux, &own, &input, 1, &device).unwrap_err();
+    assert!(err.to_string().contains("proj=auto or proj=mlp"), "{err}");
+}

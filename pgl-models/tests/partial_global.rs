@@ -42,6 +42,7 @@ fn sgd(depth: Option<usize>, aux_weight: f64) -> RunConfig {
         lr: 0.05,
         aux_weight,
         global_depth: depth,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     }
 }
@@ -133,6 +134,7 @@ fn partial_global_steps_pipeline_bit_identically_and_leave_end_to_end_whole() {
         global_depth: depth,
         pipeline,
         global_replay: 0.5,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     };
     let fit = |config: RunConfig| {

@@ -78,6 +78,7 @@ fn pipelines_refuse_loss_based_schedules_and_too_many_workers() {
     let refusal = |schedule: &str, workers: usize| {
         let config = RunConfig {
             pipeline: Some(workers),
+            local_objective: "ce".to_string(),
             ..RunConfig::default()
         };
         let device = Device::flex().autodiff();
@@ -192,6 +193,7 @@ fn an_interrupted_epoch_continues_exactly_from_where_it_stopped() {
             .restore(TrainerState {
                 model: t.model().clone(),
                 optimizers: t.optimizers().to_vec(),
+                objective_heads: Some(t.objective_heads().clone()),
                 progress,
             })
             .unwrap();

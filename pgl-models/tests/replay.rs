@@ -28,6 +28,7 @@ fn a_local_step_adds_beta_times_the_latest_global_gradient() {
         momentum: 0.0,
         lr: 0.05,
         global_replay: beta,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     };
     let run = |beta: f64| {
@@ -60,9 +61,13 @@ fn a_local_step_adds_beta_times_the_latest_global_gradient() {
 fn local_only_runs_and_runs_before_any_global_step_replay_nothing() {
     let config = RunConfig {
         global_replay: 1.0,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     };
-    let plain = RunConfig::default();
+    let plain = RunConfig {
+        local_objective: "ce".to_string(),
+        ..RunConfig::default()
+    };
     let mut replaying = digits_trainer("cnn", 4, &config, 3);
     let mut reference = digits_trainer("cnn", 4, &plain, 3);
     for offset in [0, 32] {
@@ -82,6 +87,7 @@ fn replay_config(epochs: u64) -> RunConfig {
         lr_schedule: "constant".to_string(),
         schedule: "periodic:every=3".to_string(),
         global_replay: 0.5,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     }
 }

@@ -39,6 +39,7 @@ fn sgd(alpha: f64) -> RunConfig {
         lr: 0.05,
         lr_schedule: "constant".to_string(),
         synthetic_gradient: alpha,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     }
 }
@@ -110,6 +111,7 @@ fn run_config(epochs: u64) -> RunConfig {
         lr_schedule: "constant".to_string(),
         schedule: "periodic:every=3".to_string(),
         synthetic_gradient: 1.0,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     }
 }

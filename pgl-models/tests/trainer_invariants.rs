@@ -56,6 +56,7 @@ fn plain_sgd() -> RunConfig {
         optimizer: OptimizerKind::Sgd,
         lr: 1.0,
         momentum: 0.0,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     }
 }
@@ -344,6 +345,7 @@ fn short_run(seed: u64) -> (Vec<pgl_core::EpochMetrics>, Vec<Vec<f32>>) {
         epochs: 2,
         batch_size: 32,
         seed,
+        local_objective: "ce".to_string(),
         ..RunConfig::default()
     };
     let model = build("cnn", 4, seed, &device);
@@ -398,6 +400,7 @@ fn training_learns(backend: &Backend) {
         let data = digits();
         let config = RunConfig {
             epochs: 3,
+            local_objective: "ce".to_string(),
             ..RunConfig::default()
         };
         let mut t = trainer(build("mlp", 4, 5, &device), &config, schedule, &device);

@@ -9,11 +9,11 @@ pgl=${1:-pgl}
 out=${2:-runs/guidance-digits}
 for model in cnn mlp; do
   [[ -f $out/$model/compare.json ]] && continue
-  "$pgl" compare --dataset digits --model "$model" --modules 4,8 --epochs 10 --batch-size 64 \
+  "$pgl" compare --dataset digits --model "$model" --modules 4,8 --epochs 10 --batch-size 64 --local-objective ce \
     --lr 1e-3 --lr-schedule cosine --optimizer adam --seeds 3 --out "$out/$model" \
     --aux-weight 0 --schedules end-to-end,local-only,periodic:every=10,periodic:every=4
 done
 [[ -f $out/cnn-default/compare.json ]] ||
-  "$pgl" compare --dataset digits --model cnn --modules 8 --epochs 10 --batch-size 64 \
+  "$pgl" compare --dataset digits --model cnn --modules 8 --epochs 10 --batch-size 64 --local-objective ce \
     --lr 1e-3 --lr-schedule cosine --optimizer adam --seeds 3 --out "$out/cnn-default" \
     --aux-weight 1 --schedules periodic:every=4

@@ -7,7 +7,8 @@
 #              5 000 test images), where local-only has stopped improving, so the gap
 #              measures generalization (sized for the 2-core CPU).
 # Every knob not named is pgl's default of the time (periodic:every=4, aux weight 1, shared
-# optimizer state, global LR scale 1, no replay, the model's default pool2-1f heads).
+# optimizer state, global LR scale 1, no replay, the model's default pool2-1f heads, the `ce`
+# local objective, passed explicitly since `supcon` became the default).
 # Each stage is one `pgl compare` folder; summarize.py joins them against `base`.
 # Usage: docs/results/guidance/fashion-cnn-k8.sh [PGL_BINARY] [OUT_DIR] [BUDGET] [STAGE...]
 #   BUDGET: short (default) or converged.
@@ -35,7 +36,10 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
     "$pgl" compare --resume "$out/$name"
     return
   fi
-  "$pgl" compare "${common[@]}" "${run_sizes[@]:-${sizes[@]}}" --out "$out/$name" "$@"
+  # `ce` (the default when these runs were made) unless the stage names an objective.
+  local objective=(--local-objective ce)
+  [[ " $* " == *" --local-objective "* ]] && objective=()
+  "$pgl" compare "${common[@]}" "${objective[@]}" "${run_sizes[@]:-${sizes[@]}}" --out "$out/$name" "$@"
 }
 run_sizes=()
 # Baselines, the default guidance (25 % global steps) and 50 % global steps.
@@ -98,3 +102,7 @@ run synthetic-1 --synthetic-gradient 1 --schedules periodic:every=4
 run synthetic-3 --synthetic-gradient 3 --schedules periodic:every=4
 # Lagging with at most 4 local steps between global steps (a share near the default's 25 %).
 run lagging-4 --schedules lagging:max_gap=4
+# The two largest levers found together (sixth session): the contrastive objective with the
+# better heads (its projection head copies the aux head's design), local-only and guided.
+run supcon-mlp-sr --local-objective supcon --aux-head mlp-sr --schedules local-only,periodic:every=4
+run supcon-1c2f --local-objective supcon --aux-head 1c2f --schedules local-only,periodic:every=4

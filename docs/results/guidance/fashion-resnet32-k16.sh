@@ -29,7 +29,10 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
   fi
   local head=(--aux-head 1c2f) # InfoPro's heads unless the stage names its own
   [[ " $* " == *" --aux-head "* ]] && head=()
-  "$pgl" compare "${common[@]}" "${head[@]}" --out "$out/$name" "$@"
+  # `ce` (the default when these runs were made) unless the stage names an objective.
+  local objective=(--local-objective ce)
+  [[ " $* " == *" --local-objective "* ]] && objective=()
+  "$pgl" compare "${common[@]}" "${objective[@]}" "${head[@]}" --out "$out/$name" "$@"
 }
 # Baselines and the default guidance (25 % global steps).
 run base --schedules end-to-end,local-only,periodic:every=4

@@ -27,7 +27,10 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
     "$pgl" compare --resume "$out/$name"
     return
   fi
-  "$pgl" compare "${common[@]}" --out "$out/$name" "$@"
+  # `ce` (the default when these runs were made) unless the stage names an objective.
+  local objective=(--local-objective ce)
+  [[ " $* " == *" --local-objective "* ]] && objective=()
+  "$pgl" compare "${common[@]}" "${objective[@]}" --out "$out/$name" "$@"
 }
 # Baselines and today's guidance (shared optimizer state; 10 % and 25 % global steps).
 run base-constant-lr --lr-schedule constant \

@@ -21,7 +21,10 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
     "$pgl" compare --resume "$out/$name"
     return
   fi
-  "$pgl" compare "${common[@]}" --out "$out/$name" "$@"
+  # `ce` (the default when these runs were made) unless the stage names an objective.
+  local objective=(--local-objective ce)
+  [[ " $* " == *" --local-objective "* ]] && objective=()
+  "$pgl" compare "${common[@]}" "${objective[@]}" --out "$out/$name" "$@"
 }
 run base --schedules end-to-end,local-only
 # The default guidance (README.md in this folder): 25 % global steps, one in every 4, that

@@ -5,7 +5,7 @@
 set -euo pipefail
 pgl=${1:-pgl}
 out=${2:-runs/guidance-pilot-digits}
-common=(--modules 8 --seeds 3 --epochs 10)
+common=(--modules 8 --seeds 3 --epochs 10 --local-objective ce)
 # A: share of global steps spread evenly (0, 10, 25 and 100 %).
 "$pgl" compare "${common[@]}" --out "$out/a-share" \
   --schedules end-to-end,local-only,periodic:every=10,periodic:every=4

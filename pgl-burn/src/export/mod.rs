@@ -211,6 +211,7 @@ pub fn init_from_file<M: DecoupledModel>(
     let state = TrainerState {
         model,
         optimizers: trainer.optimizers().to_vec(),
+        objective_heads: None,
         progress: trainer.progress(),
     };
     trainer.restore(state)?;

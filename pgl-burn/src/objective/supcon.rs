@@ -22,8 +22,9 @@
 //! either, contributes 0 and gets no gradient; a sum of that size or more is left exactly as
 //! it was.
 //!
-//! The projection goes through one of two heads (`proj=` of the objective spec). `proj=aux`
-//! (the default): a head of the module's aux-head design with `feature_dim` outputs, made by
+//! The projection goes through one of two heads (`proj=` of the objective spec; `proj=auto`, the
+//! default, is `aux` when the model makes such a head and `mlp` when it does not). `proj=aux`:
+//! a head of the module's aux-head design with `feature_dim` outputs, made by
 //! the model ([`DecoupledModel::aux_head_like`](crate::DecoupledModel::aux_head_like)), as
 //! InfoPro's `AuxClassifier` in `contrast` mode (`auxiliary_nets.py`, lines 39–224: with
 //! `1c2f`, conv3×3 → BN → ReLU → pool → linear 128 → ReLU → linear 128). `proj=mlp`: this file's
@@ -66,15 +67,17 @@ impl LossTerm for ContrastiveLoss {
 
     fn build_head(&self, site: &TermSite<'_>) -> Result<Option<TermHead>, String> {
         let dim = self.0.dim;
+        let mlp = || {
+            let channels = Projection::input_size(site.features);
+            TermHead::Projection(Projection::new(channels, dim, site.device))
+        };
         let head = match self.0.projection {
-            ProjectionHead::Mlp => {
-                let channels = Projection::input_size(site.features);
-                TermHead::Projection(Projection::new(channels, dim, site.device))
-            }
+            ProjectionHead::Mlp => mlp(),
             ProjectionHead::Aux => TermHead::Stack((site.aux_head_like)(dim).ok_or(
                 "the model cannot make a head of its aux head's design for the contrastive \
-                 term (proj=aux); use proj=mlp",
+                 term (proj=aux); use proj=auto or proj=mlp",
             )?),
+            ProjectionHead::Auto => (site.aux_head_like)(dim).map_or_else(mlp, TermHead::Stack),
         };
         Ok(Some(head))
     }

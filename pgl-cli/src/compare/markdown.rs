@@ -15,7 +15,7 @@ fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
 }
 
-/// The objective column, which appears when some configuration is not plain `ce`.
+/// The objective column, which appears when some configuration's objective is not the default.
 #[derive(Clone, Copy)]
 struct ObjectiveColumn {
     shown: bool,
@@ -25,7 +25,9 @@ impl ObjectiveColumn {
     /// The column of `configurations`' table.
     fn of(configurations: &[Configuration]) -> Self {
         Self {
-            shown: configurations.iter().any(|c| c.objective != "ce"),
+            shown: configurations
+                .iter()
+                .any(|c| !pgl_core::objective::is_default_objective(&c.objective)),
         }
     }
 

@@ -244,10 +244,11 @@ impl Configuration {
         )
     }
 
-    /// Its name in plot legends: the schedule (after the objective unless it is `ce`), then K
-    /// and `ckpt` where asked for.
+    /// Its name in plot legends: the schedule (after the objective unless it is the default,
+    /// [`is_default_objective`](pgl_core::objective::is_default_objective)), then K and `ckpt`
+    /// where asked for.
     pub fn label(&self, with_k: bool, with_ckpt: bool) -> String {
-        let mut label = if self.objective == "ce" {
+        let mut label = if pgl_core::objective::is_default_objective(&self.objective) {
             self.schedule.clone()
         } else {
             format!("{} {}", self.objective, self.schedule)

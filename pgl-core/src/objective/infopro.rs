@@ -1,4 +1,4 @@
-//! `infopro:ixx_1=A,ixy_1=B,ixx_2=C,ixy_2=D,class=ce|supcon,temperature=T,proj=aux|mlp,recon=bce|mse`:
+//! `infopro:ixx_1=A,ixy_1=B,ixx_2=C,ixy_2=D,class=ce|supcon,temperature=T,proj=auto|aux|mlp,recon=bce|mse`:
 //! InfoPro's surrogate loss (Wang et al., "Revisiting Locally Supervised Learning: an
 //! Alternative to End-to-end Training", ICLR 2021).
 //!
@@ -7,8 +7,9 @@
 //! estimate of `I(h, x)`) and `L_class` is the aux head's cross-entropy (`class=ce`, default)
 //! or the supervised contrastive loss at temperature `T` (`class=supcon`, the configuration of
 //! InfoPro's published numbers; `I(h, y)`) of a projection through a head of the aux head's
-//! design with 128 outputs (`proj=aux`, default, as InfoPro's `AuxClassifier` in `contrast`
-//! mode) or through pool → linear → ReLU → linear (`proj=mlp`). `L_rec` is, as in InfoPro's
+//! design with 128 outputs (`proj=aux`, as InfoPro's `AuxClassifier` in `contrast` mode; the
+//! default `proj=auto` is this for every zoo model) or through pool → linear → ReLU → linear
+//! (`proj=mlp`; `auto` for a model without an aux head design). `L_rec` is, as in InfoPro's
 //! `Decoder` (`networks/auxiliary_nets.py`), the binary cross-entropy of the decoder's output
 //! through a sigmoid against the image de-normalised to `[0, 1]` (`recon=bce`, default), or the
 //! mean squared error against the normalised image (`recon=mse`). The weights move linearly
@@ -37,7 +38,7 @@ use crate::schedule::{SpecArgs, SpecNode};
 /// `infopro` in the objective table.
 pub const ENTRY: ObjectiveEntry = ObjectiveEntry {
     name: "infopro",
-    summary: "[ixx_1=A][,ixy_1=B][,ixx_2=C][,ixy_2=D][,class=ce|supcon][,temperature=T][,proj=aux|mlp][,recon=bce|mse]: InfoPro, ixx·reconstruction loss + ixy·class loss, weights linear in depth from (A,B) to (C,D) (defaults: InfoPro's ResNet-32 CIFAR-10 values for K); recon=bce (default): BCE of sigmoid(decoder(h)) against the image in [0,1], as InfoPro; mse: MSE against the normalised image; proj=aux (default): supcon through a copy of the aux head's design with 128 outputs, as InfoPro; mlp: pool-linear-ReLU-linear",
+    summary: "[ixx_1=A][,ixy_1=B][,ixx_2=C][,ixy_2=D][,class=ce|supcon][,temperature=T][,proj=auto|aux|mlp][,recon=bce|mse]: InfoPro, ixx·reconstruction loss + ixy·class loss, weights linear in depth from (A,B) to (C,D) (defaults: InfoPro's ResNet-32 CIFAR-10 values for K); recon=bce (default): BCE of sigmoid(decoder(h)) against the image in [0,1], as InfoPro; mse: MSE against the normalised image; proj=auto (default): aux when the model has an aux head design (every zoo model), else mlp; aux: supcon through a copy of the aux head's design with 128 outputs, as InfoPro; mlp: pool-linear-ReLU-linear",
     build: from_spec,
 };
 
@@ -201,7 +202,7 @@ impl LocalObjective for InfoPro {
 }
 
 /// Builds `infopro[:ixx_1=A][,ixy_1=B][,ixx_2=C][,ixy_2=D][,class=ce|supcon][,temperature=T]
-/// [,proj=aux|mlp][,recon=bce|mse]`.
+/// [,proj=auto|aux|mlp][,recon=bce|mse]`.
 fn from_spec(
     node: &SpecNode,
     _registry: &ObjectiveRegistry,
@@ -297,7 +298,7 @@ mod tests {
         );
         assert_eq!(
             canonical("infopro:class=supcon"),
-            "infopro:class=supcon,temperature=0.07,proj=aux,recon=bce"
+            "infopro:class=supcon,temperature=0.07,proj=auto,recon=bce"
         );
         assert_eq!(
             canonical("infopro:proj=mlp,class=supcon"),
@@ -338,7 +339,7 @@ mod tests {
             names("infopro:class=supcon"),
             [
                 "reconstruction:recon=bce",
-                "supcon:temperature=0.07,dim=128,proj=aux"
+                "supcon:temperature=0.07,dim=128,proj=auto"
             ]
         );
         assert_eq!(

@@ -1,4 +1,4 @@
-//! `supcon:temperature=T,dim=D,proj=aux|mlp`: the supervised contrastive loss (Khosla et al.,
+//! `supcon:temperature=T,dim=D,proj=auto|aux|mlp`: the supervised contrastive loss (Khosla et al.,
 //! 2020) of each module's output through a projection head of `D` outputs, at temperature `T`
 //! — InfoPro's contrastive variant (`--local_loss_mode contrast`), without its reconstruction
 //! term (for both terms: `infopro:class=supcon`).
@@ -23,7 +23,7 @@ use crate::schedule::{SpecArgs, SpecNode};
 /// `supcon` in the objective table.
 pub const ENTRY: ObjectiveEntry = ObjectiveEntry {
     name: "supcon",
-    summary: "[temperature=T][,dim=D][,proj=aux|mlp]: supervised contrastive loss on a projection head of D outputs (defaults 0.07, 128; InfoPro's contrastive variant); proj=aux (default): a copy of the aux head's design, mlp: pool-linear-ReLU-linear",
+    summary: "[temperature=T][,dim=D][,proj=auto|aux|mlp]: supervised contrastive loss on a projection head of D outputs (defaults 0.07, 128; InfoPro's contrastive variant); proj=auto (default): aux when the model has an aux head design (every zoo model), else mlp; aux: a copy of the aux head's design; mlp: pool-linear-ReLU-linear",
     build: from_spec,
 };
 
@@ -97,7 +97,7 @@ impl LocalObjective for SupCon {
     }
 }
 
-/// Builds `supcon[:temperature=T][,dim=D][,proj=aux|mlp]`.
+/// Builds `supcon[:temperature=T][,dim=D][,proj=auto|aux|mlp]`.
 fn from_spec(
     node: &SpecNode,
     _registry: &ObjectiveRegistry,
@@ -140,7 +140,7 @@ mod tests {
         }
         assert_eq!(
             registry.build("supcon").unwrap().spec(),
-            "supcon:temperature=0.07,dim=128,proj=aux"
+            "supcon:temperature=0.07,dim=128,proj=auto"
         );
     }
 

@@ -1,4 +1,4 @@
-//! `supcon:temperature=T,dim=D,proj=aux|mlp`: the supervised contrastive loss of a module's
+//! `supcon:temperature=T,dim=D,proj=auto|aux|mlp`: the supervised contrastive loss of a module's
 //! output through a projection head of `D` outputs, at temperature `T`.
 
 use crate::error::CoreError;
@@ -7,9 +7,13 @@ use crate::objective::{MAX_PROJECTION_DIM, TermDescription, TermSpec};
 /// Which head the contrastive term projects a module's output through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProjectionHead {
+    /// [`Aux`](Self::Aux) when the model has an aux head design to copy (every zoo model
+    /// does), [`Mlp`](Self::Mlp) when it has none (a network of the user's own whose
+    /// `aux_head_like` makes nothing) (`proj=auto`, the default).
+    #[default]
+    Auto,
     /// A head of the same design as the module's aux head with D outputs and weights of its
     /// own, as InfoPro's contrastive `AuxClassifier` (`proj=aux`).
-    #[default]
     Aux,
     /// Global average pooling → linear D → ReLU → linear D (`proj=mlp`; pgl's projection before
     /// issue 22).
@@ -17,16 +21,21 @@ pub enum ProjectionHead {
 }
 
 impl ProjectionHead {
-    /// The spelling in specs: `aux` or `mlp`.
+    /// The spelling in specs: `auto`, `aux` or `mlp`.
     pub fn as_str(self) -> &'static str {
         match self {
+            ProjectionHead::Auto => "auto",
             ProjectionHead::Aux => "aux",
             ProjectionHead::Mlp => "mlp",
         }
     }
 
     /// Every choice, in the order help texts list them.
-    pub const ALL: [ProjectionHead; 2] = [ProjectionHead::Aux, ProjectionHead::Mlp];
+    pub const ALL: [ProjectionHead; 3] = [
+        ProjectionHead::Auto,
+        ProjectionHead::Aux,
+        ProjectionHead::Mlp,
+    ];
 
     /// The choice spelled `name`.
     pub fn parse(name: &str) -> Option<Self> {
@@ -76,8 +85,8 @@ impl TermDescription for ContrastiveTerm {
                 spec.bad_value("dim", raw, &expected)
             })?;
         let raw = spec.required("proj")?;
-        let projection =
-            ProjectionHead::parse(raw).ok_or_else(|| spec.bad_value("proj", raw, "aux or mlp"))?;
+        let projection = ProjectionHead::parse(raw)
+            .ok_or_else(|| spec.bad_value("proj", raw, "auto, aux or mlp"))?;
         Ok(Self {
             temperature,
             dim,
