@@ -149,9 +149,10 @@ fn vulkan_drivers() -> Vec<String> {
 }
 
 /// Every criterion benchmark of the workspace: `(package, bench target)`.
-const BENCHES: [(&str, &str); 4] = [
+const BENCHES: [(&str, &str); 5] = [
     ("pgl-data", "pipeline"),
     ("pgl-burn", "conv"),
+    ("pgl-burn", "roofline"),
     ("pgl-models", "steps"),
     ("pgl-example-custom-schedule", "decide"),
 ];
