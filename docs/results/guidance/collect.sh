@@ -30,6 +30,7 @@ python3 "$here/summarize.py" "$here/mnist-objectives.md" "$explore/base" "${obje
 k8_labels=()
 [[ -f $k8/default/compare.json ]] && k8_labels+=("default=$k8/default")
 [[ -f $k8/supcon/compare.json ]] && k8_labels+=("supcon=$k8/supcon")
+[[ -f $k8/supcon-1c2f/compare.json ]] && k8_labels+=("supcon-1c2f=$k8/supcon-1c2f")
 python3 "$here/summarize.py" "$here/mnist-k8.md" "$k8/base" "${k8_labels[@]}"
 python3 "$here/summarize.py" "$here/digits-cnn.md" "$digits/cnn" "default=$digits/cnn-default"
 python3 "$here/summarize.py" "$here/digits-mlp.md" "$digits/mlp"
