@@ -204,3 +204,36 @@ fn an_interrupted_epoch_continues_exactly_from_where_it_stopped() {
         );
     }
 }
+
+#[test]
+fn a_trainer_state_carries_the_objective_heads_and_continues_exactly() {
+    let data = data();
+    // The default objective (supcon) has projection heads; a constant rate, so a run of one
+    // epoch and a run of two see the same rate in their first epoch.
+    let config = |epochs| RunConfig {
+        epochs,
+        batch_size: 32,
+        lr_schedule: "constant".to_string(),
+        ..RunConfig::default()
+    };
+    let mut whole = trainer("cnn", 4, "periodic:every=4", &config(2));
+    assert!(!whole.objective_heads().is_empty());
+    let history = whole.fit(&data, &mut NullSink).unwrap();
+    let expected = fingerprint(&whole, &history);
+
+    let mut first = trainer("cnn", 4, "periodic:every=4", &config(1));
+    first.fit(&data, &mut NullSink).unwrap();
+    let continued = |keep_heads: bool| {
+        let mut state = first.state();
+        if !keep_heads {
+            state.objective_heads = None;
+        }
+        let mut second = trainer("cnn", 4, "periodic:every=4", &config(2));
+        second.restore(state).unwrap();
+        let history = second.fit(&data, &mut NullSink).unwrap();
+        fingerprint(&second, &history)
+    };
+    assert!(continued(true) == expected, "state() + restore differs");
+    // Without the heads the second epoch starts from fresh projection heads: another run.
+    assert!(continued(false) != expected);
+}
