@@ -5,15 +5,14 @@
 //!
 //! Run: `cargo bench -p pgl-burn --bench conv` (part of `cargo xtask bench`).
 
+mod common;
+
+use common::{ConvCase, ConvFn};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pgl_burn::burn::prelude::*;
-use pgl_burn::burn::tensor::Distribution;
-use pgl_burn::burn::tensor::ops::ConvOptions;
 use pgl_burn::kernels;
 
 const BATCH: usize = 128;
-
-type ConvFn = fn(Tensor<4>, Tensor<4>, Option<Tensor<1>>, ConvOptions<2>) -> Tensor<4>;
 
 /// (name, input channels, image side, output channels, stride) of a 3×3 convolution with
 /// padding 1.
@@ -35,33 +34,13 @@ fn convolutions(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("conv2d/{name}"));
         group.throughput(Throughput::Elements(BATCH as u64));
         group.sample_size(10);
-        let x = Tensor::<4>::random(
-            [BATCH, channels, side, side],
-            Distribution::Normal(0.0, 1.0),
-            &device,
-        );
-        let weight = Tensor::<4>::random(
-            [out_channels, channels, 3, 3],
-            Distribution::Normal(0.0, 0.1),
-            &device,
-        )
-        .require_grad();
-        let options = || ConvOptions::new([stride, stride], [1, 1], [1, 1], 1);
+        let case = ConvCase::new([BATCH, channels, side, out_channels, stride], &device);
         for (implementation, conv) in implementations {
             group.bench_function(format!("{implementation}/forward"), |b| {
-                b.iter(|| {
-                    conv(x.clone().inner(), weight.clone().inner(), None, options()).into_data()
-                })
+                b.iter(|| case.forward(conv))
             });
             group.bench_function(format!("{implementation}/forward-backward"), |b| {
-                b.iter(|| {
-                    let x = x.clone().require_grad();
-                    let grads = conv(x.clone(), weight.clone(), None, options())
-                        .sum()
-                        .backward();
-                    let x_grad = x.grad(&grads).unwrap().into_data();
-                    (x_grad, weight.grad(&grads).unwrap().into_data())
-                })
+                b.iter(|| case.forward_backward(conv))
             });
         }
         group.finish();

@@ -11,12 +11,13 @@
 //! Run: `cargo bench -p pgl-burn --bench roofline` (part of `cargo xtask bench`);
 //! `RAYON_NUM_THREADS=1` for the convolutions on one thread.
 
+mod common;
+
 use std::hint::black_box;
 
+use common::ConvCase;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pgl_burn::burn::prelude::*;
-use pgl_burn::burn::tensor::Distribution;
-use pgl_burn::burn::tensor::ops::ConvOptions;
 use pgl_burn::kernels;
 use rayon::prelude::*;
 
@@ -233,37 +234,14 @@ fn convolutions(c: &mut Criterion) {
         let mut group = c.benchmark_group(name);
         group.sample_size(10);
         let forward = conv_flops(channels, side, out_channels, stride);
-        let x = Tensor::<4>::random(
-            [BATCH, channels, side, side],
-            Distribution::Normal(0.0, 1.0),
-            &device,
-        );
-        let weight = Tensor::<4>::random(
-            [out_channels, channels, 3, 3],
-            Distribution::Normal(0.0, 0.1),
-            &device,
-        )
-        .require_grad();
-        let options = || ConvOptions::new([stride, stride], [1, 1], [1, 1], 1);
+        let case = ConvCase::new([BATCH, channels, side, out_channels, stride], &device);
         group.throughput(Throughput::Elements(forward));
-        group.bench_function("pgl/forward", |b| {
-            b.iter(|| {
-                kernels::conv2d(x.clone().inner(), weight.clone().inner(), None, options())
-                    .into_data()
-            })
-        });
+        group.bench_function("pgl/forward", |b| b.iter(|| case.forward(kernels::conv2d)));
         // The backward pass computes the input and the weight gradient: twice the forward's
         // operations.
         group.throughput(Throughput::Elements(3 * forward));
         group.bench_function("pgl/forward-backward", |b| {
-            b.iter(|| {
-                let x = x.clone().require_grad();
-                let grads = kernels::conv2d(x.clone(), weight.clone(), None, options())
-                    .sum()
-                    .backward();
-                let x_grad = x.grad(&grads).unwrap().into_data();
-                (x_grad, weight.grad(&grads).unwrap().into_data())
-            })
+            b.iter(|| case.forward_backward(kernels::conv2d))
         });
         group.finish();
     }
