@@ -34,7 +34,7 @@ impl GlobalLoss<'_> {
         labels: &Tensor<1, Int>,
     ) -> Option<Tensor<1>> {
         let last = k + 1 == model.num_modules();
-        if !last && self.aux_weight <= 0.0 {
+        if !self.has_head_loss(k, model.num_modules()) {
             return None;
         }
         let features = if self.aux_detach && !last {
@@ -46,6 +46,12 @@ impl GlobalLoss<'_> {
             self.loss_fn
                 .forward(model.head(k, features), labels.clone()),
         )
+    }
+
+    /// Whether the loss has a term for module `k`'s head in a network of `modules` modules:
+    /// the classifier always, an aux head when `aux_weight > 0`.
+    pub fn has_head_loss(&self, k: usize, modules: usize) -> bool {
+        k + 1 == modules || self.aux_weight > 0.0
     }
 
     /// The weight of module `k`'s head loss in a network of `modules` modules.

@@ -13,7 +13,9 @@
 //! By the chain rule this is the plain global step's gradient. Recomputing a forward pass in
 //! training mode would move BatchNorm's running statistics a second time with the same batch,
 //! so they are saved after the first pass and put back after the recomputation: the step
-//! leaves them exactly as a plain global step does.
+//! leaves them exactly as a plain global step does. The first pass also runs every head the
+//! loss has a term for (without its loss), so that heads with BatchNorm (`1c2f`) move their
+//! running statistics once, as in a plain global step, before they are saved.
 
 use std::collections::HashMap;
 
@@ -63,6 +65,10 @@ pub(crate) fn recomputed_grads<M: DecoupledModel>(
         let untracked = model.clone().no_grad();
         for k in 0..modules {
             let output = untracked.forward_module(k, x.clone());
+            if global_loss.has_head_loss(k, modules) {
+                // With `aux_detach` the head reads detached features: the same values.
+                let _ = untracked.head(k, output.clone());
+            }
             inputs.push(x);
             x = output;
         }

@@ -271,7 +271,8 @@ fn adamw_decays_weights_decoupled_from_the_gradient() {
 
 #[test]
 fn checkpointed_global_steps_compute_the_plain_global_step() {
-    // The CNN has BatchNorm: its running statistics must also end as after a plain step.
+    // The CNN has BatchNorm, in its blocks and in its default `1c2f` aux heads: every running
+    // statistic must also end as after a plain step (aux heads' only with `aux_weight` > 0).
     for aux_weight in [0.0, 0.5] {
         let run = |checkpointing: bool, microbatch: Option<usize>| {
             let config = RunConfig {
