@@ -136,7 +136,10 @@ def main():
     if a.test_limit:
         x, y = x[: a.test_limit], y[: a.test_limit]
     channels, side, _ = (int(v) for v in meta["pgl.input"].split("x"))
-    net = reference_net(meta["pgl.model"], int(meta["pgl.modules"]), int(meta["pgl.classes"]), side, channels)
+    net = reference_net(
+        meta["pgl.model"], int(meta["pgl.modules"]), int(meta["pgl.classes"]), side, channels,
+        aux_head=meta.get("pgl.aux_head", "1c2f"),
+    )
     net.load_state_dict(load_file(a.file), strict=True)
     net.eval()
     with torch.no_grad():

@@ -20,13 +20,15 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_reference  # noqa: E402
 
-# `(list name, model, K, shortcut)`: the defaults of `pgl train` (digits CNN, K = 4, pool2-1f
-# heads; the names do not depend on the image size) and the GPU bench's ResNet-32 (InfoPro's
-# K = 16 split, 1c2f heads) with option-A and option-B shortcuts, 10 classes.
+# `(list name, model, K, aux head, shortcut)`: the defaults of `pgl train` (digits CNN, K = 4,
+# 1c2f heads; the names do not depend on the image size), the same CNN with pool2-1f heads,
+# and the GPU bench's ResNet-32 (InfoPro's K = 16 split, 1c2f heads) with option-A and
+# option-B shortcuts, 10 classes.
 CONFIGS = [
-    ("cnn_k4", "cnn", 4, "option-a"),
-    ("resnet32_k16_infopro_1c2f", "resnet32", 16, "option-a"),
-    ("resnet32_k16_infopro_1c2f_option_b", "resnet32", 16, "option-b"),
+    ("cnn_k4_1c2f", "cnn", 4, "1c2f", "option-a"),
+    ("cnn_k4_pool2_1f", "cnn", 4, "pool2-1f", "option-a"),
+    ("resnet32_k16_infopro_1c2f", "resnet32", 16, "1c2f", "option-a"),
+    ("resnet32_k16_infopro_1c2f_option_b", "resnet32", 16, "1c2f", "option-b"),
 ]
 
 # The CNN's `(channels, wants stride 2)` per block, as in torch_reference.cnn.
@@ -113,13 +115,14 @@ def _set_input_channels(stages, channels):
         stem[0] = nn.Conv2d(channels, conv.out_channels, 3, conv.stride, 1, bias=False)
 
 
-def reference_net(model, modules, classes=10, side=None, channels=None, shortcut="option-a"):
+def reference_net(model, modules, classes=10, side=None, channels=None, shortcut="option-a", aux_head="1c2f"):
     """The reference `model` ("cnn" or "resnet32") with K = `modules`, for `classes` classes,
-    (CNN only) square images of `side` pixels (default 28), images of `channels` channels
-    (default: the reference's, 1 for the CNN and 3 for ResNet-32) and (ResNet-32 only) the
-    `shortcut` of blocks that change shape ("option-a" or "option-b")."""
+    (CNN only) square images of `side` pixels (default 28) and `aux_head` heads ("1c2f" or
+    "pool2-1f"; ResNet-32 has 1c2f), images of `channels` channels (default: the reference's,
+    1 for the CNN and 3 for ResNet-32) and (ResNet-32 only) the `shortcut` of blocks that
+    change shape ("option-a" or "option-b")."""
     if model == "cnn":
-        stages, heads, _ = torch_reference.cnn(modules, classes)
+        stages, heads, _ = torch_reference.cnn(modules, classes, aux_head)
         if side is not None:
             _restride_cnn(stages, side)
     elif model == "resnet32":
@@ -141,8 +144,8 @@ def reference_net(model, modules, classes=10, side=None, channels=None, shortcut
 def main():
     out_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_names")
     os.makedirs(out_dir, exist_ok=True)
-    for name, model, modules, shortcut in CONFIGS:
-        net = reference_net(model, modules, shortcut=shortcut)
+    for name, model, modules, aux_head, shortcut in CONFIGS:
+        net = reference_net(model, modules, shortcut=shortcut, aux_head=aux_head)
         lines = [
             f"{key}\t{list(value.shape)}\t{str(value.dtype).removeprefix('torch.')}"
             for key, value in net.state_dict().items()

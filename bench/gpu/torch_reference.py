@@ -4,6 +4,10 @@ previous one, its own head's loss, backward and update at once; global steps: en
 backprop of the classifier's loss). Prints one Markdown table row.
 
     python3 bench/gpu/torch_reference.py --model resnet32 --modules 16 --batch-size 1024 --steps 8
+    python3 bench/gpu/torch_reference.py --model cnn --aux-head pool2-1f --modules 4 --batch-size 128
+
+The CNN's auxiliary heads are `1c2f` (pgl's default for it) or `pool2-1f` (`--aux-head`; the
+speed benchmarks pin `pool2-1f`, the head their earlier tables were measured with).
 """
 
 import argparse
@@ -63,8 +67,15 @@ class BasicBlock(nn.Module):
         return F.relu(out + shortcut)
 
 
-def cnn(modules, classes=10):
-    """pgl's MNIST CNN (28x28x1): 8 conv-BN-ReLU blocks, cut evenly, pool2-1f heads."""
+CNN_HEADS = ("1c2f", "pool2-1f")
+
+
+def cnn(modules, classes=10, aux_head="1c2f"):
+    """pgl's MNIST CNN (28x28x1): 8 conv-BN-ReLU blocks, cut evenly, `aux_head` heads (`1c2f`,
+    pgl's default, or `pool2-1f`) on every module but the last, whose head is the classifier
+    (2x2 average pool, linear)."""
+    if aux_head not in CNN_HEADS:
+        raise ValueError(f"the reference CNN has {' or '.join(CNN_HEADS)} heads, not {aux_head}")
     widths = [(16, False), (16, True), (32, False), (32, True), (64, False), (64, False), (64, True), (64, False)]
     blocks, cin, size = [], 1, 28
     for cout, wants_stride in widths:
@@ -77,7 +88,11 @@ def cnn(modules, classes=10):
     for k in range(modules):
         part = blocks[k * per : (k + 1) * per]
         stages.append(nn.Sequential(*[b for b, _ in part]))
-        heads.append(pool_linear_head(part[-1][1], 2, classes))
+        channels, last = part[-1][1], k == modules - 1
+        if last or aux_head == "pool2-1f":
+            heads.append(pool_linear_head(channels, 2, classes))
+        else:
+            heads.append(one_conv_two_fc_head(channels, classes))
     return stages, heads, (1, 28, 28)
 
 
@@ -101,6 +116,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", choices=["cnn", "resnet32"], required=True)
     p.add_argument("--modules", type=int, required=True)
+    p.add_argument("--aux-head", choices=CNN_HEADS, default="1c2f", help="the CNN's aux heads")
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup-steps", type=int, default=3)
@@ -109,7 +125,10 @@ def main():
     a = p.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(42)
-    stages, heads, shape = (cnn if a.model == "cnn" else resnet32)(a.modules)
+    if a.model == "cnn":
+        stages, heads, shape = cnn(a.modules, aux_head=a.aux_head)
+    else:
+        stages, heads, shape = resnet32(a.modules)
     stages = [s.to(device) for s in stages]
     heads = [h.to(device) for h in heads]
 

@@ -165,8 +165,9 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, TrainError> {
         path.to_path_buf()
     };
     let text = fs::read_to_string(&file).map_err(|e| error(&file, format!("cannot read: {e}")))?;
-    let manifest: Manifest = serde_json::from_str(&text)
+    let mut manifest: Manifest = serde_json::from_str(&text)
         .map_err(|e| error(&file, format!("not a pgl checkpoint manifest: {e}")))?;
+    manifest.config.fill_recorded_aux_head();
     if manifest.format != CHECKPOINT_FORMAT {
         return Err(error(
             &file,

@@ -1,5 +1,5 @@
 //! [`Reference`]: a model as the PyTorch reference (`bench/gpu/torch_reference.py`) defines
-//! it — its aux head, its K, how it names its layers. Plain data that a zoo model's entry
+//! it — its aux heads, its K, how it names its layers. Plain data that a zoo model's entry
 //! carries and a built network hands over ([`DecoupledModel::pytorch_reference`]); the
 //! exporter ([`crate::export`]) maps parameter names with it.
 //!
@@ -27,8 +27,9 @@ pub enum BodyLayout {
 pub struct Reference {
     /// pgl's model name (`--model`).
     pub model: &'static str,
-    /// The auxiliary head the reference gives it (pgl's head name).
-    pub aux_head: &'static str,
+    /// The auxiliary heads the reference can give it (pgl's head names; the first is the
+    /// model's default).
+    pub aux_heads: &'static [&'static str],
     /// The numbers of modules K the reference builds it with.
     pub modules: &'static [usize],
     /// How module bodies are named.

@@ -16,7 +16,8 @@ use pgl_core::{LEGACY_DEFAULTS, RunConfig};
 /// errors naming the field.
 ///
 /// A JSON file is a run's `config.json`, a complete record: a field it lacks was added to pgl
-/// after the run, and takes the value that reproduces the run ([`LEGACY_DEFAULTS`]). A TOML
+/// after the run, and takes the value that reproduces the run ([`LEGACY_DEFAULTS`]; an
+/// `aux_head` of `null` the model's head of the time, [`RunConfig::fill_recorded_aux_head`]). A TOML
 /// file is the user's: every missing field takes today's default.
 pub fn read_config(path: &Path) -> Result<(RunConfig, Origins)> {
     let text = std::fs::read_to_string(path)
@@ -41,7 +42,8 @@ pub fn parse_config(text: &str, json: bool, path: &Path) -> Result<(RunConfig, O
             .as_object()
             .map(|map| map.keys().cloned().collect())
             .unwrap_or_default();
-        let config = serde_json::from_value(value).map_err(|e| bad(&e))?;
+        let mut config: RunConfig = serde_json::from_value(value).map_err(|e| bad(&e))?;
+        config.fill_recorded_aux_head();
         return Ok((config, Origins::file(path, keys)));
     }
     let mut table: toml::Table = toml::from_str(text).map_err(|e| bad(&e))?;

@@ -53,14 +53,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let manifest = read_manifest(&dir)?;
     let config = &manifest.config;
     let catalog = &plugins().models;
-    let aux_head = match &config.aux_head {
-        Some(head) => head.clone(),
-        None => catalog
-            .model(&config.model)?
-            .default_head
-            .name()
-            .to_string(),
-    };
+    let aux_head = crate::setup::aux_head_name(config)?;
     let naming = match Names::parse(&args.names)? {
         Names::Pgl => Naming::Pgl,
         Names::Pytorch => Naming::Pytorch(reference(

@@ -335,7 +335,11 @@ impl CommonArgs {
 /// Validates a finished configuration: numbers (pgl-core), every spec (guidance and
 /// learning-rate schedules, local objective, augmentation) and the dataset name. An error
 /// names the option's flag, or its key and the config file it came from (`origins`).
-pub fn validated(config: RunConfig, origins: &Origins) -> Result<RunConfig> {
+///
+/// The configuration it returns names the auxiliary head the run builds (the model's default
+/// where none was asked for), so that the run's records keep their meaning if the default
+/// changes.
+pub fn validated(mut config: RunConfig, origins: &Origins) -> Result<RunConfig> {
     if let Err(error) = config.validate() {
         let field = match &error {
             pgl_core::CoreError::InvalidConfig { field, .. } => field.replace('-', "_"),
@@ -370,6 +374,7 @@ pub fn validated(config: RunConfig, origins: &Origins) -> Result<RunConfig> {
     origins.check("augment", &c.augment, crate::setup::augmentation(c))?;
     // The model options (split, shortcut, conv init, head), by pgl-models.
     crate::setup::model_options(c)?;
+    let aux_head = crate::setup::aux_head_name(c)?;
     // An extra learning-rate factor of local steps, by the same registry as `lr_schedule`.
     if let Some(spec) = &c.local_lr_schedule {
         origins.check(
@@ -378,5 +383,6 @@ pub fn validated(config: RunConfig, origins: &Origins) -> Result<RunConfig> {
             plugins().lr_schedules.build(spec),
         )?;
     }
+    config.aux_head = Some(aux_head);
     Ok(config)
 }

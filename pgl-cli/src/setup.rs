@@ -93,6 +93,19 @@ pub fn model_options(config: &RunConfig) -> Result<ModelOptions> {
     })
 }
 
+/// The name of the auxiliary head `config` builds: its own, or its model's default.
+pub fn aux_head_name(config: &RunConfig) -> Result<String> {
+    Ok(match &config.aux_head {
+        Some(head) => head.clone(),
+        None => plugins()
+            .models
+            .model(&config.model)?
+            .default_head
+            .name()
+            .to_string(),
+    })
+}
+
 /// Builds the config's model for `input` on `device` from the model and head tables, every
 /// block and head initialised from the config's seed and its index (so the same seed starts
 /// the same body for every K, split and head). The device is seeded with the config's seed

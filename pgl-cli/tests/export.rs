@@ -108,33 +108,36 @@ fn bits<M: Module>(model: &M) -> Vec<(String, Vec<u32>)> {
 #[test]
 fn pytorch_names_and_shapes_match_the_reference_lists() {
     let tmp = tempfile::tempdir().unwrap();
+    let pool2 = ModelOptions {
+        aux_head: Some(AuxHead::Pool2OneFc),
+        ..ModelOptions::even(4)
+    };
+    // `(list, network, model)`: the lists are named after the network's heads.
     let cases = [
         (
-            "cnn_k4",
+            "cnn_k4_1c2f",
             build("cnn", ModelInput::MNIST, ModelOptions::even(4), 1),
             "cnn",
-            4,
+        ),
+        (
+            "cnn_k4_pool2_1f",
+            build("cnn", ModelInput::MNIST, pool2, 1),
+            "cnn",
         ),
         (
             "resnet32_k16_infopro_1c2f",
             build("resnet32", ModelInput::CIFAR10, resnet32_k16(), 1),
             "resnet32",
-            16,
         ),
         (
             "resnet32_k16_infopro_1c2f_option_b",
             build("resnet32", ModelInput::CIFAR10, resnet32_k16_option_b(), 1),
             "resnet32",
-            16,
         ),
     ];
-    for (list, model, name, k) in cases {
-        let head = ModelCatalog::with_builtins()
-            .model(name)
-            .unwrap()
-            .default_head
-            .name();
-        let naming = Naming::Pytorch(reference(&refs(), name, head, k).unwrap());
+    for (list, model, name) in cases {
+        let head = model.aux_head.unwrap().name();
+        let naming = Naming::Pytorch(reference(&refs(), name, head, model.stages.len()).unwrap());
         let out = tmp.path().join(format!("{list}.safetensors"));
         let exported = export_safetensors(&model, &out, naming, &[]).unwrap();
         let expected = torch_list(list);
@@ -148,23 +151,24 @@ fn pytorch_names_and_shapes_match_the_reference_lists() {
 fn export_then_import_is_bit_identical_for_every_naming() {
     let tmp = tempfile::tempdir().unwrap();
     let cnn = ModelOptions::even(4);
-    let cnn_0c1f = ModelOptions {
-        aux_head: Some(AuxHead::ZeroConvOneFc),
+    let with_head = |head| ModelOptions {
+        aux_head: Some(head),
         ..cnn.clone()
     };
     let cases: Vec<(&str, &str, ModelInput, ModelOptions, Naming)> = vec![
+        ("cnn", "1c2f", ModelInput::DIGITS, cnn.clone(), Naming::Pgl),
         (
             "cnn",
-            "pool2-1f",
+            "1c2f",
             ModelInput::DIGITS,
             cnn.clone(),
-            Naming::Pgl,
+            Naming::Pytorch(reference_of("cnn")),
         ),
         (
             "cnn",
             "pool2-1f",
             ModelInput::DIGITS,
-            cnn,
+            with_head(AuxHead::Pool2OneFc),
             Naming::Pytorch(reference_of("cnn")),
         ),
         (
@@ -188,7 +192,13 @@ fn export_then_import_is_bit_identical_for_every_naming() {
             resnet32_k16_option_b(),
             Naming::Pgl,
         ),
-        ("cnn", "0c1f", ModelInput::MNIST, cnn_0c1f, Naming::Pgl),
+        (
+            "cnn",
+            "0c1f",
+            ModelInput::MNIST,
+            with_head(AuxHead::ZeroConvOneFc),
+            Naming::Pgl,
+        ),
         (
             "mlp",
             "0c1f",
@@ -228,7 +238,7 @@ fn pytorch_names_are_refused_for_what_the_reference_does_not_define() {
     );
     let head = message(reference(&refs(), "cnn", "0c1f", 4).unwrap_err());
     assert!(
-        head.contains("`0c1f`") && head.contains("`pool2-1f`"),
+        head.contains("`0c1f`") && head.contains("`1c2f` or `pool2-1f`"),
         "{head}"
     );
     let k = message(reference(&refs(), "resnet32", "1c2f", 8).unwrap_err());
@@ -241,7 +251,7 @@ fn pytorch_names_are_refused_for_what_the_reference_does_not_define() {
 #[test]
 fn importing_a_file_of_another_model_names_what_does_not_fit() {
     let tmp = tempfile::tempdir().unwrap();
-    let naming = Naming::Pytorch(reference(&refs(), "cnn", "pool2-1f", 4).unwrap());
+    let naming = Naming::Pytorch(reference(&refs(), "cnn", "1c2f", 4).unwrap());
     let ten = build("cnn", ModelInput::DIGITS, ModelOptions::even(4), 1);
     let out = tmp.path().join("cnn10.safetensors");
     export_safetensors(&ten, &out, naming, &[]).unwrap();
@@ -268,7 +278,7 @@ fn importing_a_file_of_another_model_names_what_does_not_fit() {
         error.contains("does not hold this model's weights"),
         "{error}"
     );
-    assert!(error.contains("`heads.0.2.weight`"), "{error}");
+    assert!(error.contains("`heads.3.2.weight`"), "{error}");
     // Never overwritten.
     let again = export_safetensors(&ten, &out, naming, &[]).unwrap_err();
     assert!(again.to_string().contains("already exists"), "{again}");
@@ -323,7 +333,7 @@ fn pgl_export_writes_a_run_and_train_init_from_starts_from_the_file() {
     let file: PathBuf = run.join("epoch-0001.safetensors");
     assert!(file.is_file(), "{stdout}");
     assert!(stdout.contains("pytorch names"), "{stdout}");
-    assert_eq!(file_list(&file), torch_list("cnn_k4"));
+    assert_eq!(file_list(&file), torch_list("cnn_k4_1c2f"));
     #[cfg(unix)]
     {
         // The mode of every other output (0644 under the usual umask), not a temporary file's.

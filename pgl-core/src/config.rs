@@ -106,7 +106,8 @@ pub struct RunConfig {
     /// How module boundaries are placed, e.g. `even` or `infopro` (published tables); the
     /// model zoo checks the name.
     pub split: String,
-    /// Auxiliary head design (`0c1f`, `1c2f`, `mlp-sr`, `pool2-1f`); `None`: the model's default.
+    /// Auxiliary head design (`0c1f`, `1c2f`, `mlp-sr`, `pool2-1f`); `None`: the model's default
+    /// (in a run record written before 2026-12-07: see [`LEGACY_AUX_HEADS`]).
     pub aux_head: Option<String>,
     /// Shortcut of the residual blocks that change shape: `option-a` (He et al.'s zero-padded
     /// identity, the default) or `option-b` (1×1 convolution + batch norm, InfoPro's); the
@@ -242,6 +243,43 @@ pub struct RunConfig {
 /// the spec: [`LEGACY_PARAMS`](crate::objective::LEGACY_PARAMS).
 pub const LEGACY_DEFAULTS: [(&str, &str); 2] =
     [("lr_schedule", "constant"), ("local_objective", "ce")];
+
+/// The models whose default auxiliary head changed, with the head they had before: a run
+/// record (a run's `config.json`, a checkpoint manifest, a comparison plan) whose `aux_head`
+/// is `None` was written before pgl recorded the head it used (2026-12-07) and means the
+/// model's default of that time, which [`RunConfig::fill_recorded_aux_head`] fills in. Runs
+/// since record the head they used (pgl-cli resolves it when it checks a configuration).
+pub const LEGACY_AUX_HEADS: [(&str, &str); 1] = [("cnn", "pool2-1f")];
+
+impl RunConfig {
+    /// Gives a run record that names no auxiliary head the head it was made with when its
+    /// model's default has changed since ([`LEGACY_AUX_HEADS`]); any other record is left as
+    /// it is. Call it on records only: a user's configuration without a head means today's
+    /// default.
+    ///
+    /// ```
+    /// use pgl_core::RunConfig;
+    /// let record = |model: &str, head: Option<&str>| {
+    ///     let mut config = RunConfig {
+    ///         model: model.to_string(),
+    ///         aux_head: head.map(str::to_string),
+    ///         ..RunConfig::default()
+    ///     };
+    ///     config.fill_recorded_aux_head();
+    ///     config.aux_head
+    /// };
+    /// assert_eq!(record("cnn", None).as_deref(), Some("pool2-1f"));
+    /// assert_eq!(record("cnn", Some("1c2f")).as_deref(), Some("1c2f"));
+    /// assert_eq!(record("resnet32", None), None);
+    /// ```
+    pub fn fill_recorded_aux_head(&mut self) {
+        if self.aux_head.is_none()
+            && let Some((_, head)) = LEGACY_AUX_HEADS.iter().find(|(m, _)| *m == self.model)
+        {
+            self.aux_head = Some(head.to_string());
+        }
+    }
+}
 
 /// Writes a local objective spec as its canonical spec (every changed default named).
 fn write_objective<S: serde::Serializer>(spec: &str, serializer: S) -> Result<S::Ok, S::Error> {

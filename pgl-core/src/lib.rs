@@ -42,7 +42,7 @@ pub mod setting;
 pub mod split;
 pub mod step;
 
-pub use config::{GlobalOptimizer, LEGACY_DEFAULTS, OptimizerKind, RunConfig};
+pub use config::{GlobalOptimizer, LEGACY_AUX_HEADS, LEGACY_DEFAULTS, OptimizerKind, RunConfig};
 pub use error::CoreError;
 pub use events::{EpochMetrics, EventSink, NullSink, TrainEvent};
 pub use lr::{LrContext, LrSchedule, LrScheduleRegistry, LrState};

@@ -37,7 +37,7 @@ pub const RESNET32: ModelEntry = ModelEntry {
 /// split), one unit per module (the stem, then one residual block each), `1c2f` heads.
 pub const PYTORCH32: Reference = Reference {
     model: "resnet32",
-    aux_head: "1c2f",
+    aux_heads: &["1c2f"],
     modules: &[16],
     body: BodyLayout::Unit {
         stem: crate::cnn::CONV_BN_RELU,

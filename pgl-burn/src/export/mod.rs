@@ -84,7 +84,7 @@ pub enum ExportError {
     },
     /// The reference defines the model with other auxiliary heads.
     #[error(
-        "the PyTorch reference's `{model}` has `{expected}` auxiliary heads, this network has `{head}`; export it with {} for pgl's own names",
+        "the PyTorch reference's `{model}` has {expected} auxiliary heads, this network has `{head}`; export it with {} for pgl's own names",
         setting("names").with("pgl")
     )]
     ReferenceHead {
@@ -92,7 +92,7 @@ pub enum ExportError {
         model: String,
         /// The network's auxiliary head.
         head: String,
-        /// The reference's auxiliary head.
+        /// The reference's auxiliary heads, backticked, joined with `or`.
         expected: String,
     },
     /// The reference defines the model for other numbers of modules.

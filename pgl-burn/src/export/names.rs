@@ -45,11 +45,16 @@ pub fn reference(
                 .join(", "),
         });
     }
-    if modules > 1 && aux_head != found.aux_head {
+    if modules > 1 && !found.aux_heads.contains(&aux_head) {
         return Err(ExportError::ReferenceHead {
             model: model.to_string(),
             head: aux_head.to_string(),
-            expected: found.aux_head.to_string(),
+            expected: found
+                .aux_heads
+                .iter()
+                .map(|head| format!("`{head}`"))
+                .collect::<Vec<_>>()
+                .join(" or "),
         });
     }
     Ok(found)

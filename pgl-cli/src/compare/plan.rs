@@ -71,8 +71,11 @@ impl Plan {
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let plan: Plan = serde_json::from_str(&text)
+        let mut plan: Plan = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a comparison plan", path.display()))?;
+        for run in &mut plan.runs {
+            run.config.fill_recorded_aux_head();
+        }
         if plan.format != PLAN_FORMAT {
             bail!(
                 "{}: plan format {} is not supported (this pgl reads format {PLAN_FORMAT})",
