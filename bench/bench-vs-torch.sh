@@ -59,8 +59,9 @@ for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
 PY
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-# `ce` aux heads, as the PyTorch reference trains (pgl's default objective is supcon).
-CNN=(--dataset mnist --data-dir "$DATA/mnist" --model cnn --modules 4 --optimizer adam --lr 0.001
+# `ce` aux heads, as the PyTorch reference trains (pgl's default objective is supcon); the
+# CNN's `pool2-1f` heads on both sides, the heads of every earlier table (its default is 1c2f).
+CNN=(--dataset mnist --data-dir "$DATA/mnist" --model cnn --aux-head pool2-1f --modules 4 --optimizer adam --lr 0.001
     --local-objective ce
     --steps "$CNN_STEPS")
 RESNET=(--dataset cifar10 --data-dir "$WORK/cifar" --model resnet32 --split infopro --aux-head 1c2f
@@ -68,7 +69,7 @@ RESNET=(--dataset cifar10 --data-dir "$WORK/cifar" --model resnet32 --split info
 echo "pgl bench: MNIST CNN K=4" >&2
 "$PGL" bench --json --batch-size "$BATCH" --workers 2 "${CNN[@]}" >"$WORK/pgl-cnn.json"
 echo "PyTorch: MNIST CNN K=4" >&2
-"$PY" "$HERE/gpu/torch_reference.py" --json --model cnn --modules 4 --batch-size "$BATCH" \
+"$PY" "$HERE/gpu/torch_reference.py" --json --model cnn --aux-head pool2-1f --modules 4 --batch-size "$BATCH" \
     --steps "$CNN_STEPS" >"$WORK/torch-cnn.json"
 echo "pgl bench: ResNet-32 K=16" >&2
 "$PGL" bench --json --batch-size "$BATCH" --workers 2 "${RESNET[@]}" >"$WORK/pgl-resnet.json"

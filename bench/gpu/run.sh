@@ -12,7 +12,7 @@
 #
 # Prints a table (and writes it to $OUT/gpu-results.md when $OUT is set): device, images/s of
 # local and global steps for ResNet-32 K=16 (InfoPro split, 1c2f heads, batch 1024) and the
-# MNIST CNN K=4 (batch 128), peak device memory of each kind of step, and test accuracy after
+# MNIST CNN K=4 (pool2-1f heads, batch 128), peak device memory of each kind of step, and test accuracy after
 # a short MNIST run, for pgl and PyTorch. Every step has its own time limit so that one slow
 # part cannot eat the session; a part that fails or times out prints why and the rest goes on.
 set -uo pipefail
@@ -91,9 +91,9 @@ torch_bench() {
     tail -1 "$RESULTS"
 }
 
-pgl_bench "MNIST CNN K=4" 150 --dataset mnist --data-dir "$KIT/mnist" --model cnn --modules 4 \
+pgl_bench "MNIST CNN K=4" 150 --dataset mnist --data-dir "$KIT/mnist" --model cnn --aux-head pool2-1f --modules 4 \
     --batch-size 128 --steps 20 --warmup-steps 3
-torch_bench "MNIST CNN K=4" 120 --model cnn --modules 4 --batch-size 128 --steps 20
+torch_bench "MNIST CNN K=4" 120 --model cnn --aux-head pool2-1f --modules 4 --batch-size 128 --steps 20
 pgl_bench "ResNet-32 K=16" 240 --dataset cifar10 --data-dir "$WORK/cifar" --model resnet32 \
     --split infopro --aux-head 1c2f --modules 16 --batch-size 1024 --steps 8 --warmup-steps 2 \
     --optimizer sgd --lr 0.1

@@ -7,13 +7,16 @@
 set -euo pipefail
 pgl=${1:-pgl}
 out=${2:-runs/guidance-digits}
+# The objective and the CNN's heads are the defaults of when these runs were made.
 for model in cnn mlp; do
   [[ -f $out/$model/compare.json ]] && continue
-  "$pgl" compare --dataset digits --model "$model" --modules 4,8 --epochs 10 --batch-size 64 --local-objective ce \
+  head=()
+  [[ $model == cnn ]] && head=(--aux-head pool2-1f)
+  "$pgl" compare --dataset digits --model "$model" "${head[@]}" --modules 4,8 --epochs 10 --batch-size 64 --local-objective ce \
     --lr 1e-3 --lr-schedule cosine --optimizer adam --seeds 3 --out "$out/$model" \
     --aux-weight 0 --schedules end-to-end,local-only,periodic:every=10,periodic:every=4
 done
 [[ -f $out/cnn-default/compare.json ]] ||
-  "$pgl" compare --dataset digits --model cnn --modules 8 --epochs 10 --batch-size 64 --local-objective ce \
+  "$pgl" compare --dataset digits --model cnn --aux-head pool2-1f --modules 8 --epochs 10 --batch-size 64 --local-objective ce \
     --lr 1e-3 --lr-schedule cosine --optimizer adam --seeds 3 --out "$out/cnn-default" \
     --aux-weight 1 --schedules periodic:every=4

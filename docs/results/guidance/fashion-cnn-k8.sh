@@ -39,7 +39,10 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
   # `ce` (the default when these runs were made) unless the stage names an objective.
   local objective=(--local-objective ce)
   [[ " $* " == *" --local-objective "* ]] && objective=()
-  "$pgl" compare "${common[@]}" "${objective[@]}" "${run_sizes[@]:-${sizes[@]}}" --out "$out/$name" "$@"
+  # `pool2-1f` heads (the CNN's default when these runs were made) unless the stage names one.
+  local head=(--aux-head pool2-1f)
+  [[ " $* " == *" --aux-head "* ]] && head=()
+  "$pgl" compare "${common[@]}" "${objective[@]}" "${head[@]}" "${run_sizes[@]:-${sizes[@]}}" --out "$out/$name" "$@"
 }
 run_sizes=()
 # Baselines, the default guidance (25 % global steps) and 50 % global steps.

@@ -9,7 +9,7 @@ pgl=${1:-pgl}
 out=${2:-runs/guidance-memory}
 data=${PGL_DATA_DIR:-../shared/data}/mnist
 common=(--dataset mnist --data-dir "$data" --train-limit 2048 --test-limit 1000 --model cnn
-  --modules 4,8 --epochs 1 --batch-size 128 --local-objective ce --aux-weight 1 --schedules periodic:every=4)
+  --aux-head pool2-1f --modules 4,8 --epochs 1 --batch-size 128 --local-objective ce --aux-weight 1 --schedules periodic:every=4)
 [[ -f $out/checkpointing/compare.json ]] ||
   "$pgl" compare "${common[@]}" --global-checkpointing both --out "$out/checkpointing"
 [[ -f $out/microbatch4/compare.json ]] ||

@@ -30,7 +30,10 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
   # `ce` (the default when these runs were made) unless the stage names an objective.
   local objective=(--local-objective ce)
   [[ " $* " == *" --local-objective "* ]] && objective=()
-  "$pgl" compare "${common[@]}" "${objective[@]}" --out "$out/$name" "$@"
+  # `pool2-1f` heads (the CNN's default when these runs were made) unless the stage names one.
+  local head=(--aux-head pool2-1f)
+  [[ " $* " == *" --aux-head "* ]] && head=()
+  "$pgl" compare "${common[@]}" "${objective[@]}" "${head[@]}" --out "$out/$name" "$@"
 }
 # Baselines and today's guidance (shared optimizer state; 10 % and 25 % global steps).
 run base-constant-lr --lr-schedule constant \

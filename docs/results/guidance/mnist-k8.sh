@@ -24,7 +24,10 @@ run() { # run NAME [FLAGS...]: one compare into $out/NAME unless it is already t
   # `ce` (the default when these runs were made) unless the stage names an objective.
   local objective=(--local-objective ce)
   [[ " $* " == *" --local-objective "* ]] && objective=()
-  "$pgl" compare "${common[@]}" "${objective[@]}" --out "$out/$name" "$@"
+  # `pool2-1f` heads (the CNN's default when these runs were made) unless the stage names one.
+  local head=(--aux-head pool2-1f)
+  [[ " $* " == *" --aux-head "* ]] && head=()
+  "$pgl" compare "${common[@]}" "${objective[@]}" "${head[@]}" --out "$out/$name" "$@"
 }
 run base --schedules end-to-end,local-only
 # The default guidance (README.md in this folder): 25 % global steps, one in every 4, that

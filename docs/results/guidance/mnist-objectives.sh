@@ -12,7 +12,7 @@ data=${PGL_DATA_DIR:-../shared/data}/mnist
 for objective in infopro supcon; do
   [[ -f $out/objectives-$objective/compare.json ]] && continue
   "$pgl" compare --dataset mnist --data-dir "$data" --train-limit 10000 --model cnn --modules 8 \
-    --epochs 3 --batch-size 128 --lr 1e-3 --lr-schedule cosine --optimizer adam --seeds 3 \
+    --aux-head pool2-1f --epochs 3 --batch-size 128 --lr 1e-3 --lr-schedule cosine --optimizer adam --seeds 3 \
     --out "$out/objectives-$objective" --local-objective "$objective" --aux-weight 1 \
     --schedules local-only,periodic:every=4
 done
