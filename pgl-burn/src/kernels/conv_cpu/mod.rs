@@ -15,7 +15,7 @@ use rayon::prelude::*;
 mod lowering;
 mod matmul;
 
-use lowering::{col2im_add, im2col};
+use lowering::{col2im, im2col};
 use matmul::{MatrixView, gemm_into};
 
 /// Samples whose weight-gradient contributions are accumulated together before the groups are
@@ -216,14 +216,13 @@ pub fn conv2d_input_grad(geometry: &ConvGeometry, output_grad: &[f32], weight: &
                     gemm_into(dx_n, weights_t, dy_n, shape, false);
                 } else {
                     gemm_into(cols, weights_t, dy_n, shape, false);
-                    // Written before col2im reads it: the buffer's pages are fresh from the
-                    // allocator, and a first access that reads maps the shared zero page,
-                    // which the next write must replace — a page-table change that a
-                    // multi-threaded process pays for with a TLB shootdown on every core,
-                    // once per 4 KiB page (a quarter of this kernel's time on a 2-core VM).
-                    // Written first, a page is simply allocated.
-                    dx_n.fill(0.0);
-                    col2im_add(geometry, cols, dx_n);
+                    // col2im writes the sample's gradient without reading it first: the
+                    // buffer's pages are fresh from the allocator, and a first access that
+                    // reads maps the shared zero page, which the next write must replace — a
+                    // page-table change that a multi-threaded process pays for with a TLB
+                    // shootdown on every core, once per 4 KiB page (a quarter of this
+                    // kernel's time on a 2-core VM, docs/perf.md).
+                    col2im(geometry, cols, dx_n);
                 }
             },
         );
