@@ -100,33 +100,6 @@ impl ConvGeometry {
             && self.padding_begin == [0, 0]
             && self.padding_end == [0, 0]
     }
-
-    /// The output positions `o` along `axis` whose input position `o·stride + offset` lies in
-    /// the input, as a half-open range.
-    fn valid_outputs(&self, axis: usize, offset: isize, out_len: usize) -> (usize, usize) {
-        let stride = self.stride[axis] as isize;
-        let input = self.in_size[axis] as isize;
-        // o·stride + offset ≥ 0  ⇔  o ≥ ceil(-offset / stride)
-        let low = if offset >= 0 {
-            0
-        } else {
-            ((-offset) + stride - 1) / stride
-        };
-        // o·stride + offset < input  ⇔  o < ceil((input - offset) / stride)
-        let high = if input - offset <= 0 {
-            0
-        } else {
-            (input - offset + stride - 1) / stride
-        };
-        let low = (low as usize).min(out_len);
-        let high = (high.max(0) as usize).min(out_len);
-        (low, high.max(low))
-    }
-
-    /// Offset of kernel tap `k` along `axis` relative to `o·stride`.
-    fn tap_offset(&self, axis: usize, tap: usize) -> isize {
-        (tap * self.dilation[axis]) as isize - self.padding_begin[axis] as isize
-    }
 }
 
 fn check_lengths(geometry: &ConvGeometry, input: usize, weight: usize, output: usize) {
