@@ -11,6 +11,55 @@ thread_local! {
     static PADDED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Where the zero-padded copy of one sample puts its channels and rows.
+struct PaddedLayout {
+    /// Width of a padded row.
+    width: usize,
+    /// Elements of a padded channel.
+    plane: usize,
+    /// Offset in a padded channel of the sample's first element.
+    origin: usize,
+}
+
+impl PaddedLayout {
+    fn of(geometry: &ConvGeometry) -> Self {
+        let [h, w] = geometry.in_size;
+        let [top, left] = geometry.padding_begin;
+        let width = w + left + geometry.padding_end[1];
+        Self {
+            width,
+            plane: (h + top + geometry.padding_end[0]) * width,
+            origin: top * width + left,
+        }
+    }
+
+    /// `padded` as the all-zero padded image of `channels` channels.
+    fn zeroed(&self, padded: &mut Vec<f32>, channels: usize) {
+        padded.clear();
+        padded.resize(channels * self.plane, 0.0);
+    }
+
+    /// Offset in a padded channel of input row `y`'s first element.
+    fn input_row(&self, y: usize) -> usize {
+        self.origin + y * self.width
+    }
+
+    /// For every row of one channel's block of the im2col matrix, in order (tap row, tap
+    /// column, output row): the offset in a padded channel of that row's first tap.
+    fn tap_rows(&self, geometry: &ConvGeometry) -> impl Iterator<Item = usize> {
+        let [oh, _] = geometry.out_size().expect("valid convolution geometry");
+        let [kh, kw] = geometry.kernel;
+        let [sh, _] = geometry.stride;
+        let [dh, dw] = geometry.dilation;
+        let width = self.width;
+        (0..kh).flat_map(move |tap_h| {
+            (0..kw).flat_map(move |tap_w| {
+                (0..oh).map(move |out_y| (out_y * sh + tap_h * dh) * width + tap_w * dw)
+            })
+        })
+    }
+}
+
 /// Writes the im2col matrix `[C·KH·KW, OH·OW]` of one sample `x_n` (`[C, H, W]`) into `cols`.
 ///
 /// The sample is first copied into a zero-padded image (a per-thread buffer), so that every
@@ -20,37 +69,29 @@ pub(super) fn im2col(geometry: &ConvGeometry, x_n: &[f32], cols: &mut [f32]) {
     let [oh, ow] = geometry.out_size().expect("valid convolution geometry");
     let [h, w] = geometry.in_size;
     let [kh, kw] = geometry.kernel;
-    let [sh, sw] = geometry.stride;
-    let [dh, dw] = geometry.dilation;
-    let [top, left] = geometry.padding_begin;
-    let padded_h = h + top + geometry.padding_end[0];
-    let padded_w = w + left + geometry.padding_end[1];
-    let plane = padded_h * padded_w;
+    let sw = geometry.stride[1];
+    let layout = PaddedLayout::of(geometry);
     PADDED.with_borrow_mut(|padded| {
-        padded.clear();
-        padded.resize(geometry.in_channels * plane, 0.0);
-        for (channel, padded_channel) in x_n.chunks_exact(h * w).zip(padded.chunks_exact_mut(plane))
+        layout.zeroed(padded, geometry.in_channels);
+        for (channel, padded_channel) in x_n
+            .chunks_exact(h * w)
+            .zip(padded.chunks_exact_mut(layout.plane))
         {
             for (y, in_row) in channel.chunks_exact(w).enumerate() {
-                padded_channel[(y + top) * padded_w + left..][..w].copy_from_slice(in_row);
+                padded_channel[layout.input_row(y)..][..w].copy_from_slice(in_row);
             }
         }
-        let mut rows = cols.chunks_exact_mut(oh * ow);
-        for padded_channel in padded.chunks_exact(plane) {
-            for tap_h in 0..kh {
-                for tap_w in 0..kw {
-                    let row = rows.next().expect("cols holds C·KH·KW rows");
-                    for (out_y, out_row) in row.chunks_exact_mut(ow).enumerate() {
-                        let source =
-                            &padded_channel[(out_y * sh + tap_h * dh) * padded_w + tap_w * dw..];
-                        if sw == 1 {
-                            out_row.copy_from_slice(&source[..ow]);
-                        } else {
-                            for (value, input) in out_row.iter_mut().zip(source.iter().step_by(sw))
-                            {
-                                *value = *input;
-                            }
-                        }
+        for (padded_channel, block) in padded
+            .chunks_exact(layout.plane)
+            .zip(cols.chunks_exact_mut(kh * kw * oh * ow))
+        {
+            for (start, out_row) in layout.tap_rows(geometry).zip(block.chunks_exact_mut(ow)) {
+                let source = &padded_channel[start..];
+                if sw == 1 {
+                    out_row.copy_from_slice(&source[..ow]);
+                } else {
+                    for (value, input) in out_row.iter_mut().zip(source.iter().step_by(sw)) {
+                        *value = *input;
                     }
                 }
             }
@@ -68,41 +109,33 @@ pub(super) fn col2im(geometry: &ConvGeometry, cols: &[f32], dx_n: &mut [f32]) {
     let [oh, ow] = geometry.out_size().expect("valid convolution geometry");
     let [h, w] = geometry.in_size;
     let [kh, kw] = geometry.kernel;
-    let [sh, sw] = geometry.stride;
-    let [dh, dw] = geometry.dilation;
-    let [top, left] = geometry.padding_begin;
-    let padded_h = h + top + geometry.padding_end[0];
-    let padded_w = w + left + geometry.padding_end[1];
-    let plane = padded_h * padded_w;
+    let sw = geometry.stride[1];
+    let layout = PaddedLayout::of(geometry);
     PADDED.with_borrow_mut(|padded| {
-        padded.clear();
-        padded.resize(geometry.in_channels * plane, 0.0);
-        let mut rows = cols.chunks_exact(oh * ow);
-        for padded_channel in padded.chunks_exact_mut(plane) {
-            for tap_h in 0..kh {
-                for tap_w in 0..kw {
-                    let row = rows.next().expect("cols holds C·KH·KW rows");
-                    for (out_y, out_row) in row.chunks_exact(ow).enumerate() {
-                        let target = &mut padded_channel
-                            [(out_y * sh + tap_h * dh) * padded_w + tap_w * dw..];
-                        if sw == 1 {
-                            for (sum, value) in target[..ow].iter_mut().zip(out_row) {
-                                *sum += value;
-                            }
-                        } else {
-                            for (sum, value) in target.iter_mut().step_by(sw).zip(out_row) {
-                                *sum += value;
-                            }
-                        }
+        layout.zeroed(padded, geometry.in_channels);
+        for (padded_channel, block) in padded
+            .chunks_exact_mut(layout.plane)
+            .zip(cols.chunks_exact(kh * kw * oh * ow))
+        {
+            for (start, out_row) in layout.tap_rows(geometry).zip(block.chunks_exact(ow)) {
+                let target = &mut padded_channel[start..];
+                if sw == 1 {
+                    for (sum, value) in target[..ow].iter_mut().zip(out_row) {
+                        *sum += value;
+                    }
+                } else {
+                    for (sum, value) in target.iter_mut().step_by(sw).zip(out_row) {
+                        *sum += value;
                     }
                 }
             }
         }
-        for (channel, padded_channel) in
-            dx_n.chunks_exact_mut(h * w).zip(padded.chunks_exact(plane))
+        for (channel, padded_channel) in dx_n
+            .chunks_exact_mut(h * w)
+            .zip(padded.chunks_exact(layout.plane))
         {
             for (y, out_row) in channel.chunks_exact_mut(w).enumerate() {
-                out_row.copy_from_slice(&padded_channel[(y + top) * padded_w + left..][..w]);
+                out_row.copy_from_slice(&padded_channel[layout.input_row(y)..][..w]);
             }
         }
     });
