@@ -329,7 +329,10 @@ pub fn init_from<M: DecoupledModel>(
     let model = load_model(dir, trainer.model().clone())?;
     let (optimizers, progress) = if keep_optimizer {
         // Burn loads another optimizer's record without a word and starts every state fresh.
-        let (saved, ours) = (manifest.config.optimizer, trainer.settings().optimizer.kind);
+        let (saved, ours) = (
+            manifest.config.optimizer.kind,
+            trainer.settings().optimizer.kind,
+        );
         if saved != ours {
             return Err(error(
                 dir,

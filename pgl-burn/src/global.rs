@@ -15,10 +15,9 @@
 //!
 //! **Finiteness**: every loss of every micro-batch is read back and checked before any update.
 
-use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::GradientsAccumulator;
 use burn::prelude::*;
-use pgl_core::{RunConfig, StepKind};
+use pgl_core::{GuidanceConfig, StepKind};
 
 use crate::activation::Activation;
 use crate::error::TrainError;
@@ -29,60 +28,6 @@ use crate::replay::ReplayBuffer;
 use crate::state::ModelState;
 use crate::step::{GradsAndLosses, StepEnv, StepOutcome, non_finite, read_losses};
 use crate::synthetic::train_predictors;
-
-/// What a global step needs besides the model, its optimizers and the batch.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GlobalStepOptions {
-    /// Weight of the aux heads' losses in the step's loss (0: the classifier's loss only).
-    pub aux_weight: f64,
-    /// The step's learning rate is the schedule's times this factor.
-    pub lr_scale: f64,
-    /// Micro-batches the batch is cut into (1: none); more than the batch's samples means
-    /// one sample each.
-    pub microbatches: usize,
-    /// Recompute each module's forward pass during the backward pass, holding one module's
-    /// autodiff graph at a time (see [`crate::recompute`]).
-    pub recompute: bool,
-    /// β of global-gradient replay (see [`crate::replay`]): the step leaves β times its
-    /// gradients for the following local steps (0: replay off).
-    pub replay: f64,
-    /// The aux losses train the aux heads only: each head reads its module's features
-    /// detached, so only the classifier's loss reaches the modules.
-    pub aux_detach: bool,
-    /// Backpropagate through the top J modules only (see [`crate::partial`]; `None`: through
-    /// all of them).
-    pub depth: Option<usize>,
-    /// α of synthetic gradients (see [`crate::synthetic`]): the step trains every module's
-    /// gradient predictor on the gradients it computes (0: off).
-    pub synthetic: f64,
-}
-
-impl GlobalStepOptions {
-    /// The global-step settings of `config` (`aux_weight`, `global_lr_scale`,
-    /// `global_microbatch`, `global_checkpointing`, `global_replay`, `global_aux_detach`,
-    /// `global_depth`, `synthetic_gradient`).
-    pub fn from_config(config: &RunConfig) -> Self {
-        Self {
-            aux_weight: config.aux_weight,
-            lr_scale: config.global_lr_scale,
-            microbatches: config.global_microbatch.unwrap_or(1),
-            recompute: config.global_checkpointing,
-            replay: config.global_replay,
-            aux_detach: config.global_aux_detach,
-            depth: config.global_depth,
-            synthetic: config.synthetic_gradient,
-        }
-    }
-
-    /// The loss these options' global step differentiates, with `loss_fn`.
-    pub(crate) fn loss<'a>(&self, loss_fn: &'a CrossEntropyLoss) -> GlobalLoss<'a> {
-        GlobalLoss {
-            loss_fn,
-            aux_weight: self.aux_weight,
-            aux_detach: self.aux_detach,
-        }
-    }
-}
 
 /// The start and length of each of `parts` contiguous micro-batches of a batch of `batch`
 /// samples: lengths differ by at most one, the longer ones first.
@@ -104,13 +49,42 @@ pub fn microbatch_ranges(batch: usize, parts: usize) -> Vec<(usize, usize)> {
 pub(crate) struct GlobalContext<'a, M> {
     /// The loss function and the step's place and learning rate.
     pub env: StepEnv<'a>,
-    /// The step's options (already with `aux_weight` 0 for plain end-to-end training).
-    pub options: GlobalStepOptions,
+    /// How global steps run: aux weight, learning-rate scale, micro-batches, recomputation,
+    /// replay, depth (the run's own settings, read where they act).
+    pub guidance: &'a GuidanceConfig,
+    /// Plain end-to-end training: plain backprop, so no aux losses and no synthetic gradients
+    /// whatever `guidance` says.
+    pub plain: bool,
     /// Modules the backward pass reaches, counted from the top: K for a global step, fewer
     /// for a partial one (see [`crate::partial`]).
     pub depth: usize,
     /// The gradients to replay in a partial global step's local part.
     pub replay: Option<&'a ReplayBuffer<M>>,
+}
+
+impl<'a, M> GlobalContext<'a, M> {
+    /// The loss the step differentiates: the classifier's plus `aux_weight` times the aux
+    /// heads' (none in plain end-to-end training).
+    pub(crate) fn loss(&self) -> GlobalLoss<'a> {
+        GlobalLoss {
+            loss_fn: self.env.loss_fn,
+            aux_weight: if self.plain {
+                0.0
+            } else {
+                self.guidance.aux_weight
+            },
+            aux_detach: self.guidance.global_aux_detach,
+        }
+    }
+
+    /// α of synthetic gradients (0: off, and always in plain end-to-end training).
+    pub(crate) fn synthetic_gradient(&self) -> f64 {
+        if self.plain {
+            0.0
+        } else {
+            self.guidance.synthetic_gradient
+        }
+    }
 }
 
 /// The losses of one end-to-end forward pass.
@@ -177,10 +151,10 @@ pub(crate) fn global_step<M: DecoupledModel>(
     (images, labels): (Activation, Tensor<1, Int>),
     cx: &GlobalContext<'_, M>,
 ) -> (ModelState<M>, Result<GlobalDone<M>, TrainError>) {
-    let (env, options) = (cx.env, cx.options);
+    let (env, guidance) = (cx.env, cx.guidance);
     let modules = state.num_modules();
     let batch = images.batch_size();
-    let ranges = microbatch_ranges(batch, options.microbatches);
+    let ranges = microbatch_ranges(batch, guidance.microbatches());
     let whole = ranges.len() == 1;
     // Gradients are summed over micro-batches; a whole batch's go to the optimizers as they are.
     let mut whole_grads = None;
@@ -191,7 +165,7 @@ pub(crate) fn global_step<M: DecoupledModel>(
     };
     let mut sums: Vec<Option<f64>> = vec![None; modules];
     // With synthetic gradients (whole batches only), the boundaries the predictors learn from.
-    let mut boundaries = (options.synthetic > 0.0).then(Vec::new);
+    let mut boundaries = (cx.synthetic_gradient() > 0.0).then(Vec::new);
     for &(start, len) in &ranges {
         let (part, scale) = if whole {
             ((images.clone(), labels.clone()), None)
@@ -222,9 +196,9 @@ pub(crate) fn global_step<M: DecoupledModel>(
     }
     let module_grads: Vec<_> =
         whole_grads.unwrap_or_else(|| accumulators.iter_mut().map(|a| a.grads()).collect());
-    let replay = (options.replay > 0.0)
-        .then(|| ReplayBuffer::capture(&state.model, &module_grads, options.replay));
-    let lr = env.at.lr * options.lr_scale;
+    let beta = guidance.global_replay;
+    let replay = (beta > 0.0).then(|| ReplayBuffer::capture(&state.model, &module_grads, beta));
+    let lr = env.at.lr * guidance.global_lr_scale;
     let mut state = state.apply_global(0, lr, module_grads);
     if let Some(boundaries) = boundaries {
         state = train_predictors(state, boundaries, &labels, lr);
@@ -235,7 +209,7 @@ pub(crate) fn global_step<M: DecoupledModel>(
 
 /// Every module's gradients of the (micro-)batch (of its losses times `scale` when given) and
 /// every module's loss: by one end-to-end backward, or with module-boundary recomputation
-/// when [`GlobalStepOptions::recompute`] is set or the module boundaries are wanted
+/// when `global_checkpointing` is set or the module boundaries are wanted
 /// (`boundaries`, filled by the recomputation).
 fn batch_grads<M: DecoupledModel>(
     model: M,
@@ -244,8 +218,8 @@ fn batch_grads<M: DecoupledModel>(
     scale: Option<f32>,
     boundaries: Option<&mut Vec<Boundary>>,
 ) -> (M, Result<GradsAndLosses, TrainError>) {
-    let loss = cx.options.loss(cx.env.loss_fn);
-    if cx.options.recompute || boundaries.is_some() {
+    let loss = cx.loss();
+    if cx.guidance.global_checkpointing || boundaries.is_some() {
         return recomputed_grads(model, batch, loss, (cx.env.at, scale), boundaries);
     }
     let pass = forward_losses(&model, 0, batch, loss);

@@ -1,5 +1,5 @@
-//! Per-module optimizers: [`OptimizerSettings`] (from a [`RunConfig`]) and the fresh
-//! optimizers built from them.
+//! Per-module optimizers: the fresh optimizers a run's [`OptimizerConfig`] builds
+//! ([`BuildOptimizers`]).
 
 use std::collections::BTreeSet;
 
@@ -8,45 +8,26 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
-use pgl_core::{GlobalOptimizer, OptimizerKind, RunConfig};
+use pgl_core::{GlobalOptimizer, OptimizerConfig, OptimizerKind};
 
-/// Which optimizer every module gets, with its hyper-parameters (the learning rate is given
-/// per step).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OptimizerSettings {
-    /// SGD, Adam or AdamW.
-    pub kind: OptimizerKind,
-    /// SGD momentum (0: none); ignored by Adam and AdamW.
-    pub momentum: f64,
-    /// Nesterov momentum with SGD.
-    pub nesterov: bool,
-    /// Weight decay (0: none): L2 for SGD and Adam, decoupled for AdamW.
-    pub weight_decay: f64,
-    /// No weight decay on parameters of rank 1 (biases, BatchNorm's γ and β).
-    pub no_decay_norm_bias: bool,
-    /// Whether global steps have optimizers of their own.
-    pub global: GlobalOptimizer,
-}
-
-impl OptimizerSettings {
-    /// The optimizer fields of `config`.
-    pub fn from_config(config: &RunConfig) -> Self {
-        Self {
-            kind: config.optimizer,
-            momentum: config.momentum,
-            nesterov: config.nesterov,
-            weight_decay: config.weight_decay,
-            no_decay_norm_bias: config.no_decay_norm_bias,
-            global: config.global_optimizer,
-        }
-    }
-
+/// Builds fresh per-module optimizers from the run's [`OptimizerConfig`] (the group the
+/// trainer holds; the learning rate is given per step).
+pub trait BuildOptimizers {
     /// One fresh optimizer for `model`'s parameters: SGD with optional Nesterov momentum and
     /// L2 weight decay, Adam with optional L2 weight decay, or AdamW with decoupled weight
-    /// decay; with [`no_decay_norm_bias`](Self::no_decay_norm_bias), the parameters of rank 1
-    /// of `model` get the same optimizer without weight decay.
-    pub fn build<M: Module>(&self, model: &M) -> ModuleOptimizer {
-        let optimizer = self.build_with_decay(self.weight_decay);
+    /// decay; with `no_decay_norm_bias`, the parameters of rank 1 of `model` get the same
+    /// optimizer without weight decay.
+    fn build<M: Module>(&self, model: &M) -> ModuleOptimizer;
+
+    /// The optimizers of a trainer for `model` with `modules` modules: one per module (its
+    /// body, its head), followed by one more per module for global steps when
+    /// `global_optimizer` is [`GlobalOptimizer::Separate`].
+    fn build_per_module<M: Module>(&self, model: &M, modules: usize) -> Vec<ModuleOptimizer>;
+}
+
+impl BuildOptimizers for OptimizerConfig {
+    fn build<M: Module>(&self, model: &M) -> ModuleOptimizer {
+        let optimizer = build_with_decay(self, self.weight_decay);
         if !(self.no_decay_norm_bias && self.weight_decay > 0.0) {
             return optimizer;
         }
@@ -60,43 +41,40 @@ impl OptimizerSettings {
         let pattern = format!(r"(^|\.)({})$", names.join("|"));
         let group = ParamGroup::from_regex(&pattern).expect("parameter names are identifiers");
         match self.kind {
-            OptimizerKind::Sgd => optimizer.with_group(group, self.sgd(0.0).build(), None),
+            OptimizerKind::Sgd => optimizer.with_group(group, sgd(self, 0.0).build(), None),
             OptimizerKind::Adam => optimizer.with_group(group, adam(0.0).build(), None),
             OptimizerKind::AdamW => optimizer.with_group(group, adamw(0.0).build(), None),
         }
     }
 
-    /// The optimizers of a trainer for `model` with `modules` modules: one per module (its
-    /// body, its head), followed by one more per module for global steps when
-    /// [`global`](Self::global) is [`GlobalOptimizer::Separate`].
-    pub fn build_per_module<M: Module>(&self, model: &M, modules: usize) -> Vec<ModuleOptimizer> {
-        let sets = match self.global {
+    fn build_per_module<M: Module>(&self, model: &M, modules: usize) -> Vec<ModuleOptimizer> {
+        let sets = match self.global_optimizer {
             GlobalOptimizer::Shared => 1,
             GlobalOptimizer::Separate => 2,
         };
         (0..modules * sets).map(|_| self.build(model)).collect()
     }
+}
 
-    /// Every parameter's optimizer with weight decay `weight_decay`.
-    fn build_with_decay(&self, weight_decay: f64) -> ModuleOptimizer {
-        match self.kind {
-            OptimizerKind::Sgd => self.sgd(weight_decay).init(),
-            OptimizerKind::Adam => adam(weight_decay).init(),
-            OptimizerKind::AdamW => adamw(weight_decay).init(),
-        }
+/// Every parameter's optimizer of `config` with weight decay `weight_decay`.
+fn build_with_decay(config: &OptimizerConfig, weight_decay: f64) -> ModuleOptimizer {
+    match config.kind {
+        OptimizerKind::Sgd => sgd(config, weight_decay).init(),
+        OptimizerKind::Adam => adam(weight_decay).init(),
+        OptimizerKind::AdamW => adamw(weight_decay).init(),
     }
+}
 
-    /// SGD with this setting's momentum and L2 weight decay `weight_decay`.
-    fn sgd(&self, weight_decay: f64) -> SgdConfig {
-        let momentum = (self.momentum > 0.0).then_some(MomentumConfig {
-            momentum: self.momentum,
-            dampening: 0.0,
-            nesterov: self.nesterov,
-        });
-        SgdConfig::new()
-            .with_momentum(momentum)
-            .with_weight_decay(l2(weight_decay))
-    }
+/// SGD with `config`'s momentum and L2 weight decay `weight_decay`.
+fn sgd(config: &OptimizerConfig, weight_decay: f64) -> SgdConfig {
+    let momentum = (config.momentum > 0.0).then_some(MomentumConfig {
+        momentum: config.momentum,
+        dampening: 0.0,
+        nesterov: config.nesterov,
+    });
+    SgdConfig::new()
+        .with_momentum(momentum)
+        .with_weight_decay(l2(weight_decay))
 }
 
 /// L2 weight decay `weight_decay` (`None` for 0).

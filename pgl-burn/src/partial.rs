@@ -30,7 +30,7 @@ pub(crate) fn partial_global_step<M: DecoupledModel>(
     (images, labels): (Activation, Tensor<1, Int>),
     cx: &GlobalContext<'_, M>,
 ) -> (ModelState<M>, Result<GlobalDone<M>, TrainError>) {
-    let (env, options) = (cx.env, cx.options);
+    let env = cx.env;
     let modules = state.num_modules();
     let first = modules - cx.depth;
     let targets = state.heads.needs_images().then(|| images.clone());
@@ -53,7 +53,7 @@ pub(crate) fn partial_global_step<M: DecoupledModel>(
         Ok(pass) => pass,
         Err(error) => return (state, Err(error)),
     };
-    let loss = options.loss(env.loss_fn);
+    let loss = cx.loss();
     let forward = forward_losses(&state.model, first, (pass.output, labels), loss);
     if let Some(error) = first_non_finite(&forward.values, env) {
         return (state, Err(error));
@@ -62,9 +62,9 @@ pub(crate) fn partial_global_step<M: DecoupledModel>(
     let top_grads: Vec<GradientsParams> = (first..modules)
         .map(|k| state.model.module_grads(k, &mut grads))
         .collect();
-    let replay = (options.replay > 0.0)
-        .then(|| ReplayBuffer::capture(&state.model, &top_grads, options.replay));
-    let state = state.apply_global(first, env.at.lr * options.lr_scale, top_grads);
+    let beta = cx.guidance.global_replay;
+    let replay = (beta > 0.0).then(|| ReplayBuffer::capture(&state.model, &top_grads, beta));
+    let state = state.apply_global(first, env.at.lr * cx.guidance.global_lr_scale, top_grads);
     let mut module_losses: Vec<Option<f32>> = pass.losses.into_iter().map(Some).collect();
     module_losses.extend_from_slice(&forward.values[first..]);
     (state, Ok((StepOutcome::global(module_losses), replay)))

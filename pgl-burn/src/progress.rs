@@ -119,7 +119,7 @@ impl RunRecord {
             iteration: self.iteration,
             iteration_in_epoch: batch_index,
             iterations_per_epoch: batches_in_epoch,
-            total_epochs: settings.epochs,
+            total_epochs: settings.training.epochs,
         };
         let mut factor = settings.lr_schedule.factor(&clock);
         if let (StepKind::Local, Some(local)) = (kind, &settings.local_lr_schedule) {
@@ -129,7 +129,7 @@ impl RunRecord {
             epoch: epoch + 1,
             iteration: self.iteration + 1,
             batch: batch_index + 1,
-            lr: settings.lr * factor,
+            lr: settings.optimizer.lr * factor,
         };
         self.iteration += 1;
         (kind, at)
@@ -213,7 +213,10 @@ impl RunRecord {
 
 #[cfg(test)]
 mod tests {
-    use pgl_core::{LrContext, LrScheduleRegistry, RunConfig, ScheduleRegistry, StepKind};
+    use pgl_core::{
+        LrContext, LrScheduleRegistry, ObjectiveConfig, OptimizerConfig, RunConfig,
+        ScheduleRegistry, StepKind, TrainingConfig,
+    };
 
     use super::RunRecord;
     use crate::settings::TrainSettings;
@@ -221,11 +224,19 @@ mod tests {
     #[test]
     fn the_local_lr_schedule_scales_local_steps_only() {
         let config = RunConfig {
-            lr: 0.1,
-            lr_schedule: "constant".to_string(),
-            local_lr_schedule: Some("cosine".to_string()),
-            epochs: 2,
-            local_objective: "ce".to_string(),
+            optimizer: OptimizerConfig {
+                lr: 0.1,
+                lr_schedule: "constant".to_string(),
+                local_lr_schedule: Some("cosine".to_string()),
+                ..Default::default()
+            },
+            training: TrainingConfig {
+                epochs: 2,
+                ..Default::default()
+            },
+            objective: ObjectiveConfig {
+                local_objective: "ce".to_string(),
+            },
             ..RunConfig::default()
         };
         let settings = TrainSettings::from_config(&config).unwrap();

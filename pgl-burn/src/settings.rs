@@ -6,43 +6,42 @@ use std::sync::Arc;
 
 use pgl_core::objective::WithSyntheticGradient;
 use pgl_core::{
-    CoreError, LocalObjective, LrSchedule, LrScheduleRegistry, ObjectiveRegistry, RunConfig,
+    CoreError, GuidanceConfig, LocalObjective, LrSchedule, LrScheduleRegistry, ObjectiveRegistry,
+    OptimizerConfig, RunConfig, TrainingConfig,
 };
 use pgl_data::Augment;
 
 use burn::prelude::Device;
 
 use crate::error::TrainError;
-use crate::global::GlobalStepOptions;
 use crate::memory::MemoryProbe;
 use crate::model::DecoupledModel;
 use crate::objective::{InputImages, ObjectiveHeads, TermEntry, TermRegistry, TermSetup};
-use crate::optim::OptimizerSettings;
 
 /// The typed settings of a trainer. Build them with [`TrainSettings::from_config`] and the
 /// `with_*` methods; [`Trainer::new`](crate::Trainer::new) checks them against the model and
 /// the schedule.
+///
+/// The run configuration's groups the engine reads are held as they are (`training`,
+/// `optimizer`, `guidance`): a setting such as `aux_weight` is the same field from the
+/// command line to the step. Their spec strings are built once, here, into the plugins below.
 #[derive(Clone)]
 pub struct TrainSettings {
-    /// Base learning rate of every module's optimizer.
-    pub lr: f64,
-    /// Scales the base learning rate before every iteration.
-    pub lr_schedule: Box<dyn LrSchedule>,
-    /// The optimizer every module gets.
-    pub optimizer: OptimizerSettings,
+    /// Epochs `fit` runs, mini-batch size, seed of the data order and augmentation.
+    pub training: TrainingConfig,
+    /// The optimizer every module gets and its base learning rate (`lr`).
+    pub optimizer: OptimizerConfig,
     /// How global steps run: aux weight, learning-rate scale, micro-batches, recomputation,
-    /// replay, depth (held once, handed to every global step as it is).
-    pub global: GlobalStepOptions,
-    /// An extra factor of local steps' learning rate (`None`: none).
+    /// replay, depth, synthetic gradients (handed to every global step as it is).
+    pub guidance: GuidanceConfig,
+    /// Scales the base learning rate before every iteration (built from
+    /// `optimizer.lr_schedule`).
+    pub lr_schedule: Box<dyn LrSchedule>,
+    /// An extra factor of local steps' learning rate (`None`: none; built from
+    /// `optimizer.local_lr_schedule`).
     pub local_lr_schedule: Option<Box<dyn LrSchedule>>,
-    /// Mini-batch size.
-    pub batch_size: usize,
     /// Batch size of evaluation.
     pub eval_batch_size: usize,
-    /// Number of epochs `fit` runs.
-    pub epochs: u64,
-    /// Seed of the data order and augmentation.
-    pub seed: u64,
     /// Training augmentation (`None`: off).
     pub augment: Option<Augment>,
     /// Batches the background loader may prepare ahead of the trainer.
@@ -89,26 +88,24 @@ impl TrainSettings {
         objectives: &ObjectiveRegistry,
     ) -> Result<Self, CoreError> {
         Ok(Self {
-            lr: config.lr,
-            lr_schedule: lr_schedules.build(&config.lr_schedule)?,
-            local_objective: objectives.build(&config.local_objective)?,
+            lr_schedule: lr_schedules.build(&config.optimizer.lr_schedule)?,
+            local_objective: objectives.build(&config.objective.local_objective)?,
             loss_terms: TermRegistry::with_builtins(),
             input_shape: None,
             input_normalization: None,
-            optimizer: OptimizerSettings::from_config(config),
-            global: GlobalStepOptions::from_config(config),
             local_lr_schedule: config
+                .optimizer
                 .local_lr_schedule
                 .as_deref()
                 .map(|spec| lr_schedules.build(spec))
                 .transpose()?,
-            batch_size: config.batch_size,
-            eval_batch_size: config.batch_size.max(256),
-            epochs: config.epochs,
-            seed: config.seed,
+            eval_batch_size: config.training.batch_size.max(256),
+            training: config.training.clone(),
+            optimizer: config.optimizer.clone(),
+            guidance: config.guidance.clone(),
             augment: None,
             prefetch: 4,
-            pipeline: config.pipeline,
+            pipeline: config.runtime.pipeline,
             memory_probe: None,
         })
     }
@@ -147,13 +144,13 @@ impl TrainSettings {
             normalisation_known: self.input_normalization.is_some(),
         };
         let terms = &self.loss_terms;
-        ObjectiveHeads::build_with(objective, terms, model, &setup, self.seed, device)
+        ObjectiveHeads::build_with(objective, terms, model, &setup, self.training.seed, device)
             .map_err(|e| missing(&e.to_string()))
     }
 
     /// The local objective, with the synthetic-gradient term when `synthetic_gradient > 0`.
     fn objective_with_synthetic_gradient(&self) -> Box<dyn LocalObjective> {
-        let alpha = self.global.synthetic;
+        let alpha = self.guidance.synthetic_gradient;
         if alpha > 0.0 {
             Box::new(WithSyntheticGradient {
                 objective: self.local_objective.clone(),
@@ -166,7 +163,7 @@ impl TrainSettings {
 
     /// Synthetic gradients learn from whole-batch, full-depth global steps.
     fn check_synthetic_gradient(&self) -> Result<(), TrainError> {
-        let alpha = self.global.synthetic;
+        let alpha = self.guidance.synthetic_gradient;
         if alpha == 0.0 {
             return Ok(());
         }
@@ -174,7 +171,7 @@ impl TrainSettings {
             let expected = "a finite number >= 0 (0: off)";
             return Err(invalid("synthetic_gradient", alpha.to_string(), expected));
         }
-        if self.global.microbatches > 1 || self.global.depth.is_some() {
+        if self.guidance.microbatches() > 1 || self.guidance.global_depth.is_some() {
             let expected = "no global_microbatch or global_depth: the predictors learn from \
                             the boundary gradients of whole-batch, full-depth global steps";
             return Err(invalid("synthetic_gradient", alpha.to_string(), expected));
@@ -184,7 +181,7 @@ impl TrainSettings {
 
     /// `global_depth` is at most K and runs whole-batch, uncheckpointed global steps.
     fn check_global_depth(&self, modules: usize) -> Result<(), TrainError> {
-        let Some(depth) = self.global.depth else {
+        let Some(depth) = self.guidance.global_depth else {
             return Ok(());
         };
         let value = depth.to_string();
@@ -192,7 +189,7 @@ impl TrainSettings {
             let expected = format!("an integer in [1, {modules}] (the model's K)");
             return Err(invalid("global_depth", value, &expected));
         }
-        if self.global.microbatches > 1 || self.global.recompute {
+        if self.guidance.microbatches() > 1 || self.guidance.global_checkpointing {
             let expected = "no global_microbatch or global_checkpointing: partial global \
                             steps run whole-batch, plain backward passes";
             return Err(invalid("global_depth", value, expected));
@@ -263,29 +260,27 @@ impl TrainSettings {
     }
 
     /// The same settings running `epochs` epochs.
-    pub fn with_epochs(self, epochs: u64) -> Self {
-        Self { epochs, ..self }
+    pub fn with_epochs(mut self, epochs: u64) -> Self {
+        self.training.epochs = epochs;
+        self
     }
 }
 
 impl fmt::Debug for TrainSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TrainSettings")
-            .field("lr", &self.lr)
+            .field("training", &self.training)
             .field("lr_schedule", &self.lr_schedule.spec())
             .field("local_objective", &self.local_objective.spec())
             .field("input_shape", &self.input_shape)
             .field("input_normalization", &self.input_normalization)
             .field("optimizer", &self.optimizer)
-            .field("global", &self.global)
+            .field("guidance", &self.guidance)
             .field(
                 "local_lr_schedule",
                 &self.local_lr_schedule.as_ref().map(|s| s.spec()),
             )
-            .field("batch_size", &self.batch_size)
             .field("eval_batch_size", &self.eval_batch_size)
-            .field("epochs", &self.epochs)
-            .field("seed", &self.seed)
             .field("augment", &self.augment)
             .field("prefetch", &self.prefetch)
             .field("pipeline", &self.pipeline)

@@ -22,6 +22,7 @@ use crate::interrupt::StopHandle;
 use crate::local_steps::LocalSteps;
 use crate::model::DecoupledModel;
 use crate::objective::ObjectiveHeads;
+use crate::optim::BuildOptimizers;
 use crate::progress::{RunRecord, TrainerProgress, TrainerState};
 use crate::replay::ReplayBuffer;
 use crate::settings::TrainSettings;
@@ -76,14 +77,12 @@ type BatchTensors = (Activation, Tensor<1, Int>);
 /// let net = StagedNet::new(vec![dense(16, 32), dense(32, 32)]);
 ///
 /// // K = 2 modules, one epoch of batches of 16, a global step after every local one.
-/// let config = RunConfig {
-///     modules: 2,
-///     epochs: 1,
-///     batch_size: 16,
-///     schedule: "periodic:every=2".to_string(),
-///     ..RunConfig::default()
-/// };
-/// let schedule = ScheduleRegistry::with_builtins().build(&config.schedule).unwrap();
+/// let mut config = RunConfig::default();
+/// config.model.modules = 2;
+/// config.training.epochs = 1;
+/// config.training.batch_size = 16;
+/// config.guidance.schedule = "periodic:every=2".to_string();
+/// let schedule = ScheduleRegistry::with_builtins().build(&config.guidance.schedule).unwrap();
 /// let settings = TrainSettings::from_config(&config).unwrap().with_input_shape([1, 4, 4]);
 /// let mut trainer = Trainer::new(net, schedule, settings, &device).unwrap();
 ///
@@ -283,7 +282,7 @@ impl<M: DecoupledModel> Trainer<M> {
             epoch: self.record.epochs_done + 1,
             iteration: self.record.iteration + 1,
             batch: 1,
-            lr: self.settings.lr,
+            lr: self.settings.optimizer.lr,
         };
         let state = self.state.take().expect(HELD);
         let (state, outcome) = self.run_here(state, kind, (images, labels), at, &mut Vec::new());
@@ -338,12 +337,12 @@ impl<M: DecoupledModel> Trainer<M> {
         sink: &mut dyn EventSink,
         after_epoch: &mut dyn FnMut(&Self) -> Result<(), TrainError>,
     ) -> Result<Vec<EpochMetrics>, TrainError> {
-        let per_epoch = data.train.len().div_ceil(self.settings.batch_size) as u64;
+        let per_epoch = data.train.len().div_ceil(self.settings.training.batch_size) as u64;
         sink.on_event(&TrainEvent::RunStarted {
-            epochs: self.settings.epochs,
+            epochs: self.settings.training.epochs,
             iterations_per_epoch: per_epoch,
         });
-        while self.record.epochs_done < self.settings.epochs {
+        while self.record.epochs_done < self.settings.training.epochs {
             self.train_epoch(data, sink)?;
             after_epoch(self)?;
         }

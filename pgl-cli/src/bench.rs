@@ -98,7 +98,7 @@ fn time_run(
         train: data
             .train
             .clone()
-            .truncated(config.batch_size * warmup_steps.max(1)), // never past `data`
+            .truncated(config.training.batch_size * warmup_steps.max(1)), // never past `data`
         test: data.test.clone().truncated(1),
     };
     trainer.train_epoch(&warmup, &mut NullSink)?;
@@ -111,20 +111,22 @@ fn time_run(
 /// Runs `pgl bench`.
 pub fn run(args: BenchArgs) -> Result<()> {
     let (mut base, origins) = args.common.base_config()?;
-    base.modules = args.modules.unwrap_or(base.modules);
+    base.model.modules = args.modules.unwrap_or(base.model.modules);
     let workers = args.workers.unwrap_or(2);
-    base.train_limit = Some(args.steps * base.batch_size);
-    base.test_limit = Some(1);
+    base.data.train_limit = Some(args.steps * base.training.batch_size);
+    base.data.test_limit = Some(1);
     let base = validated(base, &origins)?;
     plugins().schedules.build(&args.schedule)?;
     let data = load_data(&base)?;
-    let with = |schedule: &str| RunConfig {
-        schedule: schedule.to_string(),
-        ..base.clone()
+    let with = |schedule: &str| {
+        let mut config = base.clone();
+        config.guidance.schedule = schedule.to_string();
+        config
     };
+    let (model, batch) = (&base.model, base.training.batch_size);
     eprintln!(
-        "pgl bench: {} K={} batch {} on {}, {} steps per measurement, pipeline of {workers} workers",
-        base.model, base.modules, base.batch_size, base.dataset, args.steps
+        "pgl bench: {} K={} batch {batch} on {}, {} steps per measurement, pipeline of {workers} workers",
+        model.name, model.modules, base.data.dataset, args.steps
     );
     let local = with("local-only");
     let warmup = args.warmup_steps;
@@ -147,12 +149,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
         },
         pgl_speedup: pgl_pipe.map(|p| p / pgl_seq),
         pgl_schedule: args.schedule.clone(),
-        model: base.model.clone(),
-        modules: base.modules,
-        batch_size: base.batch_size,
+        model: base.model.name.clone(),
+        modules: base.model.modules,
+        batch_size: base.training.batch_size,
         workers,
         steps: args.steps,
-        dataset: base.dataset.clone(),
+        dataset: base.data.dataset.clone(),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -69,7 +69,8 @@ pub struct CompareArgs {
     /// kept, an interrupted run resumes from its checkpoint, missing runs run (no other option
     /// may be given with it).
     #[arg(long, value_name = "DIR", conflicts_with_all = [
-        "CommonArgs", "schedules", "objectives", "modules", "global_checkpointing", "seeds",
+        "config", crate::options::CONFIG_FLAGS, "schedules", "objectives", "modules",
+        "global_checkpointing", "seeds",
         "seed_list", "out",
     ])]
     resume: Option<PathBuf>,
@@ -195,22 +196,20 @@ fn make_plan(args: &CompareArgs) -> Result<(Plan, String)> {
     if !args.objectives.is_empty() {
         origins.flag("local_objective");
     }
-    let objectives = objectives(&args.objectives, &base.local_objective)?;
-    let seeds = seeds(args, base.seed)?;
+    let objectives = objectives(&args.objectives, &base.objective.local_objective)?;
+    let seeds = seeds(args, base.training.seed)?;
     let mut runs = Vec::new();
     for &k in &args.modules {
         for objective in &objectives {
             for spec in &schedules {
                 for &ckpt in checkpointing {
                     for &seed in &seeds {
-                        let config = RunConfig {
-                            modules: k,
-                            local_objective: objective.clone(),
-                            schedule: spec.clone(),
-                            global_checkpointing: ckpt,
-                            seed,
-                            ..base.clone()
-                        };
+                        let mut config = base.clone();
+                        config.model.modules = k;
+                        config.objective.local_objective = objective.clone();
+                        config.guidance.schedule = spec.clone();
+                        config.guidance.global_checkpointing = ckpt;
+                        config.training.seed = seed;
                         let config = validated(config, &origins)?;
                         runs.push(planned(runs.len(), config));
                     }
@@ -233,39 +232,40 @@ fn make_plan(args: &CompareArgs) -> Result<(Plan, String)> {
     };
     let title = format!(
         "pgl compare: {} on {} ({} epochs, {seed_text})",
-        base.model, base.dataset, base.epochs
+        base.model.name, base.data.dataset, base.training.epochs
     );
-    let label = format!("compare-{}-{}", base.dataset, base.model);
+    let label = format!("compare-{}-{}", base.data.dataset, base.model.name);
     Ok((Plan::new(title, seeds, runs), label))
 }
 
 /// Run `i` (0-based) of a comparison: its folder name and progress label.
 fn planned(i: usize, config: RunConfig) -> PlannedRun {
-    let ckpt = config.global_checkpointing;
-    let objective = if pgl_core::objective::is_default_objective(&config.local_objective) {
+    let ckpt = config.guidance.global_checkpointing;
+    let objective = if pgl_core::objective::is_default_objective(&config.objective.local_objective)
+    {
         String::new()
     } else {
-        format!("{} ", config.local_objective)
+        format!("{} ", config.objective.local_objective)
     };
     let label = format!(
         "K={} {objective}{}{} seed {}",
-        config.modules,
-        config.schedule,
+        config.model.modules,
+        config.guidance.schedule,
         if ckpt { " ckpt" } else { "" },
-        config.seed
+        config.training.seed
     );
     let folder = format!(
         "{:02}-k{}-{}{}{}-s{}",
         i + 1,
-        config.modules,
+        config.model.modules,
         if objective.is_empty() {
             String::new()
         } else {
             format!("{}-", slug(&objective))
         },
-        slug(&config.schedule),
+        slug(&config.guidance.schedule),
         if ckpt { "-ckpt" } else { "" },
-        config.seed
+        config.training.seed
     );
     PlannedRun {
         folder,
@@ -280,18 +280,19 @@ fn check_all(plan: &Plan) -> Result<()> {
     let mut checked: Vec<RunConfig> = Vec::new();
     let mut warned: Vec<String> = Vec::new();
     for run in &plan.runs {
-        let config = RunConfig {
-            seed: 0,
-            ..run.config.clone()
-        };
+        let mut config = run.config.clone();
+        config.training.seed = 0;
         if checked.contains(&config) {
             continue;
         }
-        let schedule = plugins().schedules.build(&config.schedule)?;
+        let schedule = plugins().schedules.build(&config.guidance.schedule)?;
         check_runnable(&config, &*schedule).with_context(|| {
             format!(
                 "cannot run {} (K={}, schedule {}, local objective {}), nothing was run",
-                config.model, config.modules, config.schedule, config.local_objective
+                config.model.name,
+                config.model.modules,
+                config.guidance.schedule,
+                config.objective.local_objective
             )
         })?;
         if let Some(warning) = objective_warning(&config)
@@ -344,7 +345,7 @@ fn execute_plan(plan: &Plan, dir: &Path, resume: bool) -> Result<()> {
             }
         };
         let progress = SweepProgress::new(i, plan.runs.len(), run.label.clone(), started);
-        let schedule = registry.build(&run.config.schedule)?;
+        let schedule = registry.build(&run.config.guidance.schedule)?;
         let outcome = execute_with(
             &run.config,
             Some(schedule),

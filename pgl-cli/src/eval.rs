@@ -42,17 +42,17 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let manifest = read_manifest(&dir)?;
     let mut config = manifest.config.clone();
     if let Some(dataset) = &args.dataset {
-        config.dataset = dataset.clone();
-        config.data_dir = None;
+        config.data.dataset = dataset.clone();
+        config.data.data_dir = None;
     }
     if let Some(data_dir) = &args.data_dir {
-        config.data_dir = Some(data_dir.display().to_string());
+        config.data.data_dir = Some(data_dir.display().to_string());
     }
     if let Some(label) = &args.label {
-        config.label = label.clone();
+        config.data.label = label.clone();
     }
-    config.train_limit = Some(1);
-    config.test_limit = args.test_limit.or(config.test_limit);
+    config.data.train_limit = Some(1);
+    config.data.test_limit = args.test_limit.or(config.data.test_limit);
     config.validate()?;
     let data = load_data(&config)?;
     let found = checkpoint_input(&data);
@@ -60,22 +60,22 @@ pub fn run(args: EvalArgs) -> Result<()> {
         let [c, h, w, k] = manifest.input;
         anyhow::bail!(
             "the checkpoint's model does not fit {}: it was trained on {c}x{h}x{w} images with {k} classes, {} has {}x{}x{} images with {} classes",
-            config.dataset,
-            config.dataset,
+            config.data.dataset,
+            config.data.dataset,
             found[0],
             found[1],
             found[2],
             found[3]
         );
     }
-    let device = BackendKind::parse(&config.backend)?.device(config.device)?;
+    let device = BackendKind::parse(&config.runtime.backend)?.device(config.runtime.device)?;
     let skeleton = build_configured_model(&config, model_input(&data), &device.clone().autodiff())?;
     // The image size and classes were checked above: a file that does not load is damaged
     // (or of another model), and the error says which.
     let model = load_model(&dir, skeleton).with_context(|| {
         format!(
             "cannot load the checkpoint's model ({} with K={})",
-            config.model, config.modules
+            config.model.name, config.model.modules
         )
     })?;
     let evaluation = evaluate(&model, &data.test, args.batch_size.max(1), &device);
@@ -83,7 +83,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         let out = serde_json::json!({
             "checkpoint": dir.display().to_string(),
             "epochs_done": manifest.progress.epochs_done,
-            "dataset": config.dataset,
+            "dataset": config.data.dataset,
             "modules": model.num_modules(),
             "test_accuracy": evaluation.accuracy,
             "test_loss": evaluation.loss,
@@ -95,10 +95,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
         println!(
             "{}: {} K={} after {} epochs, on {} ({} test images)",
             dir.display(),
-            config.model,
+            config.model.name,
             model.num_modules(),
             manifest.progress.epochs_done,
-            config.dataset,
+            config.data.dataset,
             evaluation.samples
         );
         println!(

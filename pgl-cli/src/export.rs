@@ -58,9 +58,9 @@ pub fn run(args: ExportArgs) -> Result<()> {
         Names::Pgl => Naming::Pgl,
         Names::Pytorch => Naming::Pytorch(reference(
             &catalog.references(),
-            &config.model,
+            &config.model.name,
             &aux_head,
-            config.modules,
+            config.model.modules,
         )?),
     };
     let [channels, height, width, classes] = manifest.input;
@@ -69,17 +69,17 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let model = load_model(&dir, skeleton).with_context(|| {
         format!(
             "the checkpoint's model ({} with K={}) could not be loaded",
-            config.model, config.modules
+            config.model.name, config.model.modules
         )
     })?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&dir));
     let metadata = [
-        ("pgl.model", config.model.clone()),
-        ("pgl.modules", config.modules.to_string()),
+        ("pgl.model", config.model.name.clone()),
+        ("pgl.modules", config.model.modules.to_string()),
         ("pgl.aux_head", aux_head),
         ("pgl.input", format!("{channels}x{height}x{width}")),
         ("pgl.classes", classes.to_string()),
-        ("pgl.dataset", config.dataset.clone()),
+        ("pgl.dataset", config.data.dataset.clone()),
         ("pgl.epochs_done", manifest.progress.epochs_done.to_string()),
         ("pgl.checkpoint", dir.display().to_string()),
     ]
@@ -91,8 +91,8 @@ pub fn run(args: ExportArgs) -> Result<()> {
         args.format,
         exported.tensors,
         exported.values,
-        config.model,
-        config.modules,
+        config.model.name,
+        config.model.modules,
         manifest.progress.epochs_done,
         exported.names.as_str()
     );

@@ -139,11 +139,11 @@ pub fn execute_with(
         );
     }
     let mut sink = MetricsFile::create(&run_dir, sink, trainer.history())?;
-    let store = CheckpointStore::new(&run_dir, config.keep_checkpoints);
+    let store = CheckpointStore::new(&run_dir, config.runtime.keep_checkpoints);
     let input = checkpoint_input(&data);
     let mut save_checkpoint = |t: &Trainer<_>| {
         let done = t.epochs_done();
-        if done % config.checkpoint_every == 0 || done == config.epochs {
+        if done % config.runtime.checkpoint_every == 0 || done == config.training.epochs {
             store.save(t, config, input)?;
         }
         Ok(())
@@ -181,14 +181,14 @@ fn print_announcement(
 ) {
     println!(
         "pgl train: {} ({} train / {} test), {} with K={} ({} params), schedule {}, {} epochs, backend {}",
-        config.dataset,
+        config.data.dataset,
         facts.train_samples,
         facts.test_samples,
-        config.model,
-        config.modules,
+        config.model.name,
+        config.model.modules,
         facts.module_params.iter().sum::<usize>(),
         facts.schedule,
-        config.epochs,
+        config.training.epochs,
         backend.name(),
     );
     println!("run folder: {}", run_dir.display());
@@ -226,8 +226,8 @@ fn open_run_dir(
 ) -> Result<(PathBuf, Option<PathBuf>)> {
     match target {
         RunTarget::New(make_run_dir) => {
-            if let Some(source) = &config.init_from {
-                checkpoint::init_from(Path::new(source), trainer, config.keep_optimizer)
+            if let Some(source) = &config.runtime.init_from {
+                checkpoint::init_from(Path::new(source), trainer, config.runtime.keep_optimizer)
                     .with_context(|| {
                         format!("--init-from {source}: the checkpoint does not fit this run")
                     })?;
@@ -248,7 +248,7 @@ fn restore_run(
     config: &RunConfig,
     trainer: &mut Trainer<DecoupledNet>,
 ) -> Result<PathBuf> {
-    let store = CheckpointStore::new(dir, config.keep_checkpoints);
+    let store = CheckpointStore::new(dir, config.runtime.keep_checkpoints);
     let restored = checkpoint::restore_newest(&store, trainer, |path, saved| {
         ensure_same_run(&saved.config, config, dir, path)
     })?;
@@ -270,12 +270,12 @@ fn restore_run(
     if !restored.skipped.is_empty() {
         eprintln!("resuming from {} instead", latest.display());
     }
-    if trainer.epochs_done() > config.epochs {
+    if trainer.epochs_done() > config.training.epochs {
         bail!(
             "the checkpoint {} is at epoch {}, past the {} epochs asked for",
             latest.display(),
             trainer.epochs_done(),
-            config.epochs
+            config.training.epochs
         );
     }
     Ok(latest)

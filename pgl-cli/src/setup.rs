@@ -28,25 +28,26 @@ pub struct RunSetup {
 
 /// The entry of pgl-data's dataset table that a config names.
 pub fn dataset_entry(config: &RunConfig) -> Result<DatasetEntry> {
-    Ok(*plugins().datasets.get(&config.dataset)?)
+    Ok(*plugins().datasets.get(&config.data.dataset)?)
 }
 
 /// The training augmentation a config asks for (`augment`), resolved for its dataset.
 pub fn augmentation(config: &RunConfig) -> Result<Option<Augment>> {
-    let choice = AugmentChoice::parse(&config.augment)?;
+    let choice = AugmentChoice::parse(&config.data.augment)?;
     Ok(dataset_entry(config)?.resolve_augment(choice)?)
 }
 
 /// Loads the config's dataset with its limits.
 pub fn load_data(config: &RunConfig) -> Result<DatasetSplits> {
     let entry = dataset_entry(config)?;
-    let label = Cifar100Label::parse(&config.label).context("--label must be fine or coarse")?;
-    let data_dir = config.data_dir.as_ref().map(std::path::PathBuf::from);
+    let label =
+        Cifar100Label::parse(&config.data.label).context("--label must be fine or coarse")?;
+    let data_dir = config.data.data_dir.as_ref().map(std::path::PathBuf::from);
     let mut data = entry.load(data_dir.as_deref(), &LoadOptions { label })?;
-    if let Some(n) = config.train_limit {
+    if let Some(n) = config.data.train_limit {
         data.train = data.train.truncated(n);
     }
-    if let Some(n) = config.test_limit {
+    if let Some(n) = config.data.test_limit {
         data.test = data.test.truncated(n);
     }
     Ok(data)
@@ -80,26 +81,26 @@ pub fn checkpoint_input(data: &DatasetSplits) -> [usize; 4] {
 /// initialisation, each name checked by pgl-models (an error names the option).
 pub fn model_options(config: &RunConfig) -> Result<ModelOptions> {
     let catalog = &plugins().models;
-    let aux_head = match config.aux_head.as_deref() {
+    let aux_head = match config.model.aux_head.as_deref() {
         Some(name) => Some(catalog.head(name)?),
         None => None,
     };
     Ok(ModelOptions {
-        modules: config.modules,
-        split: SplitKind::parse(&config.split)?,
+        modules: config.model.modules,
+        split: SplitKind::parse(&config.model.split)?,
         aux_head,
-        shortcut: Shortcut::parse(&config.shortcut).context("--shortcut")?,
-        conv_init: parse_conv_init(&config.conv_init).context("--conv-init")?,
+        shortcut: Shortcut::parse(&config.model.shortcut).context("--shortcut")?,
+        conv_init: parse_conv_init(&config.model.conv_init).context("--conv-init")?,
     })
 }
 
 /// The name of the auxiliary head `config` builds: its own, or its model's default.
 pub fn aux_head_name(config: &RunConfig) -> Result<String> {
-    Ok(match &config.aux_head {
+    Ok(match &config.model.aux_head {
         Some(head) => head.clone(),
         None => plugins()
             .models
-            .model(&config.model)?
+            .model(&config.model.name)?
             .default_head
             .name()
             .to_string(),
@@ -117,8 +118,14 @@ pub fn build_configured_model(
 ) -> Result<DecoupledNet> {
     let catalog = &plugins().models;
     let options = model_options(config)?;
-    device.seed(config.seed);
-    Ok(catalog.build(&config.model, input, &options, config.seed, device)?)
+    device.seed(config.training.seed);
+    Ok(catalog.build(
+        &config.model.name,
+        input,
+        &options,
+        config.training.seed,
+        device,
+    )?)
 }
 
 /// Checks everything about `config` that needs neither data nor training, so that a sweep
@@ -127,7 +134,7 @@ pub fn build_configured_model(
 /// checks (the local objective for this K, the pipeline with `schedule`). Errors name what
 /// does not fit.
 pub fn check_runnable(config: &RunConfig, schedule: &dyn GuidanceSchedule) -> Result<()> {
-    BackendKind::parse(&config.backend)?;
+    BackendKind::parse(&config.runtime.backend)?;
     let entry = dataset_entry(config)?;
     let input = ModelInput {
         channels: entry.shape.channels,
@@ -138,7 +145,13 @@ pub fn check_runnable(config: &RunConfig, schedule: &dyn GuidanceSchedule) -> Re
     let catalog = &plugins().models;
     let options = model_options(config)?;
     let device = Device::flex().autodiff();
-    let model = catalog.build(&config.model, input, &options, config.seed, &device)?;
+    let model = catalog.build(
+        &config.model.name,
+        input,
+        &options,
+        config.training.seed,
+        &device,
+    )?;
     // What a trainer refuses at construction: the objective for this K, the pipeline. The
     // normalisation is a stand-in (the data's own statistics come with the data): only its
     // presence is checked here.
@@ -159,9 +172,12 @@ pub fn check_runnable(config: &RunConfig, schedule: &dyn GuidanceSchedule) -> Re
 /// classifier, so nothing is local and the objective changes nothing). The default objective
 /// goes unmentioned: a user who chose nothing was not told otherwise.
 pub fn objective_warning(config: &RunConfig) -> Option<String> {
-    let objective = plugins().objectives.build(&config.local_objective).ok()?;
-    let chosen = !pgl_core::objective::is_default_objective(&config.local_objective);
-    (config.modules == 1 && chosen && !objective.is_plain_ce()).then(|| {
+    let objective = plugins()
+        .objectives
+        .build(&config.objective.local_objective)
+        .ok()?;
+    let chosen = !pgl_core::objective::is_default_objective(&config.objective.local_objective);
+    (config.model.modules == 1 && chosen && !objective.is_plain_ce()).then(|| {
         format!(
             "warning: --local-objective {} with --modules 1 trains exactly like `ce`: a local objective applies to modules 1..K-1, and with K = 1 the only module learns from the classifier",
             objective.spec()
@@ -181,15 +197,15 @@ impl RunSetup {
         config: &RunConfig,
         schedule: Option<Box<dyn GuidanceSchedule>>,
     ) -> Result<Self> {
-        let backend = BackendKind::parse(&config.backend)?;
+        let backend = BackendKind::parse(&config.runtime.backend)?;
         // `global_checkpointing` recomputes module activations in global steps only (pgl-burn's
         // `recompute`), not Burn's checkpointing device, which would slow every step.
-        let device = backend.training_device(config.device, false)?;
+        let device = backend.training_device(config.runtime.device, false)?;
         let schedule = match schedule {
             Some(schedule) => schedule,
             None => plugins()
                 .schedules
-                .build(&config.schedule)
+                .build(&config.guidance.schedule)
                 .context("invalid --schedule")?,
         };
         let augment = augmentation(config)?;

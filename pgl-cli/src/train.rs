@@ -57,33 +57,36 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     let (mut config, mut origins) = args.common.base_config()?;
     if let Some(k) = args.modules {
-        config.modules = k;
+        config.model.modules = k;
         origins.flag("modules");
     }
     if let Some(schedule) = &args.schedule {
-        config.schedule = schedule.clone();
+        config.guidance.schedule = schedule.clone();
         origins.flag("schedule");
     }
     if let Some(ckpt) = args.global_checkpointing {
-        config.global_checkpointing = ckpt;
+        config.guidance.global_checkpointing = ckpt;
         origins.flag("global_checkpointing");
     }
     if let Some(source) = &args.init_from {
         let checkpoint = init_source(source, args.keep_optimizer, &config)?;
-        config.init_from = Some(checkpoint.display().to_string());
-        config.keep_optimizer = args.keep_optimizer;
+        config.runtime.init_from = Some(checkpoint.display().to_string());
+        config.runtime.keep_optimizer = args.keep_optimizer;
     }
     let config = validated(config, &origins)?;
     if let Some(warning) = crate::setup::objective_warning(&config) {
         eprintln!("{warning}");
     }
-    let label = format!("{}-{}-k{}", config.dataset, config.model, config.modules);
+    let label = format!(
+        "{}-{}-k{}",
+        config.data.dataset, config.model.name, config.model.modules
+    );
     let out = args.out.clone();
     let target = RunTarget::New(Box::new(move || create_run_dir(out.as_deref(), &label)));
     finish(execute(
         &config,
         target,
-        ConsoleSink::new(config.modules),
+        ConsoleSink::new(config.model.modules),
         true,
     )?)
 }
@@ -101,12 +104,10 @@ fn resume(args: &TrainArgs, run_dir: &Path) -> Result<()> {
         );
     }
     let (mut config, mut origins) = read_config(&run_dir.join("config.json"))?;
-    if let Some(epochs) = args.common.epochs {
-        config.epochs = epochs;
-        origins.flag("epochs");
-    }
+    // Only --epochs can be among the flags here (checked above).
+    args.common.flags.apply(&mut config, &mut origins)?;
     let config = validated(config, &origins)?;
-    let modules = config.modules;
+    let modules = config.model.modules;
     finish(execute(
         &config,
         RunTarget::Resume(run_dir.to_path_buf()),
@@ -134,13 +135,14 @@ fn init_source(source: &Path, keep_optimizer: bool, config: &RunConfig) -> Resul
         // Burn would load another optimizer's states without a word and start fresh.
         let saved = pgl_burn::checkpoint::read_manifest(&checkpoint)?
             .config
-            .optimizer;
-        if saved != config.optimizer {
+            .optimizer
+            .kind;
+        if saved != config.optimizer.kind {
             bail!(
                 "--keep-optimizer: the checkpoint {} holds {} optimizer states, but this run's --optimizer is {}; states do not carry over between optimizers: use --optimizer {} or drop --keep-optimizer",
                 checkpoint.display(),
                 saved.as_str(),
-                config.optimizer.as_str(),
+                config.optimizer.kind.as_str(),
                 saved.as_str()
             );
         }

@@ -296,12 +296,12 @@ fn final_weights(run: &Path) -> Vec<(String, Vec<u32>)> {
     let dir = CheckpointStore::new(run, 1).latest().unwrap().unwrap();
     let config = read_manifest(&dir).unwrap().config;
     let options = ModelOptions {
-        modules: config.modules,
-        split: SplitKind::parse(&config.split).unwrap(),
+        modules: config.model.modules,
+        split: SplitKind::parse(&config.model.split).unwrap(),
         aux_head: None,
         ..ModelOptions::even(1)
     };
-    let skeleton = build(&config.model, ModelInput::DIGITS, options, 0);
+    let skeleton = build(&config.model.name, ModelInput::DIGITS, options, 0);
     bits(&load_model(&dir, skeleton).unwrap())
 }
 

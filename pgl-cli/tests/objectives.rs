@@ -41,10 +41,10 @@ fn head_weights(run: &Path) -> Vec<(String, Vec<u32>)> {
     let dir = CheckpointStore::new(run, 1).latest().unwrap().unwrap();
     let config = read_manifest(&dir).unwrap().config;
     let device = Device::flex().autodiff();
-    let options = ModelOptions::even(config.modules);
-    let model = build_model(&config.model, ModelInput::DIGITS, &options, &device).unwrap();
+    let options = ModelOptions::even(config.model.modules);
+    let model = build_model(&config.model.name, ModelInput::DIGITS, &options, &device).unwrap();
     let objective = ObjectiveRegistry::with_builtins()
-        .build(&config.local_objective)
+        .build(&config.objective.local_objective)
         .unwrap();
     let input = InputImages::unnormalised([1, 8, 8]);
     let skeleton = ObjectiveHeads::build(&*objective, &model, &input, 0, &device).unwrap();

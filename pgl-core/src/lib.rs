@@ -42,7 +42,10 @@ pub mod setting;
 pub mod split;
 pub mod step;
 
-pub use config::{GlobalOptimizer, LEGACY_AUX_HEADS, LEGACY_DEFAULTS, OptimizerKind, RunConfig};
+pub use config::{
+    DataConfig, GlobalOptimizer, GuidanceConfig, LEGACY_AUX_HEADS, LEGACY_DEFAULTS, ModelConfig,
+    ObjectiveConfig, OptimizerConfig, OptimizerKind, RunConfig, RuntimeConfig, TrainingConfig,
+};
 pub use error::CoreError;
 pub use events::{EpochMetrics, EventSink, NullSink, TrainEvent};
 pub use lr::{LrContext, LrSchedule, LrScheduleRegistry, LrState};

@@ -2,6 +2,9 @@
 //! them (issue 10 item 3: pgl-core knows no backend, split, label or augmentation names).
 
 use pgl_core::{CoreError, RunConfig};
+use pgl_core::{
+    DataConfig, GuidanceConfig, ModelConfig, OptimizerConfig, RuntimeConfig, TrainingConfig,
+};
 
 fn field_of(config: RunConfig) -> String {
     match config.validate() {
@@ -17,107 +20,161 @@ fn numeric_fields_are_checked_and_named() {
     let cases: Vec<(RunConfig, &str)> = vec![
         (
             RunConfig {
-                modules: 0,
+                model: ModelConfig {
+                    modules: 0,
+                    ..base().model
+                },
                 ..base()
             },
             "modules",
         ),
         (
             RunConfig {
-                epochs: 0,
+                training: TrainingConfig {
+                    epochs: 0,
+                    ..base().training
+                },
                 ..base()
             },
             "epochs",
         ),
         (
             RunConfig {
-                batch_size: 0,
+                training: TrainingConfig {
+                    batch_size: 0,
+                    ..base().training
+                },
                 ..base()
             },
             "batch-size",
         ),
-        (RunConfig { lr: 0.0, ..base() }, "lr"),
         (
             RunConfig {
-                lr: f64::NAN,
+                optimizer: OptimizerConfig {
+                    lr: 0.0,
+                    ..base().optimizer
+                },
                 ..base()
             },
             "lr",
         ),
         (
             RunConfig {
-                momentum: 1.0,
+                optimizer: OptimizerConfig {
+                    lr: f64::NAN,
+                    ..base().optimizer
+                },
+                ..base()
+            },
+            "lr",
+        ),
+        (
+            RunConfig {
+                optimizer: OptimizerConfig {
+                    momentum: 1.0,
+                    ..base().optimizer
+                },
                 ..base()
             },
             "momentum",
         ),
         (
             RunConfig {
-                nesterov: true,
-                momentum: 0.0,
+                optimizer: OptimizerConfig {
+                    nesterov: true,
+                    momentum: 0.0,
+                    ..base().optimizer
+                },
                 ..base()
             },
             "nesterov",
         ),
         (
             RunConfig {
-                weight_decay: -1.0,
+                optimizer: OptimizerConfig {
+                    weight_decay: -1.0,
+                    ..base().optimizer
+                },
                 ..base()
             },
             "weight-decay",
         ),
         (
             RunConfig {
-                aux_weight: f64::INFINITY,
+                guidance: GuidanceConfig {
+                    aux_weight: f64::INFINITY,
+                    ..base().guidance
+                },
                 ..base()
             },
             "aux-weight",
         ),
         (
             RunConfig {
-                pipeline: Some(0),
+                runtime: RuntimeConfig {
+                    pipeline: Some(0),
+                    ..base().runtime
+                },
                 ..base()
             },
             "pipeline",
         ),
         (
             RunConfig {
-                checkpoint_every: 0,
+                runtime: RuntimeConfig {
+                    checkpoint_every: 0,
+                    ..base().runtime
+                },
                 ..base()
             },
             "checkpoint-every",
         ),
         (
             RunConfig {
-                keep_checkpoints: 0,
+                runtime: RuntimeConfig {
+                    keep_checkpoints: 0,
+                    ..base().runtime
+                },
                 ..base()
             },
             "keep-checkpoints",
         ),
         (
             RunConfig {
-                train_limit: Some(0),
+                data: DataConfig {
+                    train_limit: Some(0),
+                    ..base().data
+                },
                 ..base()
             },
             "train-limit",
         ),
         (
             RunConfig {
-                test_limit: Some(0),
+                data: DataConfig {
+                    test_limit: Some(0),
+                    ..base().data
+                },
                 ..base()
             },
             "test-limit",
         ),
         (
             RunConfig {
-                synthetic_gradient: -0.5,
+                guidance: GuidanceConfig {
+                    synthetic_gradient: -0.5,
+                    ..base().guidance
+                },
                 ..base()
             },
             "synthetic-gradient",
         ),
         (
             RunConfig {
-                synthetic_gradient: f64::NAN,
+                guidance: GuidanceConfig {
+                    synthetic_gradient: f64::NAN,
+                    ..base().guidance
+                },
                 ..base()
             },
             "synthetic-gradient",
@@ -133,11 +190,20 @@ fn names_are_left_to_the_crates_that_own_them() {
     // A backend, split or recipe that a later release (or a user's own crate) adds must not be
     // refused here: pgl-burn's backend table, the model zoo and pgl-data parse these names.
     let config = RunConfig {
-        backend: "my-npu".to_string(),
-        device: Some(3),
-        split: "my-split".to_string(),
-        label: "my-label".to_string(),
-        augment: "crop:pad=4,flip".to_string(),
+        runtime: RuntimeConfig {
+            backend: "my-npu".to_string(),
+            device: Some(3),
+            ..Default::default()
+        },
+        model: ModelConfig {
+            split: "my-split".to_string(),
+            ..Default::default()
+        },
+        data: DataConfig {
+            label: "my-label".to_string(),
+            augment: "crop:pad=4,flip".to_string(),
+            ..Default::default()
+        },
         ..RunConfig::default()
     };
     assert_eq!(config.validate(), Ok(()));

@@ -234,10 +234,10 @@ fn spec_errors_name_the_parameter_and_what_is_expected() {
 
 #[test]
 fn the_config_field_defaults_to_cosine_and_old_run_configs_still_read_as_constant() {
-    assert_eq!(RunConfig::default().lr_schedule, "cosine");
+    assert_eq!(RunConfig::default().optimizer.lr_schedule, "cosine");
     // A run configuration written before the field existed means what those runs did.
     let old: RunConfig = serde_json::from_str(r#"{"lr": 0.05, "epochs": 3}"#).unwrap();
-    assert_eq!(old.lr_schedule, "constant");
+    assert_eq!(old.optimizer.lr_schedule, "constant");
     for (key, value) in pgl_core::LEGACY_DEFAULTS {
         let written = serde_json::to_value(&old).unwrap()[key].to_string();
         assert_eq!(
@@ -248,8 +248,12 @@ fn the_config_field_defaults_to_cosine_and_old_run_configs_still_read_as_constan
     }
     let new: RunConfig =
         serde_json::from_str(r#"{"lr_schedule": "multistep:at=(80,120),gamma=0.1"}"#).unwrap();
-    assert!(registry().build(&new.lr_schedule).is_ok());
-    assert!(registry().build(&RunConfig::default().lr_schedule).is_ok());
+    assert!(registry().build(&new.optimizer.lr_schedule).is_ok());
+    assert!(
+        registry()
+            .build(&RunConfig::default().optimizer.lr_schedule)
+            .is_ok()
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! outside the crate, property tests of spec round trips and of InfoPro's weights, and the
 //! config field.
 
+use pgl_core::ObjectiveConfig;
 use pgl_core::objective::conformance::{check_objective, term_table};
 use pgl_core::objective::infopro::preset;
 use pgl_core::objective::{
@@ -141,8 +142,8 @@ fn term_names(objective: &dyn LocalObjective) -> Vec<String> {
 #[test]
 fn old_config_files_read_as_ce_and_new_ones_default_to_supcon() {
     let config: RunConfig = serde_json::from_str(r#"{"dataset": "digits"}"#).unwrap();
-    assert_eq!(config.local_objective, "ce");
-    let default = RunConfig::default().local_objective;
+    assert_eq!(config.objective.local_objective, "ce");
+    let default = RunConfig::default().objective.local_objective;
     assert_eq!(default, "supcon:temperature=0.07,dim=128,proj=auto");
     assert!(pgl_core::objective::is_default_objective(&default));
     assert!(pgl_core::objective::is_default_objective("supcon"));
@@ -162,7 +163,7 @@ fn old_config_files_read_as_ce_and_new_ones_default_to_supcon() {
 fn run_records_keep_the_objective_they_were_written_with() {
     let old = r#"{"dataset": "cifar10", "local_objective": "infopro:ixx_1=5,class=supcon,temperature=0.07"}"#;
     let config: RunConfig = serde_json::from_str(old).unwrap();
-    let objective = registry().build(&config.local_objective).unwrap();
+    let objective = registry().build(&config.objective.local_objective).unwrap();
     assert_eq!(
         term_names(&*objective),
         [
@@ -171,14 +172,16 @@ fn run_records_keep_the_objective_they_were_written_with() {
         ]
     );
     let supcon: RunConfig = serde_json::from_str(r#"{"local_objective": "supcon"}"#).unwrap();
-    let objective = registry().build(&supcon.local_objective).unwrap();
+    let objective = registry().build(&supcon.objective.local_objective).unwrap();
     assert_eq!(
         term_names(&*objective),
         ["supcon:temperature=0.07,dim=128,proj=mlp"]
     );
     // Written now: the canonical spec, today's defaults named, read back as they are.
     let config = RunConfig {
-        local_objective: "infopro:class=supcon".to_string(),
+        objective: ObjectiveConfig {
+            local_objective: "infopro:class=supcon".to_string(),
+        },
         ..RunConfig::default()
     };
     let text = serde_json::to_string(&config).unwrap();
@@ -187,7 +190,7 @@ fn run_records_keep_the_objective_they_were_written_with() {
         "{text}"
     );
     let back: RunConfig = serde_json::from_str(&text).unwrap();
-    let objective = registry().build(&back.local_objective).unwrap();
+    let objective = registry().build(&back.objective.local_objective).unwrap();
     assert_eq!(
         term_names(&*objective),
         [

@@ -16,6 +16,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::{TrainSettings, Trainer};
+use pgl_core::{ObjectiveConfig, TrainingConfig};
 use pgl_core::{RunConfig, ScheduleRegistry, StepKind};
 use pgl_data::synthetic::random_images;
 use pgl_data::{Batch, ImageDataset, ImageShape, load_dataset};
@@ -35,8 +36,13 @@ fn bench_steps(
     device: &Device,
 ) {
     let config = RunConfig {
-        batch_size: batch.len(),
-        local_objective: "ce".to_string(),
+        training: TrainingConfig {
+            batch_size: batch.len(),
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     };
     let schedule = ScheduleRegistry::with_builtins()
@@ -94,9 +100,14 @@ fn bench_pipeline(
     let data = pgl_data::DatasetSplits { train, test };
     let device = Device::flex().autodiff();
     let config = RunConfig {
-        batch_size: BATCH,
-        epochs: u64::MAX,
-        local_objective: "ce".to_string(),
+        training: TrainingConfig {
+            batch_size: BATCH,
+            epochs: u64::MAX,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     };
     let mut group = c.benchmark_group(group_name);

@@ -40,7 +40,7 @@ pub fn digits_trainer(
     let device = Device::flex().autodiff();
     let model = seeded_model(name, ModelInput::DIGITS, modules, seed, &device);
     let schedule = ScheduleRegistry::with_builtins()
-        .build(&config.schedule)
+        .build(&config.guidance.schedule)
         .expect("a valid schedule");
     let input = ModelInput::DIGITS;
     let digits = pgl_data::digits::load_embedded().expect("the embedded digits");

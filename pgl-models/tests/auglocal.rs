@@ -235,7 +235,10 @@ mod training {
     use pgl_burn::checkpoint::{CheckpointStore, restore};
     use pgl_burn::inspect::param_values;
     use pgl_burn::{TrainSettings, Trainer};
-    use pgl_core::{NullSink, OptimizerKind, RunConfig, ScheduleRegistry};
+    use pgl_core::{
+        GuidanceConfig, NullSink, OptimizerConfig, OptimizerKind, RunConfig, RuntimeConfig,
+        ScheduleRegistry, TrainingConfig,
+    };
     use pgl_data::{DatasetSplits, load_dataset};
     use pgl_models::testing::metrics_fingerprint;
     use pgl_models::{AuxHead, DecoupledNet, ModelCatalog, ModelInput, ModelOptions};
@@ -249,12 +252,24 @@ mod training {
 
     fn config(epochs: u64, pipeline: Option<usize>) -> RunConfig {
         RunConfig {
-            epochs,
-            batch_size: 32,
-            optimizer: OptimizerKind::Adam,
-            lr_schedule: "constant".to_string(),
-            schedule: "periodic:every=3".to_string(),
-            pipeline,
+            training: TrainingConfig {
+                epochs,
+                batch_size: 32,
+                ..Default::default()
+            },
+            optimizer: OptimizerConfig {
+                kind: OptimizerKind::Adam,
+                lr_schedule: "constant".to_string(),
+                ..Default::default()
+            },
+            guidance: GuidanceConfig {
+                schedule: "periodic:every=3".to_string(),
+                ..Default::default()
+            },
+            runtime: RuntimeConfig {
+                pipeline,
+                ..Default::default()
+            },
             ..RunConfig::default()
         }
     }
@@ -271,7 +286,7 @@ mod training {
             .build("cnn", input, &options, seed, &device)
             .unwrap();
         let schedule = ScheduleRegistry::with_builtins()
-            .build(&config.schedule)
+            .build(&config.guidance.schedule)
             .unwrap();
         let settings = TrainSettings::from_config(config)
             .unwrap()

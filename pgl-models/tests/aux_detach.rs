@@ -5,6 +5,7 @@ use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::module::Module;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::param_values;
+use pgl_core::{GuidanceConfig, OptimizerConfig};
 use pgl_core::{OptimizerKind, RunConfig, StepKind};
 use pgl_data::load_dataset;
 use pgl_models::testing::digits_trainer;
@@ -34,11 +35,17 @@ fn parts(all: &[(String, Vec<u32>)], wanted: &str) -> Vec<(String, Vec<u32>)> {
 #[test]
 fn detached_aux_losses_train_the_heads_and_leave_the_modules_to_the_classifier() {
     let config = |aux_weight: f64, aux_detach: bool| RunConfig {
-        optimizer: OptimizerKind::Sgd,
-        momentum: 0.0,
-        lr: 0.05,
-        aux_weight,
-        global_aux_detach: aux_detach,
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            momentum: 0.0,
+            lr: 0.05,
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            aux_weight,
+            global_aux_detach: aux_detach,
+            ..Default::default()
+        },
         ..RunConfig::default()
     };
     let detached = after_global_step(&config(1.0, true));
@@ -62,12 +69,18 @@ fn detached_aux_losses_train_the_heads_and_leave_the_modules_to_the_classifier()
 #[test]
 fn checkpointed_global_steps_detach_the_aux_losses_too() {
     let config = |checkpointing: bool| RunConfig {
-        optimizer: OptimizerKind::Sgd,
-        momentum: 0.0,
-        lr: 0.05,
-        aux_weight: 1.0,
-        global_aux_detach: true,
-        global_checkpointing: checkpointing,
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            momentum: 0.0,
+            lr: 0.05,
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            aux_weight: 1.0,
+            global_aux_detach: true,
+            global_checkpointing: checkpointing,
+            ..Default::default()
+        },
         ..RunConfig::default()
     };
     let plain = after_global_step(&config(false));
@@ -80,8 +93,11 @@ fn checkpointed_global_steps_detach_the_aux_losses_too() {
     }
     // And the modules learned from the classifier alone there too.
     let classifier_only = after_global_step(&RunConfig {
-        aux_weight: 0.0,
-        global_aux_detach: false,
+        guidance: GuidanceConfig {
+            aux_weight: 0.0,
+            global_aux_detach: false,
+            ..config(true).guidance
+        },
         ..config(true)
     });
     for ((path, a), (_, b)) in parts(&recomputed, ".body.")

@@ -6,6 +6,7 @@ use pgl_burn::burn::nn::{LinearConfig, Relu};
 use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::param_values;
 use pgl_burn::{DecoupledModel, TrainSettings, Trainer};
+use pgl_core::ObjectiveConfig;
 use pgl_core::{RunConfig, ScheduleRegistry, StepKind};
 use pgl_data::load_dataset;
 use pgl_models::layer::{Flatten, linear_bn_relu};
@@ -152,7 +153,9 @@ fn a_registered_model_is_cut_by_its_own_table_and_trains_with_a_registered_head(
         .build("local-only")
         .unwrap();
     let settings = TrainSettings::from_config(&RunConfig {
-        local_objective: "ce".to_string(),
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     })
     .unwrap();

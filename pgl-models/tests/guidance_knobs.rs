@@ -8,6 +8,7 @@ use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::param_values;
 use pgl_burn::{Activation, Trainer};
 use pgl_core::{GlobalOptimizer, OptimizerKind, RunConfig, StepKind};
+use pgl_core::{GuidanceConfig, ObjectiveConfig, OptimizerConfig};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::DecoupledNet;
 use pgl_models::testing::digits_trainer;
@@ -29,9 +30,14 @@ fn weights(trainer: &Trainer<DecoupledNet>) -> Vec<(String, Vec<f32>)> {
 
 fn adam(global: GlobalOptimizer) -> RunConfig {
     RunConfig {
-        optimizer: OptimizerKind::Adam,
-        global_optimizer: global,
-        local_objective: "ce".to_string(),
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Adam,
+            global_optimizer: global,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     }
 }
@@ -86,10 +92,15 @@ fn separate_and_shared_optimizers_agree_until_the_step_kinds_mix() {
 /// Plain SGD (no momentum): an update is `-lr · gradient`.
 fn sgd(lr: f64) -> RunConfig {
     RunConfig {
-        optimizer: OptimizerKind::Sgd,
-        momentum: 0.0,
-        lr,
-        local_objective: "ce".to_string(),
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            momentum: 0.0,
+            lr,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     }
 }
@@ -107,7 +118,10 @@ fn update(before: &[(String, Vec<f32>)], after: &[(String, Vec<f32>)]) -> Vec<f3
 fn the_global_lr_scale_scales_global_updates_only() {
     let global_update = |scale: f64, kind: StepKind| {
         let config = RunConfig {
-            global_lr_scale: scale,
+            guidance: GuidanceConfig {
+                global_lr_scale: scale,
+                ..sgd(0.01).guidance
+            },
             ..sgd(0.01)
         };
         let mut trainer = digits_trainer("mlp", 3, &config, 9);
@@ -133,8 +147,11 @@ fn microbatched_global_steps_accumulate_the_micro_batches_gradients() {
     // A micro-batched step moves the weights by the share-weighted sum of the plain steps
     // each micro-batch would take on its own (BatchNorm normalising by its statistics).
     let config = |microbatch: Option<usize>| RunConfig {
-        global_microbatch: microbatch,
-        aux_weight: 0.5,
+        guidance: GuidanceConfig {
+            global_microbatch: microbatch,
+            aux_weight: 0.5,
+            ..sgd(0.1).guidance
+        },
         ..sgd(0.1)
     };
     let run = |microbatch: Option<usize>, size: usize, offset: usize| {
@@ -191,12 +208,17 @@ fn microbatched_global_steps_accumulate_the_micro_batches_gradients() {
 fn no_decay_norm_bias_spares_exactly_the_rank_one_parameters() {
     let run = |optimizer: OptimizerKind, weight_decay: f64, no_decay_norm_bias: bool| {
         let config = RunConfig {
-            optimizer,
-            lr: 0.01,
-            momentum: 0.0,
-            weight_decay,
-            no_decay_norm_bias,
-            local_objective: "ce".to_string(),
+            optimizer: OptimizerConfig {
+                kind: optimizer,
+                lr: 0.01,
+                momentum: 0.0,
+                weight_decay,
+                no_decay_norm_bias,
+                ..Default::default()
+            },
+            objective: ObjectiveConfig {
+                local_objective: "ce".to_string(),
+            },
             ..RunConfig::default()
         };
         let mut trainer = digits_trainer("cnn", 2, &config, 4);
@@ -240,10 +262,15 @@ fn adamw_decays_weights_decoupled_from_the_gradient() {
     // With decay 0 AdamW is Adam; with decay it shrinks weights by lr · decay · w on top.
     let run = |optimizer: OptimizerKind, weight_decay: f64| {
         let config = RunConfig {
-            optimizer,
-            lr: 0.01,
-            weight_decay,
-            local_objective: "ce".to_string(),
+            optimizer: OptimizerConfig {
+                kind: optimizer,
+                lr: 0.01,
+                weight_decay,
+                ..Default::default()
+            },
+            objective: ObjectiveConfig {
+                local_objective: "ce".to_string(),
+            },
             ..RunConfig::default()
         };
         let mut trainer = digits_trainer("mlp", 2, &config, 4);
@@ -276,9 +303,12 @@ fn checkpointed_global_steps_compute_the_plain_global_step() {
     for aux_weight in [0.0, 0.5] {
         let run = |checkpointing: bool, microbatch: Option<usize>| {
             let config = RunConfig {
-                global_checkpointing: checkpointing,
-                global_microbatch: microbatch,
-                aux_weight,
+                guidance: GuidanceConfig {
+                    global_checkpointing: checkpointing,
+                    global_microbatch: microbatch,
+                    aux_weight,
+                    ..sgd(0.1).guidance
+                },
                 ..sgd(0.1)
             };
             let mut trainer = digits_trainer("cnn", 4, &config, 11);

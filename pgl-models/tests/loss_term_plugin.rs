@@ -6,6 +6,9 @@
 //! terms: the run learns, resumes exactly and pipelines bit-identically; without the term
 //! registered, the trainer refuses the objective, naming the term.
 
+use pgl_core::{
+    GuidanceConfig, ModelConfig, ObjectiveConfig, OptimizerConfig, RuntimeConfig, TrainingConfig,
+};
 use std::sync::Arc;
 
 use pgl_burn::HeadStack;
@@ -122,13 +125,30 @@ fn data() -> DatasetSplits {
 
 fn config(epochs: u64, pipeline: Option<usize>) -> RunConfig {
     RunConfig {
-        modules: 3,
-        epochs,
-        batch_size: 32,
-        lr: 1e-2,
-        schedule: "periodic:every=3".to_string(),
-        local_objective: "probed:lambda=0.5".to_string(),
-        pipeline,
+        model: ModelConfig {
+            modules: 3,
+            ..Default::default()
+        },
+        training: TrainingConfig {
+            epochs,
+            batch_size: 32,
+            ..Default::default()
+        },
+        optimizer: OptimizerConfig {
+            lr: 1e-2,
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            schedule: "periodic:every=3".to_string(),
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "probed:lambda=0.5".to_string(),
+        },
+        runtime: RuntimeConfig {
+            pipeline,
+            ..Default::default()
+        },
         ..RunConfig::default()
     }
 }
@@ -150,7 +170,7 @@ fn trainer(config: &RunConfig) -> Trainer<DecoupledNet> {
     let device = Device::flex().autodiff();
     let net = seeded_model("cnn", ModelInput::DIGITS, 3, 5, &device);
     let schedule = ScheduleRegistry::with_builtins()
-        .build(&config.schedule)
+        .build(&config.guidance.schedule)
         .unwrap();
     let settings = settings(config, true).unwrap();
     Trainer::new(net, schedule, settings, &device).unwrap()

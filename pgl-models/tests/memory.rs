@@ -7,6 +7,7 @@ use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::memory::{CountingAllocator, MemoryProbe};
 use pgl_burn::{DecoupledModel, TrainSettings, Trainer};
+use pgl_core::{GuidanceConfig, ObjectiveConfig};
 use pgl_core::{RunConfig, ScheduleRegistry, SplitPlan, StepKind};
 use pgl_data::ImageShape;
 use pgl_data::synthetic::random_images;
@@ -79,7 +80,9 @@ fn a_local_step_needs_well_under_the_memory_of_a_global_step() {
     };
     let mut trainer = trainer_with(
         RunConfig {
-            local_objective: "ce".to_string(),
+            objective: ObjectiveConfig {
+                local_objective: "ce".to_string(),
+            },
             ..RunConfig::default()
         },
         model,
@@ -109,16 +112,26 @@ fn a_local_step_needs_well_under_the_memory_of_a_global_step() {
         (
             "4 micro-batches",
             RunConfig {
-                global_microbatch: Some(4),
-                local_objective: "ce".to_string(),
+                guidance: GuidanceConfig {
+                    global_microbatch: Some(4),
+                    ..Default::default()
+                },
+                objective: ObjectiveConfig {
+                    local_objective: "ce".to_string(),
+                },
                 ..RunConfig::default()
             },
         ),
         (
             "checkpointing",
             RunConfig {
-                global_checkpointing: true,
-                local_objective: "ce".to_string(),
+                guidance: GuidanceConfig {
+                    global_checkpointing: true,
+                    ..Default::default()
+                },
+                objective: ObjectiveConfig {
+                    local_objective: "ce".to_string(),
+                },
                 ..RunConfig::default()
             },
         ),

@@ -2,6 +2,7 @@
 //! stops a step before the update it would drive and names the exact module; a local step's
 //! gradients reach no earlier module.
 
+use pgl_core::{GuidanceConfig, ObjectiveConfig, OptimizerConfig, TrainingConfig};
 use std::sync::Mutex;
 
 use pgl_burn::activation::batch_tensors;
@@ -41,11 +42,19 @@ fn batch(device: &Device) -> (Activation, Tensor<1, Int>) {
 
 fn trainer(model: DecoupledNet, aux_weight: f64, device: &Device) -> Trainer<DecoupledNet> {
     let config = RunConfig {
-        optimizer: OptimizerKind::Sgd,
-        momentum: 0.0,
-        lr: 0.1,
-        aux_weight,
-        local_objective: "ce".to_string(),
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            momentum: 0.0,
+            lr: 0.1,
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            aux_weight,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     };
     let schedule = ScheduleRegistry::with_builtins()
@@ -196,11 +205,19 @@ fn the_message_blames_the_learning_rate_only_when_updates_made_the_weights_non_f
     // An exploding learning rate: step 1 is finite, and its update leaves weights so large
     // (or infinite) that the next loss is not.
     let config = RunConfig {
-        optimizer: OptimizerKind::Sgd,
-        momentum: 0.0,
-        lr: 1e38,
-        epochs: 1,
-        local_objective: "ce".to_string(),
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            momentum: 0.0,
+            lr: 1e38,
+            ..Default::default()
+        },
+        training: TrainingConfig {
+            epochs: 1,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     };
     let schedule = ScheduleRegistry::with_builtins()

@@ -13,6 +13,7 @@ use pgl_burn::{Activation, DecoupledModel, TrainSettings, Trainer};
 use pgl_core::{
     EpochMetrics, NullSink, ObjectiveRegistry, OptimizerKind, RunConfig, ScheduleRegistry, StepKind,
 };
+use pgl_core::{GuidanceConfig, ObjectiveConfig, OptimizerConfig, RuntimeConfig, TrainingConfig};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::testing::{digits_trainer, metrics_fingerprint, seeded_model};
 use pgl_models::{DecoupledNet, ModelInput};
@@ -109,11 +110,19 @@ fn the_gradient_of_every_objective_reaches_no_earlier_module() {
 /// Plain SGD with learning rate 1: `before - after` is exactly the gradient.
 fn plain_sgd(objective: &str) -> RunConfig {
     RunConfig {
-        optimizer: OptimizerKind::Sgd,
-        lr: 1.0,
-        momentum: 0.0,
-        schedule: "local-only".to_string(),
-        local_objective: objective.to_string(),
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            lr: 1.0,
+            momentum: 0.0,
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            schedule: "local-only".to_string(),
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: objective.to_string(),
+        },
         ..RunConfig::default()
     }
 }
@@ -197,14 +206,25 @@ fn a_local_step_updates_each_module_and_its_extra_heads_by_its_own_objective() {
 
 fn config(epochs: u64, objective: &str) -> RunConfig {
     RunConfig {
-        epochs,
-        batch_size: 32,
-        optimizer: OptimizerKind::Adam,
-        schedule: "periodic:every=3".to_string(),
-        local_objective: objective.to_string(),
-        // The resume test extends a 1-epoch run to 2: the schedule must not depend on the
-        // run's length (cosine does).
-        lr_schedule: "constant".to_string(),
+        training: TrainingConfig {
+            epochs,
+            batch_size: 32,
+            ..Default::default()
+        },
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Adam,
+            // The resume test extends a 1-epoch run to 2: the schedule must not depend on the
+            // run's length (cosine does).
+            lr_schedule: "constant".to_string(),
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            schedule: "periodic:every=3".to_string(),
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: objective.to_string(),
+        },
         ..RunConfig::default()
     }
 }
@@ -269,7 +289,10 @@ fn pipelined_training_with_extra_heads_is_bit_identical_to_sequential_training()
         let expected = fingerprint(&sequential, &history);
         for workers in [2, 4] {
             let config = RunConfig {
-                pipeline: Some(workers),
+                runtime: RuntimeConfig {
+                    pipeline: Some(workers),
+                    ..config(1, spec).runtime
+                },
                 ..config(1, spec)
             };
             let mut pipelined = digits_trainer("cnn", 4, &config, 3);
@@ -291,7 +314,9 @@ fn ce_has_no_extra_heads_and_others_need_the_input_shape() {
             .build("local-only")
             .unwrap();
         let config = RunConfig {
-            local_objective: objective.to_string(),
+            objective: ObjectiveConfig {
+                local_objective: objective.to_string(),
+            },
             ..RunConfig::default()
         };
         let mut settings = TrainSettings::from_config(&config).unwrap();

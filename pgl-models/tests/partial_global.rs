@@ -5,6 +5,7 @@ use pgl_burn::activation::batch_tensors;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::param_values;
 use pgl_burn::{Activation, Trainer};
+use pgl_core::{GuidanceConfig, ObjectiveConfig, OptimizerConfig, RuntimeConfig, TrainingConfig};
 use pgl_core::{NullSink, OptimizerKind, RunConfig, StepKind};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::DecoupledNet;
@@ -37,12 +38,20 @@ fn part(all: &[(String, Vec<u32>)], prefix: &str) -> Vec<(String, Vec<u32>)> {
 
 fn sgd(depth: Option<usize>, aux_weight: f64) -> RunConfig {
     RunConfig {
-        optimizer: OptimizerKind::Sgd,
-        momentum: 0.0,
-        lr: 0.05,
-        aux_weight,
-        global_depth: depth,
-        local_objective: "ce".to_string(),
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            momentum: 0.0,
+            lr: 0.05,
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            aux_weight,
+            global_depth: depth,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     }
 }
@@ -111,7 +120,10 @@ fn a_depth_beyond_k_or_with_micro_batches_is_refused_naming_the_field() {
         "{error}"
     );
     let micro = RunConfig {
-        global_microbatch: Some(2),
+        guidance: GuidanceConfig {
+            global_microbatch: Some(2),
+            ..sgd(Some(2), 1.0).guidance
+        },
         ..sgd(Some(2), 1.0)
     };
     let error = build(micro).unwrap_err().to_string();
@@ -128,13 +140,24 @@ fn partial_global_steps_pipeline_bit_identically_and_leave_end_to_end_whole() {
     data.train = data.train.truncated(256);
     data.test = data.test.truncated(64);
     let config = |schedule: &str, depth: Option<usize>, pipeline: Option<usize>| RunConfig {
-        epochs: 2,
-        batch_size: 32,
-        schedule: schedule.to_string(),
-        global_depth: depth,
-        pipeline,
-        global_replay: 0.5,
-        local_objective: "ce".to_string(),
+        training: TrainingConfig {
+            epochs: 2,
+            batch_size: 32,
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            schedule: schedule.to_string(),
+            global_depth: depth,
+            global_replay: 0.5,
+            ..Default::default()
+        },
+        runtime: RuntimeConfig {
+            pipeline,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     };
     let fit = |config: RunConfig| {

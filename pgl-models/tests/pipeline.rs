@@ -5,6 +5,7 @@ use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::param_values;
 use pgl_burn::{TrainError, TrainSettings, Trainer, TrainerState};
 use pgl_core::{EpochMetrics, NullSink, OptimizerKind, RunConfig, ScheduleRegistry};
+use pgl_core::{GuidanceConfig, ObjectiveConfig, OptimizerConfig, RuntimeConfig, TrainingConfig};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::testing::{digits_trainer, metrics_fingerprint, seeded_model};
 use pgl_models::{DecoupledNet, ModelInput};
@@ -24,7 +25,10 @@ fn trainer(
     config: &RunConfig,
 ) -> Trainer<DecoupledNet> {
     let config = RunConfig {
-        schedule: schedule.to_string(),
+        guidance: GuidanceConfig {
+            schedule: schedule.to_string(),
+            ..config.clone().guidance
+        },
         ..config.clone()
     };
     digits_trainer(model, modules, &config, 3)
@@ -45,9 +49,15 @@ fn fingerprint(
 fn pipelined_training_is_bit_identical_to_sequential_training() {
     let data = data();
     let config = RunConfig {
-        epochs: 2,
-        batch_size: 32,
-        optimizer: OptimizerKind::Adam,
+        training: TrainingConfig {
+            epochs: 2,
+            batch_size: 32,
+            ..Default::default()
+        },
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Adam,
+            ..Default::default()
+        },
         ..RunConfig::default()
     };
     for (model, modules, schedule) in [
@@ -60,7 +70,10 @@ fn pipelined_training_is_bit_identical_to_sequential_training() {
         assert!(history.iter().map(|m| m.steps_global).sum::<u64>() > 0);
         for workers in [1, 2, modules] {
             let config = RunConfig {
-                pipeline: Some(workers),
+                runtime: RuntimeConfig {
+                    pipeline: Some(workers),
+                    ..config.clone().runtime
+                },
                 ..config.clone()
             };
             let mut pipelined = trainer(model, modules, schedule, &config);
@@ -77,8 +90,13 @@ fn pipelined_training_is_bit_identical_to_sequential_training() {
 fn pipelines_refuse_loss_based_schedules_and_too_many_workers() {
     let refusal = |schedule: &str, workers: usize| {
         let config = RunConfig {
-            pipeline: Some(workers),
-            local_objective: "ce".to_string(),
+            runtime: RuntimeConfig {
+                pipeline: Some(workers),
+                ..Default::default()
+            },
+            objective: ObjectiveConfig {
+                local_objective: "ce".to_string(),
+            },
             ..RunConfig::default()
         };
         let device = Device::flex().autodiff();
@@ -108,12 +126,21 @@ fn a_failing_worker_stops_the_pipeline_and_names_its_module() {
     // loss overflows after a few steps: past the calibration steps, inside a pipeline worker.
     let failure = |workers: Option<usize>| {
         let config = RunConfig {
-            epochs: 1,
-            batch_size: 32,
-            optimizer: OptimizerKind::Sgd,
-            momentum: 0.0,
-            lr: 1e10,
-            pipeline: workers,
+            training: TrainingConfig {
+                epochs: 1,
+                batch_size: 32,
+                ..Default::default()
+            },
+            optimizer: OptimizerConfig {
+                kind: OptimizerKind::Sgd,
+                momentum: 0.0,
+                lr: 1e10,
+                ..Default::default()
+            },
+            runtime: RuntimeConfig {
+                pipeline: workers,
+                ..Default::default()
+            },
             ..RunConfig::default()
         };
         let mut t = trainer("mlp", 4, "local-only", &config);
@@ -152,8 +179,11 @@ fn a_failing_worker_stops_the_pipeline_and_names_its_module() {
 fn an_interrupted_epoch_continues_exactly_from_where_it_stopped() {
     let data = data();
     let config = RunConfig {
-        epochs: 2,
-        batch_size: 32,
+        training: TrainingConfig {
+            epochs: 2,
+            batch_size: 32,
+            ..Default::default()
+        },
         ..RunConfig::default()
     };
     let mut whole = trainer("cnn", 4, "periodic:every=4", &config);
@@ -162,7 +192,10 @@ fn an_interrupted_epoch_continues_exactly_from_where_it_stopped() {
 
     for workers in [None, Some(2)] {
         let config = RunConfig {
-            pipeline: workers,
+            runtime: RuntimeConfig {
+                pipeline: workers,
+                ..config.clone().runtime
+            },
             ..config.clone()
         };
         let mut t = trainer("cnn", 4, "periodic:every=4", &config);
@@ -211,9 +244,15 @@ fn a_trainer_state_carries_the_objective_heads_and_continues_exactly() {
     // The default objective (supcon) has projection heads; a constant rate, so a run of one
     // epoch and a run of two see the same rate in their first epoch.
     let config = |epochs| RunConfig {
-        epochs,
-        batch_size: 32,
-        lr_schedule: "constant".to_string(),
+        training: TrainingConfig {
+            epochs,
+            batch_size: 32,
+            ..Default::default()
+        },
+        optimizer: OptimizerConfig {
+            lr_schedule: "constant".to_string(),
+            ..Default::default()
+        },
         ..RunConfig::default()
     };
     let mut whole = trainer("cnn", 4, "periodic:every=4", &config(2));

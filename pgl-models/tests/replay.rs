@@ -4,6 +4,7 @@
 
 use pgl_burn::Trainer;
 use pgl_burn::checkpoint::{CheckpointStore, restore};
+use pgl_core::{GuidanceConfig, ObjectiveConfig, OptimizerConfig, RuntimeConfig, TrainingConfig};
 use pgl_core::{NullSink, OptimizerKind, RunConfig, StepKind};
 use pgl_models::DecoupledNet;
 use pgl_models::testing::{
@@ -24,11 +25,19 @@ fn a_local_step_adds_beta_times_the_latest_global_gradient() {
     // Plain SGD: an update is -lr * gradient, so the replayed part of a local step's update
     // is beta times the global step's update.
     let config = |beta: f64| RunConfig {
-        optimizer: OptimizerKind::Sgd,
-        momentum: 0.0,
-        lr: 0.05,
-        global_replay: beta,
-        local_objective: "ce".to_string(),
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            momentum: 0.0,
+            lr: 0.05,
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            global_replay: beta,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     };
     let run = |beta: f64| {
@@ -60,12 +69,19 @@ fn a_local_step_adds_beta_times_the_latest_global_gradient() {
 #[test]
 fn local_only_runs_and_runs_before_any_global_step_replay_nothing() {
     let config = RunConfig {
-        global_replay: 1.0,
-        local_objective: "ce".to_string(),
+        guidance: GuidanceConfig {
+            global_replay: 1.0,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     };
     let plain = RunConfig {
-        local_objective: "ce".to_string(),
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     };
     let mut replaying = digits_trainer("cnn", 4, &config, 3);
@@ -80,14 +96,25 @@ fn local_only_runs_and_runs_before_any_global_step_replay_nothing() {
 
 fn replay_config(epochs: u64) -> RunConfig {
     RunConfig {
-        epochs,
-        batch_size: 32,
-        // Resumed to more epochs than the first run planned: a rate that does not depend on
-        // the run's length.
-        lr_schedule: "constant".to_string(),
-        schedule: "periodic:every=3".to_string(),
-        global_replay: 0.5,
-        local_objective: "ce".to_string(),
+        training: TrainingConfig {
+            epochs,
+            batch_size: 32,
+            ..Default::default()
+        },
+        optimizer: OptimizerConfig {
+            // Resumed to more epochs than the first run planned: a rate that does not depend on
+            // the run's length.
+            lr_schedule: "constant".to_string(),
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            schedule: "periodic:every=3".to_string(),
+            global_replay: 0.5,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     }
 }
@@ -136,7 +163,10 @@ fn a_pipelined_run_with_replay_is_bit_identical_to_a_sequential_one() {
     let expected = (model_bits(&sequential), metrics_fingerprint(&history));
     for workers in [2, 4] {
         let config = RunConfig {
-            pipeline: Some(workers),
+            runtime: RuntimeConfig {
+                pipeline: Some(workers),
+                ..config.clone().runtime
+            },
             ..config.clone()
         };
         let mut pipelined = digits_trainer("cnn", 4, &config, 3);

@@ -5,6 +5,7 @@ use pgl_burn::Trainer;
 use pgl_burn::checkpoint::{CheckpointStore, init_from, restore};
 use pgl_burn::inspect::param_values;
 use pgl_core::{EpochMetrics, NullSink, RunConfig};
+use pgl_core::{GuidanceConfig, OptimizerConfig, TrainingConfig};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::DecoupledNet;
 use pgl_models::testing::digits_trainer;
@@ -23,26 +24,35 @@ fn data() -> DatasetSplits {
 fn config(epochs: u64, optimizer: pgl_core::OptimizerKind, schedule: &str) -> RunConfig {
     let knobs = optimizer == pgl_core::OptimizerKind::AdamW;
     RunConfig {
-        epochs,
-        global_optimizer: if knobs {
-            pgl_core::GlobalOptimizer::Separate
-        } else {
-            pgl_core::GlobalOptimizer::Shared
+        training: TrainingConfig {
+            epochs,
+            batch_size: 32,
+            ..Default::default()
         },
-        weight_decay: if knobs { 0.01 } else { 0.0 },
-        // Resuming to more epochs than the first run planned: the schedule must not depend on
-        // the run's length (cosine does).
-        lr_schedule: "constant".to_string(),
-        no_decay_norm_bias: knobs,
-        global_lr_scale: if knobs { 2.0 } else { 1.0 },
-        batch_size: 32,
-        optimizer,
-        lr: if optimizer == pgl_core::OptimizerKind::Sgd {
-            0.05
-        } else {
-            1e-3
+        optimizer: OptimizerConfig {
+            global_optimizer: if knobs {
+                pgl_core::GlobalOptimizer::Separate
+            } else {
+                pgl_core::GlobalOptimizer::Shared
+            },
+            weight_decay: if knobs { 0.01 } else { 0.0 },
+            // Resuming to more epochs than the first run planned: the schedule must not depend on
+            // the run's length (cosine does).
+            lr_schedule: "constant".to_string(),
+            no_decay_norm_bias: knobs,
+            kind: optimizer,
+            lr: if optimizer == pgl_core::OptimizerKind::Sgd {
+                0.05
+            } else {
+                1e-3
+            },
+            ..Default::default()
         },
-        schedule: schedule.to_string(),
+        guidance: GuidanceConfig {
+            global_lr_scale: if knobs { 2.0 } else { 1.0 },
+            schedule: schedule.to_string(),
+            ..Default::default()
+        },
         ..RunConfig::default()
     }
 }

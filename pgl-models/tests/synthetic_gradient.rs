@@ -7,6 +7,7 @@ use pgl_burn::Trainer;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::checkpoint::{CheckpointStore, restore};
 use pgl_burn::objective::TermHead;
+use pgl_core::{GuidanceConfig, ObjectiveConfig, OptimizerConfig, RuntimeConfig, TrainingConfig};
 use pgl_core::{NullSink, OptimizerKind, RunConfig, StepKind};
 use pgl_models::DecoupledNet;
 use pgl_models::testing::{
@@ -34,12 +35,20 @@ fn predictor(trainer: &Trainer<DecoupledNet>, k: usize) -> Vec<f32> {
 
 fn sgd(alpha: f64) -> RunConfig {
     RunConfig {
-        optimizer: OptimizerKind::Sgd,
-        momentum: 0.0,
-        lr: 0.05,
-        lr_schedule: "constant".to_string(),
-        synthetic_gradient: alpha,
-        local_objective: "ce".to_string(),
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            momentum: 0.0,
+            lr: 0.05,
+            lr_schedule: "constant".to_string(),
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            synthetic_gradient: alpha,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     }
 }
@@ -106,12 +115,23 @@ fn a_local_step_adds_alpha_times_the_prediction() {
 
 fn run_config(epochs: u64) -> RunConfig {
     RunConfig {
-        epochs,
-        batch_size: 32,
-        lr_schedule: "constant".to_string(),
-        schedule: "periodic:every=3".to_string(),
-        synthetic_gradient: 1.0,
-        local_objective: "ce".to_string(),
+        training: TrainingConfig {
+            epochs,
+            batch_size: 32,
+            ..Default::default()
+        },
+        optimizer: OptimizerConfig {
+            lr_schedule: "constant".to_string(),
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            schedule: "periodic:every=3".to_string(),
+            synthetic_gradient: 1.0,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     }
 }
@@ -153,7 +173,10 @@ fn a_pipelined_run_with_synthetic_gradients_is_bit_identical_to_a_sequential_one
     let expected = (model_bits(&sequential), metrics_fingerprint(&history));
     for workers in [2, 4] {
         let config = RunConfig {
-            pipeline: Some(workers),
+            runtime: RuntimeConfig {
+                pipeline: Some(workers),
+                ..config.clone().runtime
+            },
             ..config.clone()
         };
         let mut pipelined = digits_trainer("cnn", 4, &config, 3);
@@ -184,11 +207,17 @@ fn micro_batches_and_partial_global_steps_are_refused_naming_the_field() {
     };
     for config in [
         RunConfig {
-            global_microbatch: Some(2),
+            guidance: GuidanceConfig {
+                global_microbatch: Some(2),
+                ..sgd(1.0).guidance
+            },
             ..sgd(1.0)
         },
         RunConfig {
-            global_depth: Some(2),
+            guidance: GuidanceConfig {
+                global_depth: Some(2),
+                ..sgd(1.0).guidance
+            },
             ..sgd(1.0)
         },
     ] {
@@ -198,7 +227,10 @@ fn micro_batches_and_partial_global_steps_are_refused_naming_the_field() {
     assert!(build(sgd(1.0)).is_ok());
     // Checkpointed global steps compute the same boundaries: accepted.
     let checkpointed = RunConfig {
-        global_checkpointing: true,
+        guidance: GuidanceConfig {
+            global_checkpointing: true,
+            ..sgd(1.0).guidance
+        },
         ..sgd(1.0)
     };
     assert!(build(checkpointed).is_ok());

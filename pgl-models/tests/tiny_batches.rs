@@ -5,6 +5,7 @@
 
 use pgl_burn::inspect::{broken_tensors, param_values};
 use pgl_core::{EventSink, RunConfig, TrainEvent};
+use pgl_core::{GuidanceConfig, ObjectiveConfig, OptimizerConfig, TrainingConfig};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::testing::digits_trainer;
 
@@ -54,14 +55,25 @@ fn every_objective_and_batch_norm_trains_on_batches_of_one_and_two() {
     for model in ["mlp", "cnn", "resnet32"] {
         for objective in OBJECTIVES {
             let config = RunConfig {
-                local_objective: objective.to_string(),
-                // Iterations 0, 1 local (batches of 2 and 1), 2 global (2), 3, 4 local (1, 2),
-                // 5 global (1): both step kinds on both batch sizes.
-                schedule: "periodic:every=3".to_string(),
-                batch_size: 2,
-                epochs: 3,
-                lr_schedule: "constant".to_string(),
-                lr: 0.01,
+                objective: ObjectiveConfig {
+                    local_objective: objective.to_string(),
+                },
+                guidance: GuidanceConfig {
+                    // Iterations 0, 1 local (batches of 2 and 1), 2 global (2), 3, 4 local (1, 2),
+                    // 5 global (1): both step kinds on both batch sizes.
+                    schedule: "periodic:every=3".to_string(),
+                    ..Default::default()
+                },
+                training: TrainingConfig {
+                    batch_size: 2,
+                    epochs: 3,
+                    ..Default::default()
+                },
+                optimizer: OptimizerConfig {
+                    lr_schedule: "constant".to_string(),
+                    lr: 0.01,
+                    ..Default::default()
+                },
                 ..RunConfig::default()
             };
             let what = format!("{model} with {objective}");

@@ -11,6 +11,7 @@ use pgl_burn::burn::nn::loss::CrossEntropyLoss;
 use pgl_burn::burn::prelude::*;
 use pgl_burn::inspect::{param_grads, param_values};
 use pgl_burn::{Activation, BackendKind, DecoupledModel, TrainError, TrainSettings, Trainer};
+use pgl_core::{GuidanceConfig, ObjectiveConfig, OptimizerConfig, TrainingConfig};
 use pgl_core::{NullSink, OptimizerKind, RunConfig, ScheduleRegistry, StepKind};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_models::{DecoupledNet, ModelInput, ModelOptions, SplitKind, build_model};
@@ -53,10 +54,15 @@ fn device() -> Device {
 /// Plain SGD with learning rate 1: `before - after` is exactly the gradient.
 fn plain_sgd() -> RunConfig {
     RunConfig {
-        optimizer: OptimizerKind::Sgd,
-        lr: 1.0,
-        momentum: 0.0,
-        local_objective: "ce".to_string(),
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            lr: 1.0,
+            momentum: 0.0,
+            ..Default::default()
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     }
 }
@@ -302,7 +308,10 @@ fn global_step_with_aux_weight(backend: &Backend) {
     let expected = param_grads(&model, &total.unwrap().backward());
 
     let config = RunConfig {
-        aux_weight: f64::from(weight),
+        guidance: GuidanceConfig {
+            aux_weight: f64::from(weight),
+            ..plain_sgd().guidance
+        },
         ..plain_sgd()
     };
     // Every step global, but a guided schedule: its global steps add the aux losses.
@@ -342,10 +351,14 @@ fn short_run(seed: u64) -> (Vec<pgl_core::EpochMetrics>, Vec<Vec<f32>>) {
     data.train = data.train.truncated(400);
     data.test = data.test.truncated(100);
     let config = RunConfig {
-        epochs: 2,
-        batch_size: 32,
-        seed,
-        local_objective: "ce".to_string(),
+        training: TrainingConfig {
+            epochs: 2,
+            batch_size: 32,
+            seed,
+        },
+        objective: ObjectiveConfig {
+            local_objective: "ce".to_string(),
+        },
         ..RunConfig::default()
     };
     let model = build("cnn", 4, seed, &device);
@@ -399,8 +412,13 @@ fn training_learns(backend: &Backend) {
         let device = backend.device.clone();
         let data = digits();
         let config = RunConfig {
-            epochs: 3,
-            local_objective: "ce".to_string(),
+            training: TrainingConfig {
+                epochs: 3,
+                ..Default::default()
+            },
+            objective: ObjectiveConfig {
+                local_objective: "ce".to_string(),
+            },
             ..RunConfig::default()
         };
         let mut t = trainer(build("mlp", 4, 5, &device), &config, schedule, &device);
@@ -426,8 +444,14 @@ fn an_exploding_loss_stops_training_with_a_named_error() {
     let device = device();
     let data = digits();
     let config = RunConfig {
-        lr: 1e38,
-        epochs: 1,
+        optimizer: OptimizerConfig {
+            lr: 1e38,
+            ..plain_sgd().optimizer
+        },
+        training: TrainingConfig {
+            epochs: 1,
+            ..plain_sgd().training
+        },
         ..plain_sgd()
     };
     let mut t = trainer(build("mlp", 2, 1, &device), &config, "local-only", &device);

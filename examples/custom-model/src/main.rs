@@ -1,6 +1,7 @@
 //! Trains the depthwise-separable network (K = 3) on the embedded digits with periodic global
 //! guidance and writes its weights as safetensors: `custom-model [OUT.safetensors]`.
 
+use pgl_core::{ModelConfig, TrainingConfig};
 use std::path::PathBuf;
 
 use pgl_burn::burn::prelude::*;
@@ -16,13 +17,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let data = pgl_data::load_dataset("digits", None)?;
     let config = RunConfig {
-        modules: 3,
-        epochs: 5,
+        model: ModelConfig {
+            modules: 3,
+            ..Default::default()
+        },
+        training: TrainingConfig {
+            epochs: 5,
+            ..Default::default()
+        },
         ..RunConfig::default()
     };
     let device = Device::flex().autodiff();
-    let net = separable_net(&[1, 16, 32, 32], 10, config.seed, &device);
-    let schedule = ScheduleRegistry::with_builtins().build(&config.schedule)?;
+    let net = separable_net(&[1, 16, 32, 32], 10, config.training.seed, &device);
+    let schedule = ScheduleRegistry::with_builtins().build(&config.guidance.schedule)?;
     let settings = TrainSettings::from_config(&config)?.with_input_shape([1, 8, 8]);
     let mut trainer = Trainer::new(net, schedule, settings, &device)?;
     for metrics in trainer.fit(&data, &mut NullSink)? {

@@ -7,6 +7,7 @@ use pgl_burn::export::{Naming, export_safetensors, import_safetensors};
 use pgl_burn::inspect::param_values;
 use pgl_burn::{StagedNet, TrainSettings, Trainer};
 use pgl_core::{EpochMetrics, NullSink, RunConfig, ScheduleRegistry};
+use pgl_core::{GuidanceConfig, ModelConfig, OptimizerConfig, RuntimeConfig, TrainingConfig};
 use pgl_data::{DatasetSplits, load_dataset};
 use pgl_example_custom_model::{SeparableStage, separable_net};
 
@@ -16,12 +17,27 @@ fn data() -> DatasetSplits {
 
 fn config(epochs: u64, pipeline: Option<usize>) -> RunConfig {
     RunConfig {
-        modules: 3,
-        epochs,
-        batch_size: 32,
-        lr: 1e-2,
-        schedule: "periodic:every=3".to_string(),
-        pipeline,
+        model: ModelConfig {
+            modules: 3,
+            ..Default::default()
+        },
+        training: TrainingConfig {
+            epochs,
+            batch_size: 32,
+            ..Default::default()
+        },
+        optimizer: OptimizerConfig {
+            lr: 1e-2,
+            ..Default::default()
+        },
+        guidance: GuidanceConfig {
+            schedule: "periodic:every=3".to_string(),
+            ..Default::default()
+        },
+        runtime: RuntimeConfig {
+            pipeline,
+            ..Default::default()
+        },
         ..RunConfig::default()
     }
 }
@@ -31,7 +47,7 @@ fn trainer(config: &RunConfig) -> Trainer<StagedNet<SeparableStage>> {
     let device = Device::flex().autodiff();
     let net = separable_net(&[1, 8, 16, 16], 10, 7, &device);
     let schedule = ScheduleRegistry::with_builtins()
-        .build(&config.schedule)
+        .build(&config.guidance.schedule)
         .unwrap();
     let settings = TrainSettings::from_config(config)
         .unwrap()

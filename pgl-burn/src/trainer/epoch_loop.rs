@@ -44,7 +44,13 @@ impl<M: DecoupledModel> Trainer<M> {
     ) -> Result<EpochMetrics, TrainError> {
         let epoch = self.record.epochs_done;
         let s = &self.settings;
-        let plan = EpochPlan::new(&data.train, s.batch_size, s.seed, epoch, s.augment);
+        let plan = EpochPlan::new(
+            &data.train,
+            s.training.batch_size,
+            s.training.seed,
+            epoch,
+            s.augment,
+        );
         let modules = self.model().num_modules();
         let position = self.record.position.take();
         let mut position = position.unwrap_or_else(|| EpochPosition::new(modules));
@@ -199,15 +205,12 @@ impl<M: DecoupledModel> Trainer<M> {
         }
         // Plain end-to-end training is plain backprop: no aux losses, no partial steps.
         let plain = self.schedule.is_plain_end_to_end();
-        let mut options = self.settings.global;
-        if plain {
-            options.aux_weight = 0.0;
-            options.synthetic = 0.0;
-        }
-        let depth = options.depth.filter(|_| !plain);
+        let guidance = &self.settings.guidance;
+        let depth = guidance.global_depth.filter(|_| !plain);
         let cx = GlobalContext {
             env,
-            options,
+            guidance,
+            plain,
             depth: depth.unwrap_or(modules).min(modules),
             replay,
         };

@@ -154,7 +154,7 @@ pub fn progress(dir: &Path, planned: &PlannedRun) -> Result<Progress> {
             run_dir: dir.to_path_buf(),
         })));
     }
-    let store = CheckpointStore::new(dir, planned.config.keep_checkpoints);
+    let store = CheckpointStore::new(dir, planned.config.runtime.keep_checkpoints);
     if store.list()?.is_empty() {
         return Ok(Progress::Fresh);
     }

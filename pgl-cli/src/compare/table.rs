@@ -59,11 +59,11 @@ impl Row {
         let s = &outcome.summary;
         let steps = (s.steps_local + s.steps_global).max(1);
         Self {
-            objective: s.config.local_objective.clone(),
+            objective: s.config.objective.local_objective.clone(),
             schedule: s.schedule.clone(),
-            modules: s.config.modules,
-            global_checkpointing: s.config.global_checkpointing,
-            seed: s.config.seed,
+            modules: s.config.model.modules,
+            global_checkpointing: s.config.guidance.global_checkpointing,
+            seed: s.config.training.seed,
             test_accuracy: s.test_accuracy,
             best_test_accuracy: s.best_test_accuracy,
             best_epoch: s.best_epoch,

@@ -101,9 +101,9 @@ pub fn latest_checkpoint_model(run: &Path) -> (PathBuf, DecoupledNet) {
     let config = read_manifest(&dir).unwrap().config;
     let device = Device::flex().autodiff();
     let skeleton = build_model(
-        &config.model,
+        &config.model.name,
         ModelInput::DIGITS,
-        &ModelOptions::even(config.modules),
+        &ModelOptions::even(config.model.modules),
         &device,
     )
     .unwrap();

@@ -57,7 +57,8 @@ pub const CRATES: [&str; 9] = [
 
 /// The only dependencies the tensor-free crates may have.
 pub const ALLOWED_DEPENDENCIES: [(&str, &[&str]); 2] = [
-    ("pgl-core", &["serde", "serde_json", "thiserror"]),
+    // `clap` is optional (feature `clap`): the config groups' flags, no tensors.
+    ("pgl-core", &["serde", "serde_json", "thiserror", "clap"]),
     (
         "pgl-data",
         &["pgl-core", "serde", "serde_json", "thiserror", "flate2"],
