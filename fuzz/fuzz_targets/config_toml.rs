@@ -8,6 +8,22 @@
 #[path = "../../pgl-cli/src/config_file.rs"]
 mod config_file;
 
+/// What `config_file.rs` reads of pgl-cli's plugin tables: the built-in local objectives.
+mod plugins {
+    use std::sync::OnceLock;
+
+    pub struct Plugins {
+        pub objectives: pgl_core::ObjectiveRegistry,
+    }
+
+    pub fn plugins() -> &'static Plugins {
+        static PLUGINS: OnceLock<Plugins> = OnceLock::new();
+        PLUGINS.get_or_init(|| Plugins {
+            objectives: pgl_core::ObjectiveRegistry::with_builtins(),
+        })
+    }
+}
+
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
@@ -25,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok((config, origins)) = config_file::parse_config(text, json, path) else {
         return;
     };
-    let _ = origins.describe("lr_schedule", &config.lr_schedule);
+    let _ = origins.describe("lr_schedule", &config.optimizer.lr_schedule);
     if config.validate().is_err() {
         return;
     }
@@ -33,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     let (read, _) = config_file::parse_config(&saved, true, Path::new("config.json"))
         .unwrap_or_else(|e| panic!("config.json of {config:?} does not read back: {e:#}"));
     assert_eq!(read, config, "config.json round trip");
-    let _ = ScheduleRegistry::with_builtins().build(&config.schedule);
-    let _ = LrScheduleRegistry::with_builtins().build(&config.lr_schedule);
-    let _ = ObjectiveRegistry::with_builtins().build(&config.local_objective);
+    let _ = ScheduleRegistry::with_builtins().build(&config.guidance.schedule);
+    let _ = LrScheduleRegistry::with_builtins().build(&config.optimizer.lr_schedule);
+    let _ = ObjectiveRegistry::with_builtins().build(&config.objective.local_objective);
 });
