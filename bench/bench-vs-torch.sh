@@ -6,6 +6,7 @@
 #   bench/bench-vs-torch.sh            # builds `pgl` (release) if target/release/pgl is missing
 #   PGL=path/to/pgl CNN_STEPS=20 RESNET_STEPS=12 bench/bench-vs-torch.sh
 #   THREADS=1 bench/bench-vs-torch.sh  # both on one thread (RAYON_NUM_THREADS, OMP_NUM_THREADS)
+#   PGL_FLAGS="--kernels onednn" bench/bench-vs-torch.sh   # extra flags for every pgl run
 #
 # pgl: `pgl bench --json` (sequential and pipelined local steps, global steps, each after one
 # untimed step). PyTorch: bench/gpu/torch_reference.py on the CPU (same models, splits, heads,
@@ -63,9 +64,10 @@ load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 # CNN's `pool2-1f` heads on both sides, the heads of every earlier table (its default is 1c2f).
 CNN=(--dataset mnist --data-dir "$DATA/mnist" --model cnn --aux-head pool2-1f --modules 4 --optimizer adam --lr 0.001
     --local-objective ce
-    --steps "$CNN_STEPS")
+    --steps "$CNN_STEPS" ${PGL_FLAGS:-})
 RESNET=(--dataset cifar10 --data-dir "$WORK/cifar" --model resnet32 --split infopro --aux-head 1c2f
-    --modules 16 --optimizer sgd --lr 0.1 --momentum 0.9 --local-objective ce --steps "$RESNET_STEPS")
+    --modules 16 --optimizer sgd --lr 0.1 --momentum 0.9 --local-objective ce --steps "$RESNET_STEPS"
+    ${PGL_FLAGS:-})
 echo "pgl bench: MNIST CNN K=4" >&2
 "$PGL" bench --json --batch-size "$BATCH" --workers 2 "${CNN[@]}" >"$WORK/pgl-cnn.json"
 echo "PyTorch: MNIST CNN K=4" >&2
@@ -88,7 +90,7 @@ print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu
       f"({cpu}, {platform.machine()}); threads: {threads} (PyTorch {torch['torch']} CPU: "
       f"{torch['threads']}); "
       f"batch 128; load average before {before}, after {after}; timed steps: CNN {cnn_steps}, "
-      f"ResNet-32 {resnet_steps}.\n")
+      f"ResNet-32 {resnet_steps}; pgl flags: {os.environ.get('PGL_FLAGS') or 'none'}.\n")
 print("| work | pgl (flex) | PyTorch CPU | pgl / PyTorch |")
 print("|---|---:|---:|---:|")
 rows = []

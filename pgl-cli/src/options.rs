@@ -217,6 +217,10 @@ pub fn validated(mut config: RunConfig, origins: &Origins) -> Result<RunConfig> 
             plugins().lr_schedules.build(spec),
         )?;
     }
+    // The convolution kernels: a known name, and oneDNN loadable where it is asked for.
+    let kernels = &c.runtime.kernels;
+    let choice = pgl_burn::kernels::onednn::check(kernels);
+    origins.check("kernels", kernels, choice.map_err(anyhow::Error::msg))?;
     config.model.aux_head = Some(aux_head);
     Ok(config)
 }

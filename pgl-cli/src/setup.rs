@@ -198,6 +198,9 @@ impl RunSetup {
         schedule: Option<Box<dyn GuidanceSchedule>>,
     ) -> Result<Self> {
         let backend = BackendKind::parse(&config.runtime.backend)?;
+        pgl_burn::kernels::onednn::select(&config.runtime.kernels).map_err(|why| {
+            anyhow::anyhow!("invalid --kernels `{}`: {why}", config.runtime.kernels)
+        })?;
         // `global_checkpointing` recomputes module activations in global steps only (pgl-burn's
         // `recompute`), not Burn's checkpointing device, which would slow every step.
         let device = backend.training_device(config.runtime.device, false)?;

@@ -50,6 +50,9 @@ const KEYS_BEFORE_GROUPS: [&str; 41] = [
     "keep_optimizer",
 ];
 
+/// Keys added after the groups, each read with a default that means what runs did before.
+const KEYS_ADDED_SINCE: [&str; 1] = ["kernels"];
+
 /// A `config.json` as a run wrote it before the groups (flat, in the old field order), with a
 /// value off the default in every group.
 const OLD_RECORD: &str = r#"{
@@ -109,6 +112,9 @@ fn a_record_written_before_the_groups_reads_into_them_and_writes_back_the_same_k
     );
     assert!(config.runtime.keep_optimizer);
 
+    // A key added since reads as what those runs did.
+    assert_eq!(config.runtime.kernels, "pgl");
+
     let written = serde_json::to_value(&config).unwrap();
     let mut keys: Vec<&str> = written
         .as_object()
@@ -116,13 +122,15 @@ fn a_record_written_before_the_groups_reads_into_them_and_writes_back_the_same_k
         .keys()
         .map(String::as_str)
         .collect();
-    let mut before = KEYS_BEFORE_GROUPS.to_vec();
+    // Every key of then, with its name, plus those added since.
+    let mut expected = KEYS_BEFORE_GROUPS.to_vec();
+    expected.extend(KEYS_ADDED_SINCE);
     keys.sort_unstable();
-    before.sort_unstable();
-    assert_eq!(keys, before, "a record keeps every key and its name");
+    expected.sort_unstable();
+    assert_eq!(keys, expected, "a record keeps every key and its name");
     let mut listed = RunConfig::keys();
     listed.sort_unstable();
-    assert_eq!(listed, before);
+    assert_eq!(listed, expected);
     let again: RunConfig = serde_json::from_value(written).unwrap();
     assert_eq!(again, config);
 }

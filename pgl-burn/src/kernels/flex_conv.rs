@@ -16,6 +16,7 @@ use burn::tensor::{DType, Shape};
 
 use super::conv_cpu::{self, ConvGeometry};
 use super::flex_data::{flex_tensor, with_f32_slice};
+use super::onednn;
 
 /// Convolution operations pgl implements itself for some backends.
 #[backend_extension(Flex, Autodiff)]
@@ -93,7 +94,8 @@ fn forward(
     let [out_h, out_w] = geometry.out_size().expect("checked geometry");
     let out = with_f32_slice(&x, |x| {
         with_f32_slice(&weight, |weight| {
-            conv_cpu::conv2d_forward(&geometry, x, weight)
+            onednn::forward(&geometry, x, weight)
+                .unwrap_or_else(|| conv_cpu::conv2d_forward(&geometry, x, weight))
         })
     });
     flex_tensor(out, [geometry.batch, geometry.out_channels, out_h, out_w])
@@ -110,7 +112,8 @@ fn input_grad(
     };
     let grad = with_f32_slice(&output_grad, |output_grad| {
         with_f32_slice(&weight, |weight| {
-            conv_cpu::conv2d_input_grad(&geometry, output_grad, weight)
+            onednn::input_grad(&geometry, output_grad, weight)
+                .unwrap_or_else(|| conv_cpu::conv2d_input_grad(&geometry, output_grad, weight))
         })
     });
     let [height, width] = geometry.in_size;
@@ -128,7 +131,8 @@ fn weight_grad(
     };
     let grad = with_f32_slice(&x, |x| {
         with_f32_slice(&output_grad, |output_grad| {
-            conv_cpu::conv2d_weight_grad(&geometry, x, output_grad)
+            onednn::weight_grad(&geometry, x, output_grad)
+                .unwrap_or_else(|| conv_cpu::conv2d_weight_grad(&geometry, x, output_grad))
         })
     });
     let [kernel_h, kernel_w] = geometry.kernel;

@@ -14,6 +14,7 @@ pub mod conv_cpu;
 pub mod flex_conv;
 mod flex_data;
 pub mod flex_norm;
+pub mod onednn;
 
 use burn::backend::Dispatch;
 use burn::nn::conv::Conv2d;

@@ -27,6 +27,20 @@ pub struct RuntimeConfig {
         )
     )]
     pub device: Option<usize>,
+    /// Convolution kernels on the CPU: `pgl` (pgl's own, pure Rust, the default) or `onednn`
+    /// (oneDNN's, where its shared library `libdnnl.so.2` is installed: faster, with results
+    /// that differ from pgl's kernels in the last bits); pgl-burn checks the name. Runs
+    /// recorded before this field existed read as `pgl`.
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            required = false,
+            value_name = "pgl|onednn",
+            help = "Convolution kernels on the CPU: pgl (pgl's own) or onednn (oneDNN's, where libdnnl.so.2 is installed: apt install libdnnl2) [default: pgl]."
+        )
+    )]
+    pub kernels: String,
     /// Run local steps through a pipeline of this many worker threads (`None`: sequentially).
     #[cfg_attr(
         feature = "clap",
@@ -77,6 +91,7 @@ impl Default for RuntimeConfig {
         Self {
             backend: "cpu".to_string(),
             device: None,
+            kernels: "pgl".to_string(),
             pipeline: None,
             checkpoint_every: 1,
             keep_checkpoints: 3,

@@ -23,7 +23,7 @@ use matmul::{MatrixView, gemm_into};
 pub const WEIGHT_GRAD_GROUP: usize = 8;
 
 /// The sizes of one grouped-free 2-D convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConvGeometry {
     /// Samples in the batch.
     pub batch: usize,
