@@ -140,7 +140,8 @@ fn applies(geometry: &ConvGeometry) -> bool {
         && geometry.input_len() > 0
 }
 
-/// Forward convolution through oneDNN, or `None` where pgl's kernel runs (not selected, fewer than [`MIN_IN_CHANNELS`] input channels, dilation).
+/// Forward convolution through oneDNN, or `None` where pgl's kernel runs (not selected, fewer
+/// than [`MIN_IN_CHANNELS`] input channels, dilation).
 pub fn forward(geometry: &ConvGeometry, x: &[f32], weight: &[f32]) -> Option<Vec<f32>> {
     run(Pass::Forward, geometry, [x, weight], geometry.output_len())
 }
