@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The compute backend and device, pipelining, checkpoints, and where the initial weights
-/// came from: settings that change how a run executes and what it writes, not (`pipeline`
-/// included: pipelined runs are bit-identical) what it computes.
+/// The compute backend and device, the convolution kernels, pipelining, checkpoints, and where
+/// the initial weights came from: how a run executes and what it keeps. The backend, device
+/// and kernels change the last bits of what it computes; `pipeline` does not (pipelined runs
+/// are bit-identical to sequential ones).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 #[serde(default)]
