@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::parser::ValueSource;
 use clap::{ArgGroup, ArgMatches, Args, Command, FromArgMatches};
 use pgl_core::RunConfig;
 
@@ -128,14 +127,11 @@ fn with_table_help(command: Command) -> Command {
 }
 
 impl ConfigFlags {
-    /// The config keys (= flag ids) of the flags given on the command line.
+    /// The config keys (= flag ids) of the flags given on the command line: the members of
+    /// the [`CONFIG_FLAGS`] group that are present (the flags have no defaults).
     fn given(&self) -> impl Iterator<Item = &str> {
-        let matches = &self.0;
-        let keys = RunConfig::keys();
-        matches.ids().map(|id| id.as_str()).filter(move |id| {
-            keys.iter().any(|key| key == id)
-                && matches.value_source(id) == Some(ValueSource::CommandLine)
-        })
+        let present = self.0.try_get_many::<clap::Id>(CONFIG_FLAGS).ok().flatten();
+        present.into_iter().flatten().map(clap::Id::as_str)
     }
 
     /// Sets every field of `config` whose flag was given, and records it in `origins`.
