@@ -2,7 +2,7 @@
 """Share of a `pgl train` run's CPU time per operation, from `perf script` output.
 
     perf record -F 499 -e cpu-clock -e sched:sched_switch --call-graph dwarf,16384 -o X.data -- pgl train ...
-    perf script -i X.data -F tid,time,event,ip,sym | python3 bench/perf_categories.py [--json]
+    perf script -i X.data -F tid,time,event,ip,sym,dso | python3 bench/perf_categories.py [--json]
 
 Each cpu-clock sample is put in one category by its call stack. Samples taken on a rayon worker
 thread have no caller above the worker's job, so a worker sample whose own stack names no
@@ -10,7 +10,10 @@ operation is attributed to what the main thread was doing at that moment: the st
 main thread's latest sample or scheduler switch (a thread that blocks waiting for the pool is
 recorded by `sched:sched_switch` with its full stack). Startup (reading the dataset, building
 the model), evaluation and checkpoint writes are counted separately and left out of the step
-shares.
+shares. With `dso` in the fields, a sample whose innermost frame is oneDNN's code (its library
+or the kernels it generates at run time, which perf sees as anonymous `perf-PID.map` code with
+no caller) is "oneDNN kernels", and one inside libgomp (OpenMP's thread pool, which oneDNN
+brings) is "OpenMP waiting": those stacks cannot be unwound into the operation they serve.
 """
 
 import collections
@@ -51,6 +54,10 @@ ALLOC_LEAF = re.compile(
     r"page_fault|clear_page|alloc_pages|folio|memcg|mm_fault|__rmqueue|unmap_page|mas_walk|"
     r"lruvec|zap_|tlb|mmap|munmap|brk|madvise"
 )
+# Shared objects whose samples are categorised by their innermost frame alone (see the top).
+DSO_KINDS = r"perf-\d+\.map|libdnnl|libgomp"
+FOREIGN_LEAF = [("oneDNN kernels", re.compile(r"\((/tmp/)?perf-\d+\.map\)|libdnnl")),
+                ("OpenMP waiting", re.compile(r"libgomp"))]
 IDLE_LEAF = re.compile(r"rayon|crossbeam|sched_yield|futex|schedule|syscall|finish_task_switch")
 
 
@@ -73,7 +80,8 @@ def parse(stream):
             continue
         m = re.match(r"\s*[0-9a-f]+\s+(.*?)(\s+\(.*\))?$", line)
         if m:
-            frames.append(m.group(1))
+            dso = (m.group(2) or "").strip()
+            frames.append(m.group(1) + (" " + dso if re.search(DSO_KINDS, dso) else ""))
     if head:
         yield head + (frames,)
 
@@ -132,6 +140,11 @@ def main():
         outside = first_match(context, OUTSIDE)
         if outside:
             counts["outside: " + outside] += 1
+            continue
+        foreign = next((name for name, leaf in FOREIGN_LEAF if frames and leaf.search(frames[0])),
+                       None)
+        if foreign:
+            counts[foreign] += 1
             continue
         kind = leaf_kind(frames)
         if kind == "allocation":

@@ -10,7 +10,8 @@
 # Debian's `perf` (linux-perf) and python3; MNIST in $PGL_DATA_DIR/mnist (default
 # ../shared/data/mnist); CIFAR-10 is replaced by files of random pixels (speed does not depend
 # on pixel values). Writes reports to $PROFILE_DIR (default /tmp/pgl-profile); the perf data
-# (hundreds of MB per run) is deleted unless KEEP_PERF_DATA=1.
+# (hundreds of MB per run) is deleted unless KEEP_PERF_DATA=1. PGL_FLAGS adds flags to every
+# run (e.g. PGL_FLAGS="--kernels onednn"); ONLY=resnet32 (or cnn) profiles one model's runs.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -46,8 +47,8 @@ profile() {
     perf record -q -F 499 -e cpu-clock -e sched:sched_switch --call-graph dwarf,16384 \
         -o "$OUT/$name.data" -- "$PGL" train --batch-size "$BATCH" --epochs 1 \
         --train-limit "$((STEPS * BATCH))" --test-limit 128 --schedule "$schedule" --local-objective ce \
-        --out "$OUT/run-$name" "$@" >"$OUT/$name.log" 2>&1
-    perf script -i "$OUT/$name.data" -F tid,time,event,ip,sym 2>/dev/null \
+        --out "$OUT/run-$name" "$@" ${PGL_FLAGS:-} >"$OUT/$name.log" 2>&1
+    perf script -i "$OUT/$name.data" -F tid,time,event,ip,sym,dso 2>/dev/null \
         | python3 "$HERE/perf_categories.py" --json >"$OUT/$name.json"
     [ -n "${KEEP_PERF_DATA:-}" ] || rm -f "$OUT/$name.data" # hundreds of MB each
     echo "## $name ($(grep -o '[0-9.]*s;' "$OUT/$name.log" | head -1 | tr -d ';') run)"
@@ -64,7 +65,11 @@ PY
 CNN=(--dataset mnist --data-dir "$DATA/mnist" --model cnn --aux-head pool2-1f --modules 4 --optimizer adam --lr 0.001)
 RESNET=(--dataset cifar10 --data-dir "$OUT/cifar" --model resnet32 --split infopro
     --aux-head 1c2f --modules 16 --optimizer sgd --lr 0.1)
-profile cnn-local local-only "${CNN[@]}"
-profile cnn-global end-to-end "${CNN[@]}"
-profile resnet32-local local-only "${RESNET[@]}"
-profile resnet32-global end-to-end "${RESNET[@]}"
+if [ "${ONLY:-cnn}" = cnn ]; then
+    profile cnn-local local-only "${CNN[@]}"
+    profile cnn-global end-to-end "${CNN[@]}"
+fi
+if [ "${ONLY:-resnet32}" = resnet32 ]; then
+    profile resnet32-local local-only "${RESNET[@]}"
+    profile resnet32-global end-to-end "${RESNET[@]}"
+fi

@@ -75,8 +75,6 @@ pub const QUERY_DIFF_WEIGHTS: c_int = 132;
 pub const QUERY_DST: c_int = 133;
 /// `dnnl_query_diff_dst_md`.
 pub const QUERY_DIFF_DST: c_int = 134;
-/// `DNNL_MEMORY_ALLOCATE`: the library allocates the buffer.
-pub const MEMORY_ALLOCATE: Handle = usize::MAX as Handle;
 
 type Dims = *const i64;
 type Md = *const MemoryDesc;
@@ -91,6 +89,7 @@ pub struct Api {
     pub memory_desc_init_by_tag:
         unsafe extern "C" fn(*mut MemoryDesc, c_int, Dims, c_int, c_int) -> Status,
     pub memory_desc_equal: unsafe extern "C" fn(Md, Md) -> c_int,
+    pub memory_desc_get_size: unsafe extern "C" fn(Md) -> usize,
     pub convolution_forward_desc_init: unsafe extern "C" fn(
         *mut ConvDesc,
         c_int,
@@ -140,11 +139,29 @@ unsafe fn symbol<F: Copy>(library: *mut c_void, name: &CStr) -> Result<F, String
     Ok(unsafe { std::mem::transmute_copy::<*mut c_void, F>(&address) })
 }
 
+/// Asks the OpenMP runtime that libdnnl brings (libgomp, which reads its settings once, when it
+/// is loaded) to put its threads to sleep between oneDNN calls instead of spinning, unless the
+/// user chose a wait policy. Spinning OpenMP threads take the cores from the rayon workers that
+/// run everything else in a step: ResNet-32 K=16's local steps ran at 178–213 images/s with
+/// libgomp's default and 245–254 with passive waiting (2-core machine, docs/perf.md).
+fn passive_openmp_threads() {
+    let chosen = ["OMP_WAIT_POLICY", "GOMP_SPINCOUNT"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some());
+    if !chosen {
+        // SAFETY: set once, before libgomp is loaded, under the OnceLock that loads the
+        // library; Rust's own readers of the environment take the same lock as `set_var`, and
+        // nothing in pgl reads the environment through C while a run sets up its kernels.
+        unsafe { std::env::set_var("OMP_WAIT_POLICY", "passive") };
+    }
+}
+
 impl Api {
     /// Loads `libdnnl.so.2` and resolves every function; an error says what is missing (the
     /// library, a symbol, or a version other than 2.6).
     pub fn load() -> Result<Self, String> {
         let name = c"libdnnl.so.2";
+        passive_openmp_threads();
         // SAFETY: dlopen with a NUL-terminated name; the handle is never closed (the
         // functions live as long as the process).
         let library = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
@@ -179,6 +196,7 @@ impl Api {
                 stream_destroy: symbol(library, c"dnnl_stream_destroy")?,
                 memory_desc_init_by_tag: symbol(library, c"dnnl_memory_desc_init_by_tag")?,
                 memory_desc_equal: symbol(library, c"dnnl_memory_desc_equal")?,
+                memory_desc_get_size: symbol(library, c"dnnl_memory_desc_get_size")?,
                 convolution_forward_desc_init: symbol(
                     library,
                     c"dnnl_convolution_forward_desc_init",
