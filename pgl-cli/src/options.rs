@@ -167,8 +167,8 @@ impl CommonArgs {
 /// names the option's flag, or its key and the config file it came from (`origins`).
 ///
 /// The configuration it returns names the auxiliary head the run builds (the model's default
-/// where none was asked for), so that the run's records keep their meaning if the default
-/// changes.
+/// where none was asked for) and the convolution kernels (what `auto` chose here), so that the
+/// run's records keep their meaning if a default or the machine changes.
 pub fn validated(mut config: RunConfig, origins: &Origins) -> Result<RunConfig> {
     if let Err(error) = config.validate() {
         let field = match &error {
@@ -213,10 +213,15 @@ pub fn validated(mut config: RunConfig, origins: &Origins) -> Result<RunConfig> 
             plugins().lr_schedules.build(spec),
         )?;
     }
-    // The convolution kernels: a known name, and oneDNN loadable where it is asked for.
+    // The convolution kernels: a known name, and oneDNN loadable where it is asked for. The
+    // record names the kernels `auto` chose (pgl's on the GPU backends, which run neither).
     let kernels = &c.runtime.kernels;
-    let choice = pgl_burn::kernels::onednn::check(kernels);
-    origins.check("kernels", kernels, choice.map_err(anyhow::Error::msg))?;
+    let choice = pgl_burn::kernels::onednn::resolve(kernels);
+    let mut kernels = origins.check("kernels", kernels, choice.map_err(anyhow::Error::msg))?;
+    if c.runtime.kernels == "auto" && c.runtime.backend != "cpu" {
+        kernels = "pgl";
+    }
+    config.runtime.kernels = kernels.to_string();
     config.model.aux_head = Some(aux_head);
     Ok(config)
 }

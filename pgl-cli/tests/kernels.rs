@@ -1,8 +1,8 @@
 //! `--kernels onednn`: convolutions through oneDNN where `libdnnl.so.2` is installed (`.ci/run`
-//! installs it). A run records its kernels, repeats itself exactly, and its pipelined run is
-//! bit-identical to the sequential one; it trains as well as pgl's kernels; a resumed run ends
-//! where an uninterrupted one does. Where oneDNN cannot be loaded, the refusal names the flag
-//! and the library.
+//! installs it), the default (`auto`) there. A run records the kernels it used, repeats itself
+//! exactly, and its pipelined run is bit-identical to the sequential one; it trains as well as
+//! pgl's kernels; a resumed run ends where an uninterrupted one does. Where oneDNN cannot be
+//! loaded, `auto` means pgl's kernels and `onednn` is refused with the flag and the library.
 
 mod common;
 
@@ -18,6 +18,17 @@ fn onednn_kernels_train_reproducibly_and_are_refused_with_a_reason_where_missing
         stderr.contains("--kernels") && stderr.contains("pgl, onednn"),
         "{stderr}"
     );
+
+    let recorded = |run: &std::path::Path| {
+        let text = std::fs::read_to_string(run.join("config.json")).unwrap();
+        let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+        config["kernels"].as_str().unwrap().to_string()
+    };
+    // The default records what it chose: oneDNN where it loads, pgl's kernels elsewhere.
+    let default = tmp.path().join("default");
+    ok(train(&["--epochs", "1"], &default));
+    let installed = pgl_burn::kernels::onednn::available().is_ok();
+    assert_eq!(recorded(&default), if installed { "onednn" } else { "pgl" });
 
     let first = tmp.path().join("first");
     let out = train(&["--kernels", "onednn", "--epochs", "2"], &first);
@@ -36,9 +47,7 @@ fn onednn_kernels_train_reproducibly_and_are_refused_with_a_reason_where_missing
         return;
     }
     ok(out);
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(first.join("config.json")).unwrap()).unwrap();
-    assert_eq!(config["kernels"], "onednn");
+    assert_eq!(recorded(&first), "onednn");
 
     let again = tmp.path().join("again");
     ok(train(&["--kernels", "onednn", "--epochs", "2"], &again));
@@ -54,7 +63,8 @@ fn onednn_kernels_train_reproducibly_and_are_refused_with_a_reason_where_missing
 
     // pgl's kernels: other last bits, the same learning.
     let ours = tmp.path().join("ours");
-    ok(train(&["--epochs", "2"], &ours));
+    ok(train(&["--kernels", "pgl", "--epochs", "2"], &ours));
+    assert_eq!(recorded(&ours), "pgl");
     assert_ne!(final_weights(&ours), final_weights(&first));
     let accuracy = |run: &std::path::Path| {
         metrics(run).last().unwrap()["test_accuracy"]

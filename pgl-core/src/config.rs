@@ -150,8 +150,11 @@ impl<'de> Deserialize<'de> for RunConfig {
 /// instead and fills them from [`RunConfig::default`] before it is read (pgl-cli does).
 /// Parameters of a local objective spec whose default changed are handled the same way, inside
 /// the spec: [`LEGACY_PARAMS`](crate::objective::LEGACY_PARAMS).
-pub const LEGACY_DEFAULTS: [(&str, &str); 2] =
-    [("lr_schedule", "constant"), ("local_objective", "ce")];
+pub const LEGACY_DEFAULTS: [(&str, &str); 3] = [
+    ("lr_schedule", "constant"),
+    ("local_objective", "ce"),
+    ("kernels", "pgl"),
+];
 
 /// The models whose default auxiliary head changed, with the head they had before: a run
 /// record (a run's `config.json`, a checkpoint manifest, a comparison plan) whose `aux_head`

@@ -26,6 +26,12 @@ impl NormGeometry {
         self.batch * self.channels * self.spatial
     }
 
+    /// The values of channel `channel` of sample `sample` in `values` (`[N, C, S]`).
+    fn plane<'a>(&self, values: &'a [f32], sample: usize, channel: usize) -> &'a [f32] {
+        let start = (sample * self.channels + channel) * self.spatial;
+        &values[start..start + self.spatial]
+    }
+
     /// Whether the tensor has no element.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -71,8 +77,7 @@ fn channel_sums(
         .map(|channel| {
             let mut total = (0.0, 0.0);
             for sample in 0..geometry.batch {
-                let start = (sample * geometry.channels + channel) * geometry.spatial;
-                let (a, b) = sums(channel, &values[start..start + geometry.spatial]);
+                let (a, b) = sums(channel, geometry.plane(values, sample, channel));
                 total.0 += a;
                 total.1 += b;
             }
@@ -112,27 +117,50 @@ pub fn batch_norm_train(
             (scale as f32, (beta[c] as f64 - means[c] * scale) as f32)
         })
         .unzip();
-    let mut output = vec![0.0f32; geometry.len()];
-    if !output.is_empty() {
+    let output = planes_from(geometry, |sample, channel| {
+        let (scale, shift) = (scale[channel], shift[channel]);
+        geometry
+            .plane(x, sample, channel)
+            .iter()
+            .map(move |&v| v * scale + shift)
+    });
+    let to_f32 = |values: Vec<f64>| values.into_iter().map(|v| v as f32).collect();
+    (output, to_f32(means), to_f32(variances))
+}
+
+/// A new `[N, C, S]` tensor whose plane `(sample, channel)` holds the values of
+/// `plane(sample, channel)` (exactly S of them), computed in parallel over samples and written
+/// once: not zeroed first (zeroing a fresh output cost 3 % of a ResNet-32 step).
+fn planes_from<I: Iterator<Item = f32>>(
+    geometry: &NormGeometry,
+    plane: impl Fn(usize, usize) -> I + Sync,
+) -> Vec<f32> {
+    let len = geometry.len();
+    let mut values = Vec::with_capacity(len);
+    if len > 0 {
         let per_sample = geometry.channels * geometry.spatial;
-        output
+        values.spare_capacity_mut()[..len]
             .par_chunks_mut(per_sample)
-            .zip(x.par_chunks(per_sample))
-            .for_each(|(y_n, x_n)| {
-                for (c, (y_c, x_c)) in y_n
-                    .chunks_exact_mut(geometry.spatial)
-                    .zip(x_n.chunks_exact(geometry.spatial))
-                    .enumerate()
-                {
-                    let (scale, shift) = (scale[c], shift[c]);
-                    for (y, &v) in y_c.iter_mut().zip(x_c) {
-                        *y = v * scale + shift;
+            .enumerate()
+            .for_each(|(sample, planes)| {
+                for (channel, slots) in planes.chunks_exact_mut(geometry.spatial).enumerate() {
+                    let mut written = 0;
+                    for (slot, value) in slots.iter_mut().zip(plane(sample, channel)) {
+                        slot.write(value);
+                        written += 1;
                     }
+                    assert_eq!(
+                        written,
+                        slots.len(),
+                        "batch_norm: a plane of the wrong length"
+                    );
                 }
             });
     }
-    let to_f32 = |values: Vec<f64>| values.into_iter().map(|v| v as f32).collect();
-    (output, to_f32(means), to_f32(variances))
+    // SAFETY: every one of the `len` values was written above (each plane's count is
+    // asserted; a failed assertion unwinds before this line).
+    unsafe { values.set_len(len) };
+    values
 }
 
 /// Gradients `(dx, dγ, dβ)` of [`batch_norm_train`] given the output gradient `dy` and the
@@ -163,9 +191,8 @@ pub fn batch_norm_train_backward(
             let mean = mean[channel];
             let mut total = (0.0f64, 0.0f64);
             for sample in 0..geometry.batch {
-                let start = (sample * geometry.channels + channel) * geometry.spatial;
-                let run = start..start + geometry.spatial;
-                let (dy, x) = (&output_grad[run.clone()], &x[run]);
+                let dy = geometry.plane(output_grad, sample, channel);
+                let x = geometry.plane(x, sample, channel);
                 total.0 += lane_sum(dy, dy, |dy, _| dy);
                 total.1 += lane_sum(dy, x, |dy, v| dy * (v - mean));
             }
@@ -191,29 +218,14 @@ pub fn batch_norm_train_backward(
             (a as f32, b as f32, constant as f32)
         })
         .collect();
-    let mut input_grad = vec![0.0f32; geometry.len()];
-    if !input_grad.is_empty() {
-        let per_sample = geometry.channels * geometry.spatial;
-        input_grad
-            .par_chunks_mut(per_sample)
-            .zip(
-                x.par_chunks(per_sample)
-                    .zip(output_grad.par_chunks(per_sample)),
-            )
-            .for_each(|(dx_n, (x_n, dy_n))| {
-                for (c, ((dx_c, x_c), dy_c)) in dx_n
-                    .chunks_exact_mut(geometry.spatial)
-                    .zip(x_n.chunks_exact(geometry.spatial))
-                    .zip(dy_n.chunks_exact(geometry.spatial))
-                    .enumerate()
-                {
-                    let (a, b, constant) = coefficients[c];
-                    for ((dx, &v), &dy) in dx_c.iter_mut().zip(x_c).zip(dy_c) {
-                        *dx = dy * a + v * b + constant;
-                    }
-                }
-            });
-    }
+    let input_grad = planes_from(geometry, |sample, channel| {
+        let (a, b, constant) = coefficients[channel];
+        let x = geometry.plane(x, sample, channel);
+        let dy = geometry.plane(output_grad, sample, channel);
+        x.iter()
+            .zip(dy)
+            .map(move |(&v, &dy)| dy * a + v * b + constant)
+    });
     (input_grad, gamma_grad, beta_grad)
 }
 

@@ -28,17 +28,20 @@ pub struct RuntimeConfig {
         )
     )]
     pub device: Option<usize>,
-    /// Convolution kernels on the CPU: `pgl` (pgl's own, pure Rust, the default) or `onednn`
-    /// (oneDNN's, where its shared library `libdnnl.so.2` is installed: faster, with results
-    /// that differ from pgl's kernels in the last bits); pgl-burn checks the name. Runs
-    /// recorded before this field existed read as `pgl`.
+    /// Convolution kernels on the CPU backend: `auto` (the default: oneDNN's where its shared
+    /// library `libdnnl.so.2` is installed, else pgl's), `pgl` (pgl's own, pure Rust: the same
+    /// bits for any thread count) or `onednn` (1.4× faster steps, docs/perf.md; its bits
+    /// depend on the OpenMP thread count). pgl-burn checks the name; pgl-cli records the
+    /// kernels `auto` chose, so that a record reruns and resumes with the same ones. Runs
+    /// recorded before this field existed read as `pgl` ([`LEGACY_DEFAULTS`](crate::LEGACY_DEFAULTS)).
+    #[serde(default = "legacy_kernels")]
     #[cfg_attr(
         feature = "clap",
         arg(
             long,
             required = false,
-            value_name = "pgl|onednn",
-            help = "Convolution kernels on the CPU: pgl (pgl's own) or onednn (oneDNN's, where libdnnl.so.2 is installed: apt install libdnnl2) [default: pgl]."
+            value_name = "auto|pgl|onednn",
+            help = "Convolution kernels on the CPU: auto (oneDNN's where libdnnl.so.2 is installed, else pgl's), pgl (pgl's own: the same bits on any core count) or onednn (apt install libdnnl2) [default: auto]."
         )
     )]
     pub kernels: String,
@@ -92,7 +95,7 @@ impl Default for RuntimeConfig {
         Self {
             backend: "cpu".to_string(),
             device: None,
-            kernels: "pgl".to_string(),
+            kernels: "auto".to_string(),
             pipeline: None,
             checkpoint_every: 1,
             keep_checkpoints: 3,
@@ -100,4 +103,9 @@ impl Default for RuntimeConfig {
             keep_optimizer: false,
         }
     }
+}
+
+/// The kernels a run configuration without the field means: `pgl`, the only ones then.
+fn legacy_kernels() -> String {
+    "pgl".to_string()
 }

@@ -28,8 +28,9 @@ use super::conv_cpu::ConvGeometry;
 /// slower there, docs/perf.md).
 pub const MIN_IN_CHANNELS: usize = 4;
 
-/// The names `select` takes: pgl's own kernels, or oneDNN's where it applies.
-pub const KERNEL_NAMES: [&str; 2] = ["pgl", "onednn"];
+/// The names `select` takes: `auto` (oneDNN's where it loads, else pgl's), pgl's own
+/// kernels, or oneDNN's where it applies.
+pub const KERNEL_NAMES: [&str; 3] = ["auto", "pgl", "onednn"];
 
 static SELECTED: AtomicBool = AtomicBool::new(false);
 
@@ -41,12 +42,13 @@ pub fn calls() -> u64 {
     CALLS.load(Ordering::Relaxed)
 }
 
-/// Checks that `name` names kernels this process can use: `pgl`, or `onednn` where the
-/// library loads; an error says why not, or names the choices.
-pub fn check(name: &str) -> Result<(), String> {
+/// The kernels `name` means in this process: `onednn` or `pgl` (`auto` is `onednn` where the
+/// library loads, else `pgl`). An error says why `onednn` cannot load, or names the choices.
+pub fn resolve(name: &str) -> Result<&'static str, String> {
     match name {
-        "pgl" => Ok(()),
-        "onednn" => available(),
+        "auto" => Ok(if available().is_ok() { "onednn" } else { "pgl" }),
+        "pgl" => Ok("pgl"),
+        "onednn" => available().map(|()| "onednn"),
         other => Err(format!(
             "unknown kernels `{other}`: expected one of {}",
             KERNEL_NAMES.join(", ")
@@ -54,11 +56,15 @@ pub fn check(name: &str) -> Result<(), String> {
     }
 }
 
-/// Chooses the convolution kernels of this process: `pgl` (the default) or `onednn` (see
-/// [`check`] for the errors).
+/// Checks that `name` names kernels this process can use (see [`resolve`] for the errors).
+pub fn check(name: &str) -> Result<(), String> {
+    resolve(name).map(|_| ())
+}
+
+/// Chooses the convolution kernels of this process (see [`resolve`]; pgl's until called).
 pub fn select(name: &str) -> Result<(), String> {
-    check(name)?;
-    SELECTED.store(name == "onednn", Ordering::SeqCst);
+    let resolved = resolve(name)?;
+    SELECTED.store(resolved == "onednn", Ordering::SeqCst);
     Ok(())
 }
 
@@ -76,12 +82,13 @@ enum Pass {
 }
 
 /// An operand of a prepared primitive: its argument index, the plain NCHW/OIHW layout of the
-/// caller's buffer, the layout the primitive wants, and the reorder between them (`None` when
-/// they are equal).
+/// caller's buffer, the layout the primitive wants (and its size in bytes), and the reorder
+/// between them (`None` when they are equal).
 struct Operand {
     arg: i32,
     plain: MemoryDesc,
     wanted: MemoryDesc,
+    wanted_bytes: usize,
     reorder: Option<Handle>,
 }
 
@@ -171,11 +178,13 @@ pub fn weight_grad(geometry: &ConvGeometry, x: &[f32], output_grad: &[f32]) -> O
 }
 
 fn run(pass: Pass, geometry: &ConvGeometry, inputs: [&[f32]; 2], len: usize) -> Option<Vec<f32>> {
-    if !applies(geometry) {
+    if !applies(geometry) || prepare::output_len(pass, geometry) != Some(len) {
         return None;
     }
     let runtime = runtime().ok()?;
-    let mut output = vec![0.0f32; len];
+    // Written whole by oneDNN (the primitive or the reorder into this plain layout), so not
+    // zeroed first: zeroing cost 3 % of a ResNet-32 step.
+    let mut output = Vec::<f32>::with_capacity(len);
     let mut cache = runtime.prepared.lock().unwrap_or_else(|e| e.into_inner());
     let prepared = match cache.entry((pass, *geometry)) {
         Entry::Occupied(entry) => entry.into_mut(),
@@ -187,9 +196,12 @@ fn run(pass: Pass, geometry: &ConvGeometry, inputs: [&[f32]; 2], len: usize) -> 
             }
         },
     };
-    match runtime.execute(prepared, inputs, &mut output) {
+    match runtime.execute(prepared, inputs, &mut output.spare_capacity_mut()[..len]) {
         Ok(()) => {
             CALLS.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: `execute` succeeded, so oneDNN wrote every value of the output's plain
+            // layout, which holds `len` values (`prepare::output_len`, checked above).
+            unsafe { output.set_len(len) };
             Some(output)
         }
         Err(why) => {

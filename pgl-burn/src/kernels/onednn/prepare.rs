@@ -29,6 +29,18 @@ impl Shapes {
     }
 }
 
+/// The number of values in the plain layout of `pass`'s output for `geometry`: what oneDNN
+/// writes, so what the caller's output buffer must hold.
+pub(super) fn output_len(pass: Pass, geometry: &ConvGeometry) -> Option<usize> {
+    let shapes = Shapes::of(geometry).ok()?;
+    let shape = match pass {
+        Pass::Forward => shapes.dst,
+        Pass::InputGrad => shapes.src,
+        Pass::WeightGrad => shapes.weights,
+    };
+    Some(shape.iter().product())
+}
+
 /// Up to four sizes as oneDNN's 12-entry dims.
 fn dims(values: [usize; 4]) -> [i64; 12] {
     let mut out = [0; 12];
@@ -227,10 +239,13 @@ impl Runtime {
             unsafe { (self.api.primitive_desc_destroy)(rpd) };
             Some(primitive)
         };
+        // SAFETY: a valid descriptor.
+        let wanted_bytes = unsafe { (self.api.memory_desc_get_size)(&wanted) };
         Ok(Operand {
             arg,
             plain,
             wanted,
+            wanted_bytes,
             reorder,
         })
     }
