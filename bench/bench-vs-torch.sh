@@ -90,7 +90,8 @@ print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu
       f"({cpu}, {platform.machine()}); threads: {threads} (PyTorch {torch['torch']} CPU: "
       f"{torch['threads']}); "
       f"batch 128; load average before {before}, after {after}; timed steps: CNN {cnn_steps}, "
-      f"ResNet-32 {resnet_steps}; pgl flags: {os.environ.get('PGL_FLAGS') or 'none'}.\n")
+      f"ResNet-32 {resnet_steps}; pgl flags: {os.environ.get('PGL_FLAGS') or 'none'}; "
+      f"pgl kernels: {read('pgl-cnn.json').get('kernels', '?')}.\n")
 print("| work | pgl (flex) | PyTorch CPU | pgl / PyTorch |")
 print("|---|---:|---:|---:|")
 rows = []

@@ -76,6 +76,8 @@ pub struct BenchReport {
     pub steps: usize,
     /// Dataset.
     pub dataset: String,
+    /// The convolution kernels the steps ran on (`pgl` or `onednn`; what `auto` chose).
+    pub kernels: String,
 }
 
 /// Images per second of one epoch of `config` over `data`, after a warm-up epoch of
@@ -125,8 +127,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     };
     let (model, batch) = (&base.model, base.training.batch_size);
     eprintln!(
-        "pgl bench: {} K={} batch {batch} on {}, {} steps per measurement, pipeline of {workers} workers",
-        model.name, model.modules, base.data.dataset, args.steps
+        "pgl bench: {} K={} batch {batch} on {}, {} steps per measurement, pipeline of {workers} workers, {} kernels",
+        model.name, model.modules, base.data.dataset, args.steps, base.runtime.kernels
     );
     let local = with("local-only");
     let warmup = args.warmup_steps;
@@ -155,6 +157,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         workers,
         steps: args.steps,
         dataset: base.data.dataset.clone(),
+        kernels: base.runtime.kernels.clone(),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -307,6 +307,10 @@ fn bench_reports_sequential_and_pipelined_throughput_as_json() {
     assert!(sequential > 0.0 && pipelined > 0.0);
     assert!((report["speedup"].as_f64().unwrap() - pipelined / sequential).abs() < 1e-9);
     assert!(report["global_images_per_second"].as_f64().unwrap() > 0.0);
+    // The kernels the steps ran on: what `auto` resolved to, never `auto`.
+    let kernels = report["kernels"].as_str().unwrap();
+    let installed = pgl_burn::kernels::onednn::available().is_ok();
+    assert_eq!(kernels, if installed { "onednn" } else { "pgl" });
     let out = ok(pgl(
         &[
             "bench",
