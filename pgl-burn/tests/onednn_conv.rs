@@ -1,7 +1,8 @@
 //! The oneDNN convolutions (`pgl_burn::kernels::onednn`) agree with pgl's own kernels on
 //! the forward pass and both gradients, over strides, paddings, kernel sizes and odd shapes,
-//! and repeat their results exactly; they leave small layers and unselected runs to pgl's
-//! kernels. One test, run in its own binary: the kernel choice is process-wide.
+//! and repeat their results exactly; they leave small layers, unselected runs and slices of
+//! the wrong length to pgl's kernels. One test, run in its own binary: the kernel choice is
+//! process-wide.
 //!
 //! Needs oneDNN 2.6 (`libdnnl2`, which `.ci/run` installs, setting `PGL_REQUIRE_ONEDNN` so that
 //! its absence fails); elsewhere, where it cannot be loaded, the test checks that the refusal
@@ -127,5 +128,12 @@ fn onednn_convolutions_agree_with_pgls_kernels_and_leave_small_layers_to_them() 
     // Fewer input channels than MIN_IN_CHANNELS: left to pgl's kernels.
     let small = geometry(4, onednn::MIN_IN_CHANNELS - 1, [8, 8], 16, 3, 1, 1);
     assert_eq!(onednn_results(&small), [None, None, None]);
+    // Slices that do not hold the geometry's tensors are never handed to oneDNN (it would read
+    // past them): pgl's kernels take them, and assert the lengths.
+    let g = &cases[0];
+    let [x, w, dy] = inputs(g);
+    assert!(onednn::forward(g, &x[1..], &w).is_none());
+    assert!(onednn::input_grad(g, &dy, &w[1..]).is_none());
+    assert!(onednn::weight_grad(g, &x, &dy[1..]).is_none());
     onednn::select("pgl").unwrap();
 }

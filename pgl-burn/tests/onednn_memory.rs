@@ -2,7 +2,8 @@
 //! (`pgl_burn::memory::CountingAllocator`) counts it: a convolution whose operands oneDNN
 //! wants in its blocked layout shows a transient peak of those copies. One test in its own
 //! binary: the counting allocator sees the whole process. Needs oneDNN 2.6 (see
-//! `onednn_conv.rs`); elsewhere it checks nothing beyond the library's absence.
+//! `onednn_conv.rs`) and an x86-64 CPU with AVX2 (where oneDNN's kernels want blocked
+//! layouts); elsewhere it checks nothing beyond the library's absence.
 
 use pgl_burn::kernels::conv_cpu::ConvGeometry;
 use pgl_burn::kernels::onednn;
@@ -19,6 +20,16 @@ fn reordered_copies_are_counted_by_pgls_allocator() {
             "PGL_REQUIRE_ONEDNN is set (CI) but oneDNN cannot be loaded: {why}"
         );
         eprintln!("oneDNN not available here ({why}); nothing to measure");
+        return;
+    }
+    // oneDNN's blocked layouts (and so the reordered copies) are those of its x86-64 JIT
+    // kernels; elsewhere it may keep the plain layout and copy nothing.
+    #[cfg(target_arch = "x86_64")]
+    let blocked = std::arch::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    let blocked = false;
+    if !blocked {
+        eprintln!("no AVX2 here: oneDNN may keep the plain layout; nothing to measure");
         return;
     }
     // ResNet-32's first stage at batch 8: 16 channels of 32×32, whose blocked layout

@@ -76,7 +76,8 @@ pub struct BenchReport {
     pub steps: usize,
     /// Dataset.
     pub dataset: String,
-    /// The convolution kernels the steps ran on (`pgl` or `onednn`; what `auto` chose).
+    /// The convolution kernels of the run (`pgl` or `onednn`: what `auto` chose; `pgl` on
+    /// the GPU backends, which run neither).
     pub kernels: String,
 }
 

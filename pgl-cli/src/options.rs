@@ -216,11 +216,12 @@ pub fn validated(mut config: RunConfig, origins: &Origins) -> Result<RunConfig> 
     // The convolution kernels: a known name, and oneDNN loadable where it is asked for. The
     // record names the kernels `auto` chose (pgl's on the GPU backends, which run neither).
     let kernels = &c.runtime.kernels;
-    let choice = pgl_burn::kernels::onednn::resolve(kernels);
-    let mut kernels = origins.check("kernels", kernels, choice.map_err(anyhow::Error::msg))?;
-    if c.runtime.kernels == "auto" && c.runtime.backend != "cpu" {
-        kernels = "pgl";
-    }
+    let kernels = if kernels == "auto" && c.runtime.backend != "cpu" {
+        "pgl" // not even loaded
+    } else {
+        let choice = pgl_burn::kernels::onednn::resolve(kernels);
+        origins.check("kernels", kernels, choice.map_err(anyhow::Error::msg))?
+    };
     config.runtime.kernels = kernels.to_string();
     config.model.aux_head = Some(aux_head);
     Ok(config)

@@ -146,8 +146,9 @@ impl<'de> Deserialize<'de> for RunConfig {
 /// The fields whose default changed after run configurations without them were written, with
 /// the value such a configuration means (what pgl did before the field existed). Reading a
 /// `RunConfig` fills a missing one of these with that value, so that an old run's
-/// `config.json` or checkpoint keeps its meaning; a user's config file wants today's defaults
-/// instead and fills them from [`RunConfig::default`] before it is read (pgl-cli does).
+/// `config.json` or checkpoint keeps its meaning; a user's TOML config file wants today's
+/// defaults instead and fills them from [`RunConfig::default`] before it is read (pgl-cli
+/// does; a JSON file is read as a record, like the `config.json` of a run).
 /// Parameters of a local objective spec whose default changed are handled the same way, inside
 /// the spec: [`LEGACY_PARAMS`](crate::objective::LEGACY_PARAMS).
 pub const LEGACY_DEFAULTS: [(&str, &str); 3] = [

@@ -150,8 +150,10 @@ fn passive_openmp_threads() {
         .any(|name| std::env::var_os(name).is_some());
     if !chosen {
         // SAFETY: set once, before libgomp is loaded, under the OnceLock that loads the
-        // library; Rust's own readers of the environment take the same lock as `set_var`, and
-        // nothing in pgl reads the environment through C while a run sets up its kernels.
+        // library. Other threads may run (a CLI's setup has few; parallel tests many): Rust's
+        // readers of the environment take the same lock as `set_var`; a C `getenv` on another
+        // thread at this moment would race, and none of pgl's code or the libraries it calls
+        // during setup does one.
         unsafe { std::env::set_var("OMP_WAIT_POLICY", "passive") };
     }
 }

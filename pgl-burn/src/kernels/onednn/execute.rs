@@ -41,7 +41,8 @@ impl Runtime {
     ) -> Result<Handle, String> {
         let mut memory = std::ptr::null_mut();
         // SAFETY: a valid descriptor and engine; `data` is a buffer of the descriptor's size
-        // (the caller's slice, checked by length, or a `Memories::buffer` of its size).
+        // (the caller's slice, whose length `run` checked against the plain layout, or a
+        // `Memories::buffer` of the descriptor's size).
         succeeded(unsafe { (self.api.memory_create)(&mut memory, md, self.engine, data) })?;
         memories.handles.push(memory);
         Ok(memory)

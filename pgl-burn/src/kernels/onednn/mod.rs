@@ -48,17 +48,17 @@ pub fn resolve(name: &str) -> Result<&'static str, String> {
     match name {
         "auto" => Ok(if available().is_ok() { "onednn" } else { "pgl" }),
         "pgl" => Ok("pgl"),
-        "onednn" => available().map(|()| "onednn"),
+        "onednn" => available().map(|()| "onednn").map_err(|why| {
+            format!(
+                "{why} (apt install libdnnl2; `--kernels pgl` needs nothing, and a run recorded \
+                 with oneDNN continues without it from its weights: `pgl train --init-from`)"
+            )
+        }),
         other => Err(format!(
             "unknown kernels `{other}`: expected one of {}",
             KERNEL_NAMES.join(", ")
         )),
     }
-}
-
-/// Checks that `name` names kernels this process can use (see [`resolve`] for the errors).
-pub fn check(name: &str) -> Result<(), String> {
-    resolve(name).map(|_| ())
 }
 
 /// Chooses the convolution kernels of this process (see [`resolve`]; pgl's until called).
@@ -178,7 +178,10 @@ pub fn weight_grad(geometry: &ConvGeometry, x: &[f32], output_grad: &[f32]) -> O
 }
 
 fn run(pass: Pass, geometry: &ConvGeometry, inputs: [&[f32]; 2], len: usize) -> Option<Vec<f32>> {
-    if !applies(geometry) || prepare::output_len(pass, geometry) != Some(len) {
+    // oneDNN reads and writes whole plain tensors: slices of other lengths stay with pgl's
+    // kernels (which panic naming the mismatch).
+    let lens = [inputs[0].len(), inputs[1].len(), len];
+    if !applies(geometry) || prepare::plain_lens(pass, geometry) != Some(lens) {
         return None;
     }
     let runtime = runtime().ok()?;
@@ -200,7 +203,7 @@ fn run(pass: Pass, geometry: &ConvGeometry, inputs: [&[f32]; 2], len: usize) -> 
         Ok(()) => {
             CALLS.fetch_add(1, Ordering::Relaxed);
             // SAFETY: `execute` succeeded, so oneDNN wrote every value of the output's plain
-            // layout, which holds `len` values (`prepare::output_len`, checked above).
+            // layout, which holds `len` values (`prepare::plain_lens`, checked above).
             unsafe { output.set_len(len) };
             Some(output)
         }

@@ -29,16 +29,17 @@ impl Shapes {
     }
 }
 
-/// The number of values in the plain layout of `pass`'s output for `geometry`: what oneDNN
-/// writes, so what the caller's output buffer must hold.
-pub(super) fn output_len(pass: Pass, geometry: &ConvGeometry) -> Option<usize> {
+/// The numbers of values in the plain layouts of `pass`'s two inputs and its output for
+/// `geometry`, in the order `run` takes them: what oneDNN reads from the caller's slices and
+/// writes into its output buffer, so what they must hold.
+pub(super) fn plain_lens(pass: Pass, geometry: &ConvGeometry) -> Option<[usize; 3]> {
     let shapes = Shapes::of(geometry).ok()?;
-    let shape = match pass {
-        Pass::Forward => shapes.dst,
-        Pass::InputGrad => shapes.src,
-        Pass::WeightGrad => shapes.weights,
+    let [first, second, output] = match pass {
+        Pass::Forward => [shapes.src, shapes.weights, shapes.dst],
+        Pass::InputGrad => [shapes.dst, shapes.weights, shapes.src],
+        Pass::WeightGrad => [shapes.src, shapes.dst, shapes.weights],
     };
-    Some(shape.iter().product())
+    Some([first, second, output].map(|shape| shape.iter().product()))
 }
 
 /// Up to four sizes as oneDNN's 12-entry dims.
