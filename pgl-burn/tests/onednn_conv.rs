@@ -62,14 +62,19 @@ fn pgl(g: &ConvGeometry) -> [Vec<f32>; 3] {
     ]
 }
 
-/// The three results of `g` by oneDNN (`None` where it leaves them to pgl's kernels).
+/// The three results of `g` by oneDNN (`None` where it leaves them to pgl's kernels). Each
+/// runs right after a freed buffer of NaNs of its output's size, which the allocator is likely
+/// to hand out again: oneDNN's outputs are not zeroed first, so a value it failed to write
+/// would show (e.g. input-gradient positions no stride-2 window reaches).
 fn onednn_results(g: &ConvGeometry) -> [Option<Vec<f32>>; 3] {
     let [x, w, dy] = inputs(g);
-    [
-        onednn::forward(g, &x, &w),
-        onednn::input_grad(g, &dy, &w),
-        onednn::weight_grad(g, &x, &dy),
-    ]
+    let litter = |len: usize| drop(std::hint::black_box(vec![f32::NAN; len]));
+    litter(g.output_len());
+    let forward = onednn::forward(g, &x, &w);
+    litter(g.input_len());
+    let input_grad = onednn::input_grad(g, &dy, &w);
+    litter(g.weight_len());
+    [forward, input_grad, onednn::weight_grad(g, &x, &dy)]
 }
 
 fn assert_close(ours: &[f32], theirs: &[f32], what: &str) {
@@ -102,6 +107,8 @@ fn onednn_convolutions_agree_with_pgls_kernels_and_leave_small_layers_to_them() 
         geometry(2, 32, [5, 5], 16, 1, 1, 0),
         geometry(2, 8, [6, 6], 8, 3, 1, 0),
         geometry(5, 4, [7, 7], 4, 5, 2, 2),
+        // A ResNet option-b shortcut: 1×1, stride 2 (half the input gets no gradient).
+        geometry(3, 16, [8, 8], 32, 1, 2, 0),
     ];
     onednn::select("pgl").unwrap();
     assert_eq!(
