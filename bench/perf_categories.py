@@ -55,9 +55,9 @@ ALLOC_LEAF = re.compile(
     r"lruvec|zap_|tlb|mmap|munmap|brk|madvise"
 )
 # Shared objects whose samples are categorised by their innermost frame alone (see the top).
-DSO_KINDS = r"perf-\d+\.map|libdnnl|libgomp"
-FOREIGN_LEAF = [("oneDNN kernels", re.compile(r"\((/tmp/)?perf-\d+\.map\)|libdnnl")),
-                ("OpenMP waiting", re.compile(r"libgomp"))]
+FOREIGN = [("oneDNN kernels", r"perf-\d+\.map|libdnnl"), ("OpenMP waiting", r"libgomp")]
+FOREIGN_LEAF = [(name, re.compile(dso)) for name, dso in FOREIGN]
+DSO_KINDS = re.compile("|".join(dso for _, dso in FOREIGN))
 IDLE_LEAF = re.compile(r"rayon|crossbeam|sched_yield|futex|schedule|syscall|finish_task_switch")
 
 
@@ -81,7 +81,7 @@ def parse(stream):
         m = re.match(r"\s*[0-9a-f]+\s+(.*?)(\s+\(.*\))?$", line)
         if m:
             dso = (m.group(2) or "").strip()
-            frames.append(m.group(1) + (" " + dso if re.search(DSO_KINDS, dso) else ""))
+            frames.append(m.group(1) + (" " + dso if DSO_KINDS.search(dso) else ""))
     if head:
         yield head + (frames,)
 

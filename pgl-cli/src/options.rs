@@ -216,7 +216,8 @@ pub fn validated(mut config: RunConfig, origins: &Origins) -> Result<RunConfig> 
     // The convolution kernels: a known name, and oneDNN loadable where it is asked for. The
     // record names the kernels `auto` chose (pgl's on the GPU backends, which run neither).
     let kernels = &c.runtime.kernels;
-    let kernels = if kernels == "auto" && c.runtime.backend != "cpu" {
+    let cpu = pgl_burn::backend::BackendKind::CPU.name();
+    let kernels = if kernels == "auto" && c.runtime.backend != cpu {
         "pgl" // not even loaded
     } else {
         let choice = pgl_burn::kernels::onednn::resolve(kernels);

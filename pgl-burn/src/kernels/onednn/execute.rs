@@ -6,7 +6,7 @@
 use std::mem::MaybeUninit;
 
 use super::api::{self, ExecArg, Handle, MemoryDesc};
-use super::{Prepared, Runtime, succeeded};
+use super::{Operand, Prepared, Runtime, succeeded};
 
 impl Runtime {
     /// Runs `prepared` on `inputs` into `output` (plain layouts), reordering where needed; on
@@ -48,15 +48,10 @@ impl Runtime {
         Ok(memory)
     }
 
-    /// A memory of layout `md` (of `bytes` bytes) in a fresh buffer, for a reordered copy.
-    fn converted(
-        &self,
-        md: &MemoryDesc,
-        bytes: usize,
-        memories: &mut Memories,
-    ) -> Result<Handle, String> {
-        let data = memories.buffer(bytes);
-        self.memory(md, data, memories)
+    /// A memory of the layout `operand` wants, in a fresh buffer, for a reordered copy.
+    fn converted(&self, operand: &Operand, memories: &mut Memories) -> Result<Handle, String> {
+        let data = memories.buffer(operand.wanted_bytes);
+        self.memory(&operand.wanted, data, memories)
     }
 
     fn exec(&self, stream: Handle, primitive: Handle, args: &[ExecArg]) -> Result<(), String> {
@@ -64,6 +59,27 @@ impl Runtime {
         succeeded(unsafe {
             (self.api.primitive_execute)(primitive, stream, args.len() as i32, args.as_ptr())
         })
+    }
+
+    /// Runs the reorder primitive `reorder` from memory `from` into memory `to`.
+    fn reorder(
+        &self,
+        stream: Handle,
+        reorder: Handle,
+        from: Handle,
+        to: Handle,
+    ) -> Result<(), String> {
+        let args = [
+            ExecArg {
+                arg: api::ARG_SRC,
+                memory: from,
+            },
+            ExecArg {
+                arg: api::ARG_DST,
+                memory: to,
+            },
+        ];
+        self.exec(stream, reorder, &args)
     }
 
     fn execute_on(
@@ -80,19 +96,8 @@ impl Runtime {
             let user = self.memory(&operand.plain, data.as_ptr() as Handle, memories)?;
             let memory = match operand.reorder {
                 Some(reorder) => {
-                    let converted =
-                        self.converted(&operand.wanted, operand.wanted_bytes, memories)?;
-                    let reorder_args = [
-                        ExecArg {
-                            arg: api::ARG_SRC,
-                            memory: user,
-                        },
-                        ExecArg {
-                            arg: api::ARG_DST,
-                            memory: converted,
-                        },
-                    ];
-                    self.exec(stream, reorder, &reorder_args)?;
+                    let converted = self.converted(operand, memories)?;
+                    self.reorder(stream, reorder, user, converted)?;
                     converted
                 }
                 None => user,
@@ -105,7 +110,7 @@ impl Runtime {
         let out = &prepared.output;
         let user_out = self.memory(&out.plain, output.as_mut_ptr() as Handle, memories)?;
         let result = match out.reorder {
-            Some(_) => self.converted(&out.wanted, out.wanted_bytes, memories)?,
+            Some(_) => self.converted(out, memories)?,
             None => user_out,
         };
         args.push(ExecArg {
@@ -114,17 +119,7 @@ impl Runtime {
         });
         self.exec(stream, prepared.primitive, &args)?;
         if let Some(reorder) = out.reorder {
-            let reorder_args = [
-                ExecArg {
-                    arg: api::ARG_SRC,
-                    memory: result,
-                },
-                ExecArg {
-                    arg: api::ARG_DST,
-                    memory: user_out,
-                },
-            ];
-            self.exec(stream, reorder, &reorder_args)?;
+            self.reorder(stream, reorder, result, user_out)?;
         }
         Ok(())
     }

@@ -150,7 +150,7 @@ fn applies(geometry: &ConvGeometry) -> bool {
 /// Forward convolution through oneDNN, or `None` where pgl's kernel runs (not selected, fewer
 /// than [`MIN_IN_CHANNELS`] input channels, dilation).
 pub fn forward(geometry: &ConvGeometry, x: &[f32], weight: &[f32]) -> Option<Vec<f32>> {
-    run(Pass::Forward, geometry, [x, weight], geometry.output_len())
+    run(Pass::Forward, geometry, [x, weight])
 }
 
 /// The input gradient through oneDNN, or `None` where pgl's kernel runs.
@@ -159,29 +159,22 @@ pub fn input_grad(
     output_grad: &[f32],
     weight: &[f32],
 ) -> Option<Vec<f32>> {
-    run(
-        Pass::InputGrad,
-        geometry,
-        [output_grad, weight],
-        geometry.input_len(),
-    )
+    run(Pass::InputGrad, geometry, [output_grad, weight])
 }
 
 /// The weight gradient through oneDNN, or `None` where pgl's kernel runs.
 pub fn weight_grad(geometry: &ConvGeometry, x: &[f32], output_grad: &[f32]) -> Option<Vec<f32>> {
-    run(
-        Pass::WeightGrad,
-        geometry,
-        [x, output_grad],
-        geometry.weight_len(),
-    )
+    run(Pass::WeightGrad, geometry, [x, output_grad])
 }
 
-fn run(pass: Pass, geometry: &ConvGeometry, inputs: [&[f32]; 2], len: usize) -> Option<Vec<f32>> {
+fn run(pass: Pass, geometry: &ConvGeometry, inputs: [&[f32]; 2]) -> Option<Vec<f32>> {
+    if !applies(geometry) {
+        return None;
+    }
     // oneDNN reads and writes whole plain tensors: slices of other lengths stay with pgl's
-    // kernels (which panic naming the mismatch).
-    let lens = [inputs[0].len(), inputs[1].len(), len];
-    if !applies(geometry) || prepare::plain_lens(pass, geometry) != Some(lens) {
+    // kernels (which assert the lengths).
+    let [first, second, len] = prepare::plain_lens(pass, geometry)?;
+    if [inputs[0].len(), inputs[1].len()] != [first, second] {
         return None;
     }
     let runtime = runtime().ok()?;
@@ -203,7 +196,7 @@ fn run(pass: Pass, geometry: &ConvGeometry, inputs: [&[f32]; 2], len: usize) -> 
         Ok(()) => {
             CALLS.fetch_add(1, Ordering::Relaxed);
             // SAFETY: `execute` succeeded, so oneDNN wrote every value of the output's plain
-            // layout, which holds `len` values (`prepare::plain_lens`, checked above).
+            // layout, which holds `len` values (`prepare::plain_lens`).
             unsafe { output.set_len(len) };
             Some(output)
         }
